@@ -1,0 +1,271 @@
+package video
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/asticode/go-astiav"
+)
+
+// Presets are libx264's speed presets, fastest first.
+var Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+
+// EncodeOptions configure an H.264 (libx264) encode.
+type EncodeOptions struct {
+	CRF    int    // 0..51 for 8-bit input (libx264 accepts up to 51 + QP offset; 53 is valid for 10-bit)
+	Preset string // one of Presets
+}
+
+// Validate checks the options before any work starts.
+func (o EncodeOptions) Validate() error {
+	if o.CRF < 0 || o.CRF > 63 {
+		return fmt.Errorf("crf %d out of range 0..63", o.CRF)
+	}
+	if !slices.Contains(Presets, o.Preset) {
+		return fmt.Errorf("preset %q is not one of %v", o.Preset, Presets)
+	}
+	return nil
+}
+
+// Encoder writes frames to an MP4 (or any container named by the path) as
+// H.264, with the settings the ffmpeg CLI uses for `-c:v libx264 -crf C -preset P`,
+// so both give the same bitstream.
+type Encoder struct {
+	path   string
+	fc     *astiav.FormatContext
+	cc     *astiav.CodecContext
+	st     *astiav.Stream
+	pb     *astiav.IOContext
+	pkt    *astiav.Packet
+	conv   *astiav.SoftwareScaleContext // only when the source format is not x264's
+	cframe *astiav.Frame
+	n      int64 // frames sent, used as pts in 1/fps units
+	opened bool
+	closed bool
+}
+
+// NewEncoder creates path and an encoder for frames described by p.
+func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err error) {
+	if err := o.Validate(); err != nil {
+		return nil, fail(path, "encode setup", err)
+	}
+	codec := astiav.FindEncoderByName("libx264")
+	if codec == nil {
+		return nil, fail(path, "encode setup", errors.New("libx264 encoder not available in this FFmpeg build"))
+	}
+	e = &Encoder{path: path}
+	defer func() {
+		if err != nil {
+			e.free()
+		}
+	}()
+	if e.fc, err = astiav.AllocOutputFormatContext(nil, format, path); err != nil || e.fc == nil {
+		return nil, fail(path, "encode setup", fmt.Errorf("no muxer for %q: %v", path, err))
+	}
+	e.cc = astiav.AllocCodecContext(codec)
+	pixFmt := p.PixFmt
+	if !slices.Contains(codec.PixelFormats(), pixFmt) {
+		pixFmt = astiav.PixelFormatYuv420P
+		e.conv, err = astiav.CreateSoftwareScaleContext(p.Width, p.Height, p.PixFmt, p.Width, p.Height, pixFmt,
+			astiav.NewSoftwareScaleContextFlags(astiav.SoftwareScaleContextFlagBicubic))
+		if err != nil {
+			return nil, fail(path, "encode setup", err)
+		}
+		e.cframe = astiav.AllocFrame()
+	}
+	e.cc.SetWidth(p.Width)
+	e.cc.SetHeight(p.Height)
+	e.cc.SetPixelFormat(pixFmt)
+	e.cc.SetSampleAspectRatio(p.SAR)
+	e.cc.SetFramerate(p.FrameRate)
+	e.cc.SetTimeBase(astiav.NewRational(p.FrameRate.Den(), p.FrameRate.Num()))
+	e.cc.SetThreadCount(0) // auto, as the CLI: x264's output depends on its thread count
+	if e.fc.OutputFormat().Flags().Has(astiav.IOFormatFlagGlobalheader) {
+		e.cc.SetFlags(e.cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
+	}
+	opts := astiav.NewDictionary()
+	defer opts.Free()
+	_ = opts.Set("crf", strconv.Itoa(o.CRF), 0)
+	_ = opts.Set("preset", o.Preset, 0)
+	if err = e.cc.Open(codec, opts); err != nil {
+		return nil, fail(path, "encode setup (open libx264)", err)
+	}
+	e.opened = true
+	if e.st = e.fc.NewStream(nil); e.st == nil {
+		return nil, fail(path, "encode setup", errors.New("cannot add stream"))
+	}
+	if err = e.st.CodecParameters().FromCodecContext(e.cc); err != nil {
+		return nil, fail(path, "encode setup", err)
+	}
+	e.st.SetTimeBase(e.cc.TimeBase())
+	e.st.SetAvgFrameRate(p.FrameRate)
+	if !e.fc.OutputFormat().Flags().Has(astiav.IOFormatFlagNofile) {
+		if e.pb, err = astiav.OpenIOContext(path, astiav.NewIOContextFlags(astiav.IOContextFlagWrite)); err != nil {
+			return nil, fail(path, "encode (create file)", err)
+		}
+		e.fc.SetPb(e.pb)
+	}
+	if err = e.fc.WriteHeader(nil); err != nil {
+		return nil, fail(path, "encode (write header)", err)
+	}
+	e.pkt = astiav.AllocPacket()
+	return e, nil
+}
+
+// WriteFrame encodes one frame. The caller keeps ownership of f, but its pts
+// and picture type are overwritten (stale I/P/B hints would steer x264).
+func (e *Encoder) WriteFrame(f *astiav.Frame) error {
+	if e.conv != nil {
+		e.cframe.Unref()
+		if err := e.conv.ScaleFrame(f, e.cframe); err != nil {
+			return &Error{Path: e.path, Step: "encode (convert)", Frame: int(e.n), Err: err}
+		}
+		f = e.cframe
+	}
+	f.SetPts(e.n)
+	f.SetPictureType(astiav.PictureTypeNone)
+	if err := e.cc.SendFrame(f); err != nil {
+		return &Error{Path: e.path, Step: "encode", Frame: int(e.n), Err: err}
+	}
+	e.n++
+	return e.drain()
+}
+
+func (e *Encoder) drain() error {
+	for {
+		e.pkt.Unref()
+		err := e.cc.ReceivePacket(e.pkt)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return nil
+		}
+		if err != nil {
+			return &Error{Path: e.path, Step: "encode", Frame: int(e.n), Err: err}
+		}
+		if e.pkt.Duration() <= 0 {
+			e.pkt.SetDuration(1) // one frame in 1/fps units; without it MP4 drops the last frame
+		}
+		e.pkt.SetStreamIndex(e.st.Index())
+		e.pkt.RescaleTs(e.cc.TimeBase(), e.st.TimeBase())
+		if err := e.fc.WriteInterleavedFrame(e.pkt); err != nil {
+			return &Error{Path: e.path, Step: "encode (mux)", Frame: int(e.n), Err: err}
+		}
+	}
+}
+
+// Frames is how many frames were sent to the encoder.
+func (e *Encoder) Frames() int { return int(e.n) }
+
+// Close flushes the encoder, writes the trailer, fsyncs and closes the file.
+func (e *Encoder) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	defer e.free()
+	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
+		return &Error{Path: e.path, Step: "encode (flush)", Frame: int(e.n), Err: err}
+	}
+	if err := e.drain(); err != nil {
+		return err
+	}
+	if err := e.fc.WriteTrailer(); err != nil {
+		return fail(e.path, "encode (write trailer)", err)
+	}
+	if e.pb != nil {
+		err := e.pb.Close()
+		e.pb = nil
+		if err != nil {
+			return fail(e.path, "encode (close file)", err)
+		}
+	}
+	return syncFile(e.path)
+}
+
+// Abort releases everything without finishing the file.
+func (e *Encoder) Abort() {
+	if !e.closed {
+		e.closed = true
+		e.free()
+	}
+}
+
+func (e *Encoder) free() {
+	if e.pkt != nil {
+		e.pkt.Free()
+		e.pkt = nil
+	}
+	if e.cframe != nil {
+		e.cframe.Free()
+		e.cframe = nil
+	}
+	if e.conv != nil {
+		e.conv.Free()
+		e.conv = nil
+	}
+	if e.cc != nil {
+		e.cc.Free()
+		e.cc = nil
+	}
+	if e.fc != nil {
+		if e.pb != nil {
+			_ = e.pb.Close()
+			e.pb = nil
+		}
+		e.fc.Free()
+		e.fc = nil
+	}
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fail(path, "encode (fsync)", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fail(path, "encode (fsync)", err)
+	}
+	return nil
+}
+
+// X264Settings returns the encoder settings string libx264 writes into its
+// SEI ("cabac=1 ref=3 ... crf=23.0 ..."), read from the file's first 8 MiB.
+func X264Settings(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fail(path, "read x264 settings", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 8<<20)
+	n, _ := io.ReadFull(f, buf)
+	buf = buf[:n]
+	i := bytes.Index(buf, []byte("x264 - core"))
+	if i < 0 {
+		return "", fail(path, "read x264 settings", errors.New("no x264 SEI found"))
+	}
+	s := buf[i:]
+	if end := bytes.IndexByte(s, 0); end >= 0 {
+		s = s[:end]
+	}
+	if j := bytes.Index(s, []byte(" - options: ")); j >= 0 {
+		s = s[j+len(" - options: "):]
+	}
+	return string(s), nil
+}
+
+// EffectiveCRF parses the CRF x264 actually used from its settings string.
+// 8-bit x264 clamps requested CRFs above 51 to 51.
+func EffectiveCRF(settings string) (float64, error) {
+	for _, f := range strings.Fields(settings) {
+		if v, ok := strings.CutPrefix(f, "crf="); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	return 0, errors.New("no crf= in x264 settings")
+}
