@@ -1,0 +1,79 @@
+// Package config holds cpllm's typed configuration and its layered loading:
+// defaults < YAML file < CPLLM_* environment < --set key=value flags.
+// Every key is known in advance, so typos and wrong types fail with the key,
+// where it came from, and what was expected.
+package config
+
+import (
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole effective configuration. Later subsystems add sections.
+type Config struct {
+	Seed     int64        `key:"seed" yaml:"seed"`
+	LogLevel string       `key:"log_level" yaml:"log_level"`
+	Ladder   LadderConfig `key:"ladder" yaml:"ladder"`
+}
+
+// LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
+type LadderConfig struct {
+	CRF    string `key:"crf" yaml:"crf"`       // "lo:hi:step" or a list "15,23,31"
+	Preset string `key:"preset" yaml:"preset"` // libx264 preset
+	Jobs   int    `key:"jobs" yaml:"jobs"`     // sources processed at once
+	Fanout int    `key:"fanout" yaml:"fanout"` // encoders fed by one decode; 0 = all levels
+}
+
+// LogLevels are the accepted values of log_level.
+var LogLevels = []string{"debug", "info", "warn", "error"}
+
+// Default is the configuration when nothing overrides it; configs/default.yaml mirrors it.
+func Default() Config {
+	return Config{
+		Seed:     1,
+		LogLevel: "info",
+		Ladder: LadderConfig{
+			CRF:    "15:53:2",
+			Preset: "medium",
+			Jobs:   1,
+			Fanout: 0,
+		},
+	}
+}
+
+// Validate checks values that are well typed but out of range.
+func (c Config) Validate() error {
+	if !slices.Contains(LogLevels, c.LogLevel) {
+		return &KeyError{Key: "log_level", Value: c.LogLevel, Want: fmt.Sprintf("one of %v", LogLevels)}
+	}
+	if c.Ladder.Jobs < 1 {
+		return &KeyError{Key: "ladder.jobs", Value: c.Ladder.Jobs, Want: "an integer >= 1"}
+	}
+	if c.Ladder.Fanout < 0 {
+		return &KeyError{Key: "ladder.fanout", Value: c.Ladder.Fanout, Want: "an integer >= 0 (0 = all levels)"}
+	}
+	return nil
+}
+
+// YAML renders the configuration as the YAML a user could load back.
+func (c Config) YAML() ([]byte, error) {
+	return yaml.Marshal(c)
+}
+
+// KeyError reports a bad value for a key and where the value came from.
+type KeyError struct {
+	Key    string
+	Value  any
+	Source string // "configs/x.yaml:3", "env CPLLM_SEED", "--set"; empty when unknown
+	Want   string
+}
+
+func (e *KeyError) Error() string {
+	src := ""
+	if e.Source != "" {
+		src = " (from " + e.Source + ")"
+	}
+	return fmt.Sprintf("config: key %q%s: got %v, expected %s", e.Key, src, e.Value, e.Want)
+}

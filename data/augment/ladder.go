@@ -1,0 +1,348 @@
+package augment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"github.com/cpllm/cpllm/data/video"
+	"github.com/cpllm/cpllm/internal/fsutil"
+)
+
+// Options configure a ladder run.
+type Options struct {
+	OutDir string
+	CRFs   []int
+	Preset string
+	Jobs   int // sources processed at once
+	Fanout int // encoders fed by one decode; 0 = all pending levels
+	// Progress, when set, is called once per finished (or skipped) output.
+	Progress func(n int)
+	// Log, when set, receives one-line notes (failures, recovered outputs).
+	Log func(format string, args ...any)
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	Written  int       `json:"written"`
+	Skipped  int       `json:"skipped"` // complete from an earlier run
+	Failed   int       `json:"failed"`  // sources
+	Failures []Failure `json:"failures,omitempty"`
+}
+
+const (
+	rowsFile     = "ladder.jsonl"
+	failuresFile = "failures.jsonl"
+	partialExt   = ".partial"
+)
+
+// OutputName is the file name of a source's ladder level.
+func OutputName(crf int) string { return fmt.Sprintf("crf%02d.mp4", crf) }
+
+// Run builds the ladder for every source. Complete outputs from an earlier
+// run are kept; partial ones are redone. A source that fails is recorded in
+// failures.jsonl and the others go on; the error return is for setup problems.
+func Run(ctx context.Context, srcs []Source, o Options) (Summary, error) {
+	if err := CheckIDs(srcs); err != nil {
+		return Summary{}, err
+	}
+	if len(o.CRFs) == 0 {
+		return Summary{}, errors.New("ladder: no CRF levels")
+	}
+	if err := (video.EncodeOptions{CRF: o.CRFs[0], Preset: o.Preset}).Validate(); err != nil {
+		return Summary{}, fmt.Errorf("ladder: %w", err)
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return Summary{}, err
+	}
+	rowsPath := filepath.Join(o.OutDir, rowsFile)
+	done, err := loadRows(rowsPath)
+	if err != nil {
+		return Summary{}, err
+	}
+	ids := map[string]bool{}
+	for _, s := range srcs {
+		ids[s.ID] = true
+	}
+	failPath := filepath.Join(o.OutDir, failuresFile)
+	if err := resetFailures(failPath, ids); err != nil {
+		return Summary{}, err
+	}
+	r := &runner{o: o, done: done, rows: &journal{path: rowsPath}, fails: &journal{path: failPath}}
+	if r.o.Log == nil {
+		r.o.Log = func(string, ...any) {}
+	}
+	if r.o.Progress == nil {
+		r.o.Progress = func(int) {}
+	}
+	work := make(chan Source)
+	var wg sync.WaitGroup
+	for range max(1, o.Jobs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				r.source(ctx, s)
+			}
+		}()
+	}
+	for _, s := range srcs {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return r.sum, ctx.Err()
+	}
+	return r.sum, nil
+}
+
+type runner struct {
+	o     Options
+	done  map[key]Row
+	rows  *journal
+	fails *journal
+	mu    sync.Mutex
+	sum   Summary
+}
+
+func (r *runner) count(f func(*Summary)) {
+	r.mu.Lock()
+	f(&r.sum)
+	r.mu.Unlock()
+}
+
+// source builds every missing level of one source and records a failure if any step fails.
+func (r *runner) source(ctx context.Context, s Source) {
+	dir := filepath.Join(r.o.OutDir, filepath.FromSlash(s.ID))
+	if err := r.sourceLevels(ctx, s, dir); err != nil && ctx.Err() == nil {
+		f := Failure{SourceID: s.ID, SourcePath: s.Path, Error: err.Error(), Time: time.Now().UTC().Format(time.RFC3339)}
+		r.o.Log("ladder: %s failed: %v", s.ID, err)
+		if jerr := r.fails.append(f); jerr != nil {
+			r.o.Log("ladder: cannot record failure: %v", jerr)
+		}
+		r.count(func(sm *Summary) { sm.Failed++; sm.Failures = append(sm.Failures, f) })
+	}
+}
+
+func (r *runner) sourceLevels(ctx context.Context, s Source, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := removePartials(dir); err != nil {
+		return err
+	}
+	var pending []int
+	for _, crf := range r.o.CRFs {
+		out := filepath.Join(dir, OutputName(crf))
+		if _, err := os.Stat(out); err != nil {
+			pending = append(pending, crf)
+			continue
+		}
+		r.mu.Lock()
+		_, journaled := r.done[key{s.ID, crf}]
+		r.mu.Unlock()
+		if !journaled { // renamed into place, then killed before the journal line
+			if err := r.recover(s, crf, out); err != nil {
+				return err
+			}
+		}
+		r.count(func(sm *Summary) { sm.Skipped++ })
+		r.o.Progress(1)
+	}
+	batch := len(pending)
+	if r.o.Fanout > 0 {
+		batch = r.o.Fanout
+	}
+	for len(pending) > 0 {
+		n := min(batch, len(pending))
+		if err := r.encodeBatch(ctx, s, dir, pending[:n]); err != nil {
+			return err
+		}
+		pending = pending[n:]
+	}
+	return nil
+}
+
+func removePartials(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), partialExt) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recover journals an output that is complete on disk but missing from ladder.jsonl.
+func (r *runner) recover(s Source, crf int, out string) error {
+	info, err := video.Probe(out)
+	if err != nil {
+		// Not a usable output after all: remove it so the level is redone next run.
+		_ = os.Remove(out)
+		return fmt.Errorf("existing output %s is unreadable and was removed, rerun to redo it: %w", out, err)
+	}
+	row := r.row(s, crf, out, info.Frames, info.FPS, 0)
+	row.Recovered = true
+	r.o.Log("ladder: %s crf %d: recovered complete output missing from %s", s.ID, crf, rowsFile)
+	return r.rows.append(row)
+}
+
+func (r *runner) row(s Source, crf int, out string, frames int, fps, secs float64) Row {
+	row := Row{SourceID: s.ID, SourcePath: s.Path, CRF: crf, Output: out, Frames: frames, EncodeSeconds: secs, Preset: r.o.Preset}
+	if st, err := os.Stat(out); err == nil {
+		row.Bytes = st.Size()
+	}
+	if fps > 0 {
+		row.Duration = float64(frames) / fps
+	}
+	if row.Duration > 0 {
+		row.Bitrate = float64(row.Bytes) * 8 / row.Duration
+	}
+	if x, err := video.X264Settings(out); err == nil {
+		row.X264 = x
+		row.EffectiveCRF, _ = video.EffectiveCRF(x)
+	}
+	return row
+}
+
+// encodeBatch decodes the source once and feeds every frame to one encoder per CRF.
+func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []int) (err error) {
+	start := time.Now()
+	d, err := video.OpenDecoder(s.Path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p := d.Params()
+	encs := make([]*levelEncoder, 0, len(crfs))
+	defer func() {
+		for _, e := range encs {
+			e.abort() // no-op for finished encoders
+		}
+	}()
+	for _, crf := range crfs {
+		tmp := filepath.Join(dir, OutputName(crf)+partialExt)
+		enc, err := video.NewEncoder(tmp, "mp4", p, video.EncodeOptions{CRF: crf, Preset: r.o.Preset})
+		if err != nil {
+			return err
+		}
+		encs = append(encs, startLevel(crf, tmp, enc))
+	}
+	frames := 0
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f, err := d.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range encs {
+			e.in <- f.Clone() // a new reference to the same buffers; the encoder frees it
+		}
+		frames++
+	}
+	if frames == 0 {
+		return fmt.Errorf("%s: decode: no frames", s.Path)
+	}
+	for _, e := range encs {
+		if err := e.finish(); err != nil {
+			return err
+		}
+	}
+	secs := time.Since(start).Seconds()
+	fps := p.FrameRate.Float64()
+	for _, e := range encs {
+		out := filepath.Join(dir, OutputName(e.crf))
+		if err := fsutil.Rename(e.tmp, out); err != nil {
+			return err
+		}
+		e.renamed = true
+		row := r.row(s, e.crf, out, e.enc.Frames(), fps, secs)
+		if err := r.rows.append(row); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.done[key{s.ID, e.crf}] = row
+		r.sum.Written++
+		r.mu.Unlock()
+		r.o.Progress(1)
+	}
+	return nil
+}
+
+// levelEncoder runs one encoder in its own goroutine, fed through a channel.
+type levelEncoder struct {
+	crf     int
+	tmp     string
+	enc     *video.Encoder
+	in      chan *astiav.Frame
+	done    chan error
+	stop    atomic.Bool // set by abort: drop the output instead of finishing it
+	closed  bool
+	renamed bool
+}
+
+func startLevel(crf int, tmp string, enc *video.Encoder) *levelEncoder {
+	e := &levelEncoder{crf: crf, tmp: tmp, enc: enc, in: make(chan *astiav.Frame, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for f := range e.in {
+			if err == nil {
+				err = enc.WriteFrame(f)
+			}
+			f.Free() // keep draining after an error so the decoder never blocks
+		}
+		if err == nil && !e.stop.Load() {
+			err = enc.Close()
+		} else {
+			enc.Abort()
+		}
+		e.done <- err
+	}()
+	return e
+}
+
+// finish ends the input and waits for the file to be complete.
+func (e *levelEncoder) finish() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	close(e.in)
+	return <-e.done
+}
+
+// abort stops an unfinished encoder and removes its partial file.
+func (e *levelEncoder) abort() {
+	if !e.closed {
+		e.closed = true
+		e.stop.Store(true)
+		close(e.in)
+		<-e.done
+	}
+	if !e.renamed {
+		_ = os.Remove(e.tmp)
+	}
+}
