@@ -305,7 +305,7 @@ type levelEncoder struct {
 }
 
 func startLevel(crf int, tmp string, enc *video.Encoder) *levelEncoder {
-	e := &levelEncoder{crf: crf, tmp: tmp, enc: enc, in: make(chan *astiav.Frame, 4), done: make(chan error, 1)}
+	e := &levelEncoder{crf: crf, tmp: tmp, enc: enc, in: make(chan *astiav.Frame, 32), done: make(chan error, 1)}
 	go func() {
 		var err error
 		for f := range e.in {

@@ -26,6 +26,7 @@ type Bar struct {
 	last     time.Time
 	interval time.Duration
 	now      func() time.Time
+	drawnAt  int // b.done when last drawn, to avoid repeating the final line
 }
 
 // New starts a bar on w (usually os.Stderr). It draws in place when w is a
@@ -59,7 +60,9 @@ func (b *Bar) Add(n int) {
 func (b *Bar) Finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.draw(true)
+	if b.tty || b.drawnAt != b.done || b.last.IsZero() {
+		b.draw(true)
+	}
 }
 
 // Line is the current status text (without the bar), e.g. for tests and logs.
@@ -84,6 +87,7 @@ func (b *Bar) status() string {
 }
 
 func (b *Bar) draw(final bool) {
+	b.drawnAt = b.done
 	s := b.status()
 	if !b.tty {
 		fmt.Fprintln(b.w, s)

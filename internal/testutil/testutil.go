@@ -4,12 +4,18 @@
 package testutil
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+var long = flag.Bool("long", false, "run the heavy tests (full ladders on real data, long trainings)")
+
+// Long reports whether `go test -long` asked for the heavy variants.
+func Long() bool { return *long }
 
 // RequireFFmpeg skips the test when the ffmpeg CLI (the oracle) is missing.
 func RequireFFmpeg(t testing.TB) {

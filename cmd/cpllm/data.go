@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cpllm/cpllm/data/augment"
+	"github.com/cpllm/cpllm/data/video"
+	"github.com/cpllm/cpllm/internal/progress"
+)
+
+func newDataCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "data", Short: "Prepare data: CRF ladder, dataset checks"}
+	cmd.AddCommand(newLadderCmd(g), newProbeCmd())
+	return cmd
+}
+
+func newLadderCmd(g *globals) *cobra.Command {
+	var in, out string
+	cmd := &cobra.Command{
+		Use:   "ladder --in PATH --out DIR",
+		Short: "Re-encode every source with H.264 at each CRF level (the paper's augmentation)",
+		Long: `Writes DIR/<id>/crfNN.mp4 for every source and CRF level, decoding each source
+once and feeding all encoders. PATH is a video, a directory of videos, or a CSV
+manifest with columns id,path. Rows go to DIR/ladder.jsonl; sources that cannot
+be decoded go to DIR/failures.jsonl and make the command exit non-zero.
+Rerunning with the same arguments skips complete outputs and redoes partial ones.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(flagSets(cmd, map[string]string{
+				"crf": "ladder.crf", "preset": "ladder.preset", "jobs": "ladder.jobs", "fanout": "ladder.fanout"})...)
+			if err != nil {
+				return err
+			}
+			if in == "" || out == "" {
+				return errors.New("data ladder: --in and --out are required")
+			}
+			crfs, err := augment.ParseCRFs(cfg.Ladder.CRF)
+			if err != nil {
+				return fmt.Errorf("config: key \"ladder.crf\": %w", err)
+			}
+			if err := (video.EncodeOptions{CRF: crfs[0], Preset: cfg.Ladder.Preset}).Validate(); err != nil {
+				return fmt.Errorf("config: key \"ladder.preset\": %w", err)
+			}
+			srcs, err := augment.SourcesFromPath(in)
+			if err != nil {
+				return fmt.Errorf("data ladder: --in: %w", err)
+			}
+			if crfs[len(crfs)-1] > 51 {
+				slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
+			}
+			bar := progress.New(os.Stderr, "ladder", "encodes", len(srcs)*len(crfs))
+			sum, err := augment.Run(cmd.Context(), srcs, augment.Options{
+				OutDir: out, CRFs: crfs, Preset: cfg.Ladder.Preset, Jobs: cfg.Ladder.Jobs, Fanout: cfg.Ladder.Fanout,
+				Progress: bar.Add,
+				Log:      func(f string, a ...any) { slog.Warn(fmt.Sprintf(f, a...)) },
+			})
+			bar.Finish()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ladder: %d sources, %d levels: %d written, %d already complete, %d sources failed -> %s\n",
+				len(srcs), len(crfs), sum.Written, sum.Skipped, sum.Failed, out)
+			if sum.Failed > 0 {
+				return fmt.Errorf("data ladder: %d of %d sources failed (see %s)", sum.Failed, len(srcs), filepath.Join(out, "failures.jsonl"))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in, "in", "", "video file, directory of videos, or CSV manifest (id,path)")
+	f.StringVar(&out, "out", "", "output directory")
+	f.String("crf", "", "CRF levels: lo:hi:step or a list (config ladder.crf, default 15:53:2)")
+	f.String("preset", "", "libx264 preset (config ladder.preset, default medium)")
+	f.Int("jobs", 0, "sources processed at once (config ladder.jobs)")
+	f.Int("fanout", 0, "encoders fed by one decode, 0 = all (config ladder.fanout)")
+	return cmd
+}
+
+func newProbeCmd() *cobra.Command {
+	var decode bool
+	cmd := &cobra.Command{
+		Use:   "probe VIDEO...",
+		Short: "Print each video's probe facts as JSON lines (with --decode, decode every frame)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			failed := 0
+			for _, p := range args {
+				probe := video.Probe
+				if decode {
+					probe = video.Verify
+				}
+				info, err := probe(p)
+				if err != nil {
+					failed++
+					_ = enc.Encode(map[string]string{"path": p, "error": err.Error()})
+					continue
+				}
+				_ = enc.Encode(info)
+			}
+			if failed > 0 {
+				return fmt.Errorf("data probe: %d of %d files failed", failed, len(args))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&decode, "decode", false, "decode every frame (catches truncated or corrupt files)")
+	return cmd
+}
