@@ -17,60 +17,63 @@ import (
 
 func newDataCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "data", Short: "Prepare data: CRF ladder, dataset checks"}
-	cmd.AddCommand(newLadderCmd(g), newProbeCmd())
+	cmd.AddCommand(newLadderCmd(g), newProbeCmd(), newVerifyCmd())
 	return cmd
 }
 
 func newLadderCmd(g *globals) *cobra.Command {
 	var in, out string
 	cmd := &cobra.Command{
-		Use:   "ladder --in PATH --out DIR",
+		Use:   "ladder (--in PATH | --dataset NAME --root DIR [--split S]) --out DIR",
 		Short: "Re-encode every source with H.264 at each CRF level (the paper's augmentation)",
 		Long: `Writes DIR/<id>/crfNN.mp4 for every source and CRF level, decoding each source
 once and feeding all encoders. PATH is a video, a directory of videos, or a CSV
 manifest with columns id,path. Rows go to DIR/ladder.jsonl; sources that cannot
 be decoded go to DIR/failures.jsonl and make the command exit non-zero.
-Rerunning with the same arguments skips complete outputs and redoes partial ones.`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load(flagSets(cmd, map[string]string{
-				"crf": "ladder.crf", "preset": "ladder.preset", "jobs": "ladder.jobs", "fanout": "ladder.fanout"})...)
-			if err != nil {
-				return err
-			}
-			if in == "" || out == "" {
-				return errors.New("data ladder: --in and --out are required")
-			}
-			crfs, err := augment.ParseCRFs(cfg.Ladder.CRF)
-			if err != nil {
-				return fmt.Errorf("config: key \"ladder.crf\": %w", err)
-			}
-			if err := (video.EncodeOptions{CRF: crfs[0], Preset: cfg.Ladder.Preset}).Validate(); err != nil {
-				return fmt.Errorf("config: key \"ladder.preset\": %w", err)
-			}
-			srcs, err := augment.SourcesFromPath(in)
-			if err != nil {
-				return fmt.Errorf("data ladder: --in: %w", err)
-			}
-			if crfs[len(crfs)-1] > 51 {
-				slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
-			}
-			bar := progress.New(os.Stderr, "ladder", "encodes", len(srcs)*len(crfs))
-			sum, err := augment.Run(cmd.Context(), srcs, augment.Options{
-				OutDir: out, CRFs: crfs, Preset: cfg.Ladder.Preset, Jobs: cfg.Ladder.Jobs, Fanout: cfg.Ladder.Fanout,
-				Progress: bar.Add,
-				Log:      func(f string, a ...any) { slog.Warn(fmt.Sprintf(f, a...)) },
-			})
-			bar.Finish()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ladder: %d sources, %d levels: %d written, %d already complete, %d sources failed -> %s\n",
-				len(srcs), len(crfs), sum.Written, sum.Skipped, sum.Failed, out)
-			if sum.Failed > 0 {
-				return fmt.Errorf("data ladder: %d of %d sources failed (see %s)", sum.Failed, len(srcs), filepath.Join(out, "failures.jsonl"))
-			}
-			return nil
-		},
+Rerunning with the same arguments skips complete outputs and redoes partial ones.
+With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
+--root DIR --split train builds the paper's augmentation of LSVQ-train).`,
+	}
+	ds := addDatasetFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := g.load(flagSets(cmd, map[string]string{
+			"crf": "ladder.crf", "preset": "ladder.preset", "jobs": "ladder.jobs", "fanout": "ladder.fanout"})...)
+		if err != nil {
+			return err
+		}
+		if out == "" || (in == "") == !ds.set() {
+			return errors.New("data ladder: --out and exactly one of --in or --dataset are required")
+		}
+		crfs, err := augment.ParseCRFs(cfg.Ladder.CRF)
+		if err != nil {
+			return fmt.Errorf("config: key \"ladder.crf\": %w", err)
+		}
+		if err := (video.EncodeOptions{CRF: crfs[0], Preset: cfg.Ladder.Preset}).Validate(); err != nil {
+			return fmt.Errorf("config: key \"ladder.preset\": %w", err)
+		}
+		srcs, err := ladderSources(in, ds)
+		if err != nil {
+			return fmt.Errorf("data ladder: %w", err)
+		}
+		if crfs[len(crfs)-1] > 51 {
+			slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
+		}
+		bar := progress.New(os.Stderr, "ladder", "encodes", len(srcs)*len(crfs))
+		sum, err := augment.Run(cmd.Context(), srcs, augment.Options{
+			OutDir: out, CRFs: crfs, Preset: cfg.Ladder.Preset, Jobs: cfg.Ladder.Jobs, Fanout: cfg.Ladder.Fanout,
+			Progress: bar.Add,
+			Log:      func(f string, a ...any) { slog.Warn(fmt.Sprintf(f, a...)) },
+		})
+		bar.Finish()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "ladder: %d sources, %d levels: %d written, %d already complete, %d sources failed -> %s\n",
+			len(srcs), len(crfs), sum.Written, sum.Skipped, sum.Failed, out)
+		if sum.Failed > 0 {
+			return fmt.Errorf("data ladder: %d of %d sources failed (see %s)", sum.Failed, len(srcs), filepath.Join(out, "failures.jsonl"))
+		}
+		return nil
 	}
 	f := cmd.Flags()
 	f.StringVar(&in, "in", "", "video file, directory of videos, or CSV manifest (id,path)")
@@ -80,6 +83,26 @@ Rerunning with the same arguments skips complete outputs and redoes partial ones
 	f.Int("jobs", 0, "sources processed at once (config ladder.jobs)")
 	f.Int("fanout", 0, "encoders fed by one decode, 0 = all (config ladder.fanout)")
 	return cmd
+}
+
+// ladderSources reads --in PATH, or the dataset's records (id and video path).
+func ladderSources(in string, ds *datasetFlags) ([]augment.Source, error) {
+	if in != "" {
+		srcs, err := augment.SourcesFromPath(in)
+		if err != nil {
+			return nil, fmt.Errorf("--in: %w", err)
+		}
+		return srcs, nil
+	}
+	recs, err := ds.load()
+	if err != nil {
+		return nil, err
+	}
+	srcs := make([]augment.Source, len(recs))
+	for i, r := range recs {
+		srcs[i] = augment.Source{ID: r.ID, Path: r.Path}
+	}
+	return srcs, nil
 }
 
 func newProbeCmd() *cobra.Command {

@@ -1,0 +1,99 @@
+package datasets
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// LabelsTxtFile is the default labels-txt file under Root.
+const LabelsTxtFile = "labels.txt"
+
+// labelsTxt loads FAST-VQA / DOVER label files: one video per line,
+// "path, duration, fps, mos" (duration and fps may be -1 and are not kept),
+// no header. Video path: Root/<path>; the id is path without extension. The
+// split is "all".
+//
+// MOS scale: Options.MOSMin/MOSMax when set; otherwise inferred from the
+// values, 1-5 when all lie in [1, 5] and 0-100 when all lie in [0, 100] and
+// some exceed 5. Anything else (e.g. values below 1 but none above 5) is
+// ambiguous and an error asking for the override. The scale used is recorded
+// in every Record's MOSMin/MOSMax.
+type labelsTxt struct{}
+
+func (labelsTxt) Name() string { return "labels-txt" }
+
+func (l labelsTxt) Load(opts Options) ([]Record, error) {
+	if err := noLayout(l.Name(), opts); err != nil {
+		return nil, err
+	}
+	path, err := opts.labelsPath(LabelsTxtFile)
+	if err != nil {
+		return nil, err
+	}
+	f, err := openLabels(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := parseLabelsTxt(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return finish(recs, opts, finishing{dataset: l.Name(), file: path, mosField: "mos",
+		base: opts.Root, splits: []string{SplitAll}, inferFn: inferScale})
+}
+
+// maxLine bounds one label line; real lines are under 200 bytes.
+const maxLine = 1 << 20
+
+func parseLabelsTxt(r io.Reader, file string) ([]Record, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	var recs []Record
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		f := strings.Split(text, ",")
+		if len(f) != 4 {
+			return nil, rowErr(file, line, "", "%d comma-separated fields, want 4 (path, duration, fps, mos)", len(f))
+		}
+		path := strings.TrimSpace(f[0])
+		if path == "" {
+			return nil, rowErr(file, line, "path", "empty")
+		}
+		mos, err := parseNum(file, line, "mos", f[3])
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, Record{ID: stripExt(path), Path: path, MOS: mos, Split: SplitAll, Line: line})
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, rowErr(file, line+1, "", "line longer than %d bytes", maxLine)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return recs, nil
+}
+
+func inferScale(recs []Record) (lo, hi float64, err error) {
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for _, r := range recs {
+		mn, mx = math.Min(mn, r.MOS), math.Max(mx, r.MOS)
+	}
+	switch {
+	case mn >= 1 && mx <= 5:
+		return 1, 5, nil
+	case mn >= 0 && mx > 5 && mx <= 100:
+		return 0, 100, nil
+	}
+	return 0, 0, fmt.Errorf("cannot infer the MOS scale from values in [%g, %g]; set MOSMin and MOSMax", mn, mx)
+}

@@ -1,0 +1,112 @@
+package datasets
+
+import (
+	"io"
+	"strings"
+)
+
+// LSVQ splits.
+const (
+	SplitTrain     = "train"
+	SplitTest      = "test"
+	SplitTest1080p = "test-1080p"
+)
+
+// LSVQ default label files, the names of the official release assets.
+const (
+	LSVQTrainTestFile = "labels_train_test.csv"
+	LSVQTest1080pFile = "labels_test_1080p.csv"
+)
+
+// lsvq loads LSVQ (Ying et al., Patch-VQ). MOS scale 0-100. Video path:
+// Root/<name>.mp4, where name is "<batch>/<number>". The split comes from the
+// header:
+//   - an is_test column (official labels_train_test.csv): "train" or "test";
+//   - no is_test but is_valid (the official column set of
+//     labels_test_1080p.csv): every row is "test-1080p";
+//   - neither (the reduced 5-column name,height,width,mos,frame_number copy):
+//     every row is "all", so asking for train or test is an error rather than
+//     a guess.
+//
+// With Labels unset, Split "test-1080p" reads Root/labels_test_1080p.csv and
+// anything else Root/labels_train_test.csv.
+type lsvq struct{}
+
+func (lsvq) Name() string { return "lsvq" }
+
+func (l lsvq) Load(opts Options) ([]Record, error) {
+	if err := noLayout(l.Name(), opts); err != nil {
+		return nil, err
+	}
+	def := LSVQTrainTestFile
+	if opts.Split == SplitTest1080p {
+		def = LSVQTest1080pFile
+	}
+	path, err := opts.labelsPath(def)
+	if err != nil {
+		return nil, err
+	}
+	f, err := openLabels(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := parseLSVQ(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return finish(recs, opts, finishing{dataset: l.Name(), file: path, mosField: "mos",
+		lo: 0, hi: 100, base: opts.Root,
+		splits: []string{SplitTrain, SplitTest, SplitTest1080p}})
+}
+
+func parseLSVQ(r io.Reader, file string) ([]Record, error) {
+	t, err := readTable(r, file)
+	if err != nil {
+		return nil, err
+	}
+	iName, err := t.need("name")
+	if err != nil {
+		return nil, err
+	}
+	iMOS, err := t.need("mos")
+	if err != nil {
+		return nil, err
+	}
+	iTest := t.col("is_test")
+	split := SplitAll
+	if iTest < 0 && t.col("is_valid") >= 0 {
+		split = SplitTest1080p
+	}
+	var recs []Record
+	for {
+		row, line, err := t.next()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := cell(row, iName)
+		mos, err := parseNum(file, line, "mos", row[iMOS])
+		if err != nil {
+			return nil, err
+		}
+		s := split
+		if iTest >= 0 {
+			switch strings.ToLower(cell(row, iTest)) {
+			case "true", "1":
+				s = SplitTest
+			case "false", "0":
+				s = SplitTrain
+			default:
+				return nil, rowErr(file, line, "is_test", "%q is not True or False", row[iTest])
+			}
+		}
+		rec := Record{ID: name, MOS: mos, Split: s, Line: line}
+		if name != "" {
+			rec.Path = name + ".mp4"
+		}
+		recs = append(recs, rec)
+	}
+}

@@ -1,0 +1,147 @@
+package datasets
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+)
+
+// ManifestFile is the default manifest under Root.
+const ManifestFile = "manifest.csv"
+
+// manifest loads our own list of videos, as CSV with header id,path,mos[,split]
+// (no other columns) or, for .jsonl/.ndjson files, one JSON object per line:
+// {"id": "...", "path": "...", "mos": 3.2, "split": "test"}. Relative paths
+// are relative to the manifest's directory. An empty mos cell, or a null or
+// absent "mos", marks an unlabeled video: MOS is NaN and HasMOS is false.
+// Rows without split get "all". MOS scale 1-5 unless Options overrides it.
+type manifest struct{}
+
+func (manifest) Name() string { return "manifest" }
+
+func (m manifest) Load(opts Options) ([]Record, error) {
+	if err := noLayout(m.Name(), opts); err != nil {
+		return nil, err
+	}
+	path, err := opts.labelsPath(ManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	f, err := openLabels(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var recs []Record
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".ndjson":
+		recs, err = parseManifestJSONL(f, path)
+	default:
+		recs, err = parseManifestCSV(f, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return finish(recs, opts, finishing{dataset: m.Name(), file: path, mosField: "mos",
+		lo: 1, hi: 5, base: filepath.Dir(path)})
+}
+
+func manifestRecord(id, path, split string, mos float64, line int) Record {
+	if split == "" {
+		split = SplitAll
+	}
+	return Record{ID: id, Path: path, MOS: mos, Split: split, Line: line}
+}
+
+func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
+	t, err := readTable(r, file)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range t.header {
+		if !contains([]string{"id", "path", "mos", "split"}, strings.ToLower(h)) {
+			return nil, rowErr(file, 1, h, "unknown column (want id,path,mos[,split])")
+		}
+	}
+	var idx [3]int
+	for i, c := range []string{"id", "path", "mos"} {
+		if idx[i], err = t.need(c); err != nil {
+			return nil, err
+		}
+	}
+	iSplit := t.col("split")
+	var recs []Record
+	for {
+		row, line, err := t.next()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		mos := math.NaN()
+		if s := cell(row, idx[2]); s != "" {
+			if mos, err = parseNum(file, line, "mos", s); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, manifestRecord(cell(row, idx[0]), cell(row, idx[1]), cell(row, iSplit), mos, line))
+	}
+}
+
+type manifestLine struct {
+	ID    string          `json:"id"`
+	Path  string          `json:"path"`
+	MOS   json.RawMessage `json:"mos"`
+	Split string          `json:"split"`
+}
+
+func parseManifestJSONL(r io.Reader, file string) ([]Record, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	var recs []Record
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if text[0] != '{' {
+			return nil, rowErr(file, line, "", "not a JSON object")
+		}
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.DisallowUnknownFields()
+		var m manifestLine
+		if err := dec.Decode(&m); err != nil {
+			return nil, rowErr(file, line, "", "invalid JSON object: %v", err)
+		}
+		if len(bytes.TrimSpace(text[dec.InputOffset():])) > 0 {
+			return nil, rowErr(file, line, "", "more than one JSON value on the line")
+		}
+		mos := math.NaN()
+		if raw := strings.TrimSpace(string(m.MOS)); raw != "" && raw != "null" {
+			if raw[0] == '"' || raw[0] == '{' || raw[0] == '[' || raw == "true" || raw == "false" {
+				return nil, rowErr(file, line, "mos", "%s is not a number", raw)
+			}
+			var err error
+			if mos, err = parseNum(file, line, "mos", raw); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, manifestRecord(strings.TrimSpace(m.ID), strings.TrimSpace(m.Path), strings.TrimSpace(m.Split), mos, line))
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, rowErr(file, line+1, "", "line longer than %d bytes", maxLine)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return recs, nil
+}
