@@ -9,10 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/asticode/go-astiav"
 
 	"github.com/cpllm/cpllm/data/video"
 	"github.com/cpllm/cpllm/internal/fsutil"
@@ -224,7 +221,7 @@ func (r *runner) row(s Source, crf int, out string, frames int, fps, secs float6
 }
 
 // encodeBatch decodes the source once and feeds every frame to one encoder per CRF.
-func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []int) (err error) {
+func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []int) error {
 	start := time.Now()
 	d, err := video.OpenDecoder(s.Path)
 	if err != nil {
@@ -232,10 +229,12 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 	}
 	defer d.Close()
 	p := d.Params()
-	encs := make([]*levelEncoder, 0, len(crfs))
-	defer func() {
-		for _, e := range encs {
-			e.abort() // no-op for finished encoders
+	pipes := make([]*video.Pipe, 0, len(crfs))
+	tmps := make([]string, 0, len(crfs))
+	defer func() { // on any early return: stop the encoders, drop partial files
+		for i, pp := range pipes {
+			pp.Abort()
+			_ = os.Remove(tmps[i])
 		}
 	}()
 	for _, crf := range crfs {
@@ -244,7 +243,8 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 		if err != nil {
 			return err
 		}
-		encs = append(encs, startLevel(crf, tmp, enc))
+		pipes = append(pipes, video.StartPipe(enc, nil))
+		tmps = append(tmps, tmp)
 	}
 	frames := 0
 	for {
@@ -258,91 +258,35 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 		if err != nil {
 			return err
 		}
-		for _, e := range encs {
-			e.in <- f.Clone() // a new reference to the same buffers; the encoder frees it
+		for _, pp := range pipes {
+			pp.Send(f)
 		}
 		frames++
 	}
 	if frames == 0 {
 		return fmt.Errorf("%s: decode: no frames", s.Path)
 	}
-	for _, e := range encs {
-		if err := e.finish(); err != nil {
+	for _, pp := range pipes {
+		if err := pp.Finish(); err != nil {
 			return err
 		}
 	}
 	secs := time.Since(start).Seconds()
-	fps := p.FrameRate.Float64()
-	for _, e := range encs {
-		out := filepath.Join(dir, OutputName(e.crf))
-		if err := fsutil.Rename(e.tmp, out); err != nil {
+	for i, crf := range crfs {
+		out := filepath.Join(dir, OutputName(crf))
+		if err := fsutil.Rename(tmps[i], out); err != nil {
 			return err
 		}
-		e.renamed = true
-		row := r.row(s, e.crf, out, e.enc.Frames(), fps, secs)
+		row := r.row(s, crf, out, pipes[i].Encoder().Frames(), p.FrameRate.Float64(), secs)
 		if err := r.rows.append(row); err != nil {
 			return err
 		}
 		r.mu.Lock()
-		r.done[key{s.ID, e.crf}] = row
+		r.done[key{s.ID, crf}] = row
 		r.sum.Written++
 		r.mu.Unlock()
 		r.o.Progress(1)
 	}
+	pipes, tmps = nil, nil
 	return nil
-}
-
-// levelEncoder runs one encoder in its own goroutine, fed through a channel.
-type levelEncoder struct {
-	crf     int
-	tmp     string
-	enc     *video.Encoder
-	in      chan *astiav.Frame
-	done    chan error
-	stop    atomic.Bool // set by abort: drop the output instead of finishing it
-	closed  bool
-	renamed bool
-}
-
-func startLevel(crf int, tmp string, enc *video.Encoder) *levelEncoder {
-	e := &levelEncoder{crf: crf, tmp: tmp, enc: enc, in: make(chan *astiav.Frame, 32), done: make(chan error, 1)}
-	go func() {
-		var err error
-		for f := range e.in {
-			if err == nil {
-				err = enc.WriteFrame(f)
-			}
-			f.Free() // keep draining after an error so the decoder never blocks
-		}
-		if err == nil && !e.stop.Load() {
-			err = enc.Close()
-		} else {
-			enc.Abort()
-		}
-		e.done <- err
-	}()
-	return e
-}
-
-// finish ends the input and waits for the file to be complete.
-func (e *levelEncoder) finish() error {
-	if e.closed {
-		return nil
-	}
-	e.closed = true
-	close(e.in)
-	return <-e.done
-}
-
-// abort stops an unfinished encoder and removes its partial file.
-func (e *levelEncoder) abort() {
-	if !e.closed {
-		e.closed = true
-		e.stop.Store(true)
-		close(e.in)
-		<-e.done
-	}
-	if !e.renamed {
-		_ = os.Remove(e.tmp)
-	}
 }

@@ -29,6 +29,8 @@ type Record struct {
 	Std      *float64
 	Raters   *int
 	ResClass string // e.g. YouTube-UGC's "1080"
+	SourceID string // pristine source of a derived clip (manifests); "" otherwise
+	CRF      *int   // H.264 CRF of a ladder item (manifests); nil otherwise
 	Line     int    // 1-based line (CSV, text) or row (xlsx, .mat entry) in the label file
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -20,7 +21,8 @@ const ManifestFile = "manifest.csv"
 // {"id": "...", "path": "...", "mos": 3.2, "split": "test"}. Relative paths
 // are relative to the manifest's directory. An empty mos cell, or a null or
 // absent "mos", marks an unlabeled video: MOS is NaN and HasMOS is false.
-// Rows without split get "all". MOS scale 1-5 unless Options overrides it.
+// Rows without split get "all". Optional source_id and crf columns/fields
+// tie derived clips (CRF-ladder levels, distortions) to their pristine source. MOS scale 1-5 unless Options overrides it.
 type manifest struct{}
 
 func (manifest) Name() string { return "manifest" }
@@ -65,8 +67,8 @@ func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
 		return nil, err
 	}
 	for _, h := range t.header {
-		if !contains([]string{"id", "path", "mos", "split"}, strings.ToLower(h)) {
-			return nil, rowErr(file, 1, h, "unknown column (want id,path,mos[,split])")
+		if !contains([]string{"id", "path", "mos", "split", "source_id", "crf"}, strings.ToLower(h)) {
+			return nil, rowErr(file, 1, h, "unknown column (want id,path,mos[,split][,source_id][,crf])")
 		}
 	}
 	var idx [3]int
@@ -75,7 +77,7 @@ func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
 			return nil, err
 		}
 	}
-	iSplit := t.col("split")
+	iSplit, iSource, iCRF := t.col("split"), t.col("source_id"), t.col("crf")
 	var recs []Record
 	for {
 		row, line, err := t.next()
@@ -91,7 +93,16 @@ func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
 				return nil, err
 			}
 		}
-		recs = append(recs, manifestRecord(cell(row, idx[0]), cell(row, idx[1]), cell(row, iSplit), mos, line))
+		r := manifestRecord(cell(row, idx[0]), cell(row, idx[1]), cell(row, iSplit), mos, line)
+		r.SourceID = cell(row, iSource)
+		if c := cell(row, iCRF); c != "" {
+			n, err := strconv.Atoi(c)
+			if err != nil || n < 0 || n > 63 {
+				return nil, rowErr(file, line, "crf", "%q is not a CRF (integer 0..63)", c)
+			}
+			r.CRF = &n
+		}
+		recs = append(recs, r)
 	}
 }
 
@@ -100,6 +111,9 @@ type manifestLine struct {
 	Path  string          `json:"path"`
 	MOS   json.RawMessage `json:"mos"`
 	Split string          `json:"split"`
+	// Optional: the pristine source a derived clip (e.g. a CRF-ladder level) comes from.
+	SourceID string `json:"source_id"`
+	CRF      *int   `json:"crf"`
 }
 
 func parseManifestJSONL(r io.Reader, file string) ([]Record, error) {
@@ -135,7 +149,12 @@ func parseManifestJSONL(r io.Reader, file string) ([]Record, error) {
 				return nil, err
 			}
 		}
-		recs = append(recs, manifestRecord(strings.TrimSpace(m.ID), strings.TrimSpace(m.Path), strings.TrimSpace(m.Split), mos, line))
+		r := manifestRecord(strings.TrimSpace(m.ID), strings.TrimSpace(m.Path), strings.TrimSpace(m.Split), mos, line)
+		r.SourceID, r.CRF = strings.TrimSpace(m.SourceID), m.CRF
+		if r.CRF != nil && (*r.CRF < 0 || *r.CRF > 63) {
+			return nil, rowErr(file, line, "crf", "%d is not a CRF (0..63)", *r.CRF)
+		}
+		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {

@@ -94,46 +94,76 @@ func SSIMFrame(a, b []video.Plane) (float64, error) {
 // SSIMFiles decodes a distorted clip and its reference in lockstep and
 // returns the mean per-frame SSIM. Both must have the same size and frame count.
 func SSIMFiles(distorted, reference string) (float64, error) {
-	dd, err := video.OpenDecoder(distorted)
+	v, err := SSIMMany(reference, []string{distorted})
 	if err != nil {
 		return 0, err
 	}
-	defer dd.Close()
+	return v[0], nil
+}
+
+// SSIMMany is SSIMFiles for several distorted clips of one reference,
+// decoding the reference once and all clips in lockstep.
+func SSIMMany(reference string, distorted []string) ([]float64, error) {
 	rd, err := video.OpenDecoder(reference)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer rd.Close()
-	sum, n := 0.0, 0
-	for {
-		fa, errA := dd.Next()
-		fb, errB := rd.Next()
-		if errors.Is(errA, io.EOF) && errors.Is(errB, io.EOF) {
+	decs := make([]*video.Decoder, len(distorted))
+	for i, p := range distorted {
+		if decs[i], err = video.OpenDecoder(p); err != nil {
+			for _, d := range decs[:i] {
+				d.Close()
+			}
+			return nil, err
+		}
+	}
+	defer func() {
+		for _, d := range decs {
+			d.Close()
+		}
+	}()
+	sums := make([]float64, len(distorted))
+	n := 0
+	for ; ; n++ {
+		fr, err := rd.Next()
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		if errA != nil || errB != nil {
-			if errors.Is(errA, io.EOF) || errors.Is(errB, io.EOF) {
-				return 0, fmt.Errorf("ssim: %s and %s differ in frame count (stopped at frame %d)", distorted, reference, n)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := video.Planes(fr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", reference, err)
+		}
+		for i, d := range decs {
+			f, err := d.Next()
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("ssim: %s ends at frame %d, before its reference %s", distorted[i], n, reference)
 			}
-			return 0, errors.Join(errA, errB)
+			if err != nil {
+				return nil, err
+			}
+			pd, err := video.Planes(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", distorted[i], err)
+			}
+			s, err := SSIMFrame(pd, pr)
+			if err != nil {
+				return nil, fmt.Errorf("ssim of %s at frame %d: %w", distorted[i], n, err)
+			}
+			sums[i] += s
 		}
-		pa, err := video.Planes(fa)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", distorted, err)
-		}
-		pb, err := video.Planes(fb)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", reference, err)
-		}
-		s, err := SSIMFrame(pa, pb)
-		if err != nil {
-			return 0, fmt.Errorf("ssim of %s vs %s at frame %d: %w", distorted, reference, n, err)
-		}
-		sum += s
-		n++
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("ssim: %s has no frames", distorted)
+		return nil, fmt.Errorf("ssim: reference %s has no frames", reference)
 	}
-	return sum / float64(n), nil
+	for i, d := range decs {
+		if _, err := d.Next(); !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("ssim: %s has more frames than its reference %s (%d)", distorted[i], reference, n)
+		}
+		sums[i] /= float64(n)
+	}
+	return sums, nil
 }
