@@ -16,6 +16,7 @@ type Config struct {
 	Seed     int64        `key:"seed" yaml:"seed"`
 	LogLevel string       `key:"log_level" yaml:"log_level"`
 	Ladder   LadderConfig `key:"ladder" yaml:"ladder"`
+	Synth    SynthConfig  `key:"synth" yaml:"synth"`
 }
 
 // LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
@@ -24,6 +25,24 @@ type LadderConfig struct {
 	Preset string `key:"preset" yaml:"preset"` // libx264 preset
 	Jobs   int    `key:"jobs" yaml:"jobs"`     // sources processed at once
 	Fanout int    `key:"fanout" yaml:"fanout"` // encoders fed by one decode; 0 = all levels
+}
+
+// SynthConfig bounds the procedural corpus of `cpllm data synth`.
+type SynthConfig struct {
+	Videos           int     `key:"videos" yaml:"videos"`
+	MinHeight        int     `key:"min_height" yaml:"min_height"` // short side, from 360 480 540 720 1080
+	MaxHeight        int     `key:"max_height" yaml:"max_height"`
+	MinFPS           int     `key:"min_fps" yaml:"min_fps"` // from 24 25 30 50 60
+	MaxFPS           int     `key:"max_fps" yaml:"max_fps"`
+	MinSeconds       float64 `key:"min_seconds" yaml:"min_seconds"`
+	MaxSeconds       float64 `key:"max_seconds" yaml:"max_seconds"`
+	PortraitFraction float64 `key:"portrait_fraction" yaml:"portrait_fraction"`
+	LadderCRF        string  `key:"ladder_crf" yaml:"ladder_crf"` // CRF levels every source is re-encoded at
+	Variants         int     `key:"variants" yaml:"variants"`     // further distortion chains per source
+	Preset           string  `key:"preset" yaml:"preset"`
+	Jobs             int     `key:"jobs" yaml:"jobs"`
+	TrainFrac        float64 `key:"train_frac" yaml:"train_frac"` // by source; val_frac more go to val, the rest to test
+	ValFrac          float64 `key:"val_frac" yaml:"val_frac"`
 }
 
 // LogLevels are the accepted values of log_level.
@@ -39,6 +58,11 @@ func Default() Config {
 			Preset: "medium",
 			Jobs:   1,
 			Fanout: 0,
+		},
+		Synth: SynthConfig{
+			Videos: 24, MinHeight: 360, MaxHeight: 1080, MinFPS: 24, MaxFPS: 60, MinSeconds: 2, MaxSeconds: 8,
+			PortraitFraction: 0.25, LadderCRF: "15,27,39,51", Variants: 4, Preset: "veryfast", Jobs: 2,
+			TrainFrac: 0.7, ValFrac: 0.15,
 		},
 	}
 }
