@@ -17,6 +17,7 @@ type Config struct {
 	LogLevel string       `key:"log_level" yaml:"log_level"`
 	Ladder   LadderConfig `key:"ladder" yaml:"ladder"`
 	Synth    SynthConfig  `key:"synth" yaml:"synth"`
+	Shards   ShardsConfig `key:"shards" yaml:"shards"`
 }
 
 // LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
@@ -45,6 +46,22 @@ type SynthConfig struct {
 	ValFrac          float64 `key:"val_frac" yaml:"val_frac"`
 }
 
+// ShardsConfig sets the sampler views and storage of `cpllm data shards`.
+type ShardsConfig struct {
+	M           int     `key:"m" yaml:"m"`                 // context frames
+	K           int     `key:"k" yaml:"k"`                 // pixel patches
+	Size        int     `key:"size" yaml:"size"`           // side of frames and patches
+	MaxLong     int     `key:"max_long" yaml:"max_long"`   // pixel view fits within max_long x max_short
+	MaxShort    int     `key:"max_short" yaml:"max_short"` //
+	MinSide     int     `key:"min_side" yaml:"min_side"`   // upscale only to reach this short side
+	Mode        string  `key:"mode" yaml:"mode"`           // auto | train | eval
+	Compression string  `key:"compression" yaml:"compression"`
+	MaxRows     int     `key:"max_rows" yaml:"max_rows"`       // rows per shard
+	PairMargin  float64 `key:"pair_margin" yaml:"pair_margin"` // |dMOS| on 1-5 for cross-video pairs
+	MaxCross    int     `key:"max_cross" yaml:"max_cross"`     // cross-video pairs at most (-1: all)
+	Jobs        int     `key:"jobs" yaml:"jobs"`
+}
+
 // LogLevels are the accepted values of log_level.
 var LogLevels = []string{"debug", "info", "warn", "error"}
 
@@ -64,6 +81,8 @@ func Default() Config {
 			PortraitFraction: 0.25, LadderCRF: "15,27,39,51", Variants: 4, Preset: "veryfast", Jobs: 2,
 			TrainFrac: 0.7, ValFrac: 0.15,
 		},
+		Shards: ShardsConfig{M: 8, K: 8, Size: 224, MaxLong: 1080, MaxShort: 540, MinSide: 224, Mode: "auto",
+			Compression: "none", MaxRows: 256, PairMargin: 0.5, MaxCross: 2000, Jobs: 2},
 	}
 }
 
@@ -74,6 +93,12 @@ func (c Config) Validate() error {
 	}
 	if c.Ladder.Jobs < 1 {
 		return &KeyError{Key: "ladder.jobs", Value: c.Ladder.Jobs, Want: "an integer >= 1"}
+	}
+	if !slices.Contains([]string{"auto", "train", "eval"}, c.Shards.Mode) {
+		return &KeyError{Key: "shards.mode", Value: c.Shards.Mode, Want: "auto, train or eval"}
+	}
+	if !slices.Contains([]string{"none", "zstd", "lz4"}, c.Shards.Compression) {
+		return &KeyError{Key: "shards.compression", Value: c.Shards.Compression, Want: "none, zstd or lz4"}
 	}
 	if c.Ladder.Fanout < 0 {
 		return &KeyError{Key: "ladder.fanout", Value: c.Ladder.Fanout, Want: "an integer >= 0 (0 = all levels)"}

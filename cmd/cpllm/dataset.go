@@ -49,17 +49,22 @@ func (d *datasetFlags) load() ([]datasets.Record, error) {
 func newVerifyCmd() *cobra.Command {
 	var decode, allowMissing, asJSON bool
 	var workers int
+	var shardsDir string
 	cmd := &cobra.Command{
-		Use:   "verify --dataset NAME --root DIR [--labels FILE]",
+		Use:   "verify (--dataset NAME --root DIR [--labels FILE] | --shards DIR)",
 		Short: "Check a dataset: rows, MOS range, duplicates, missing and (with --decode) undecodable files",
 		Long: `Loads the dataset's label file strictly (a malformed row is an error naming
 file and line), then reports rows, MOS range, duplicate ids, missing files and,
 with --decode, each file's probe facts and the files that cannot be decoded.
 Exits non-zero on any problem; --allow-missing tolerates missing files (a
-partial download) but not other problems.`,
+partial download) but not other problems. With --shards DIR it checks a shard
+directory instead: manifest, every shard's sha256, row counts, ids, pairs.`,
 	}
 	ds := addDatasetFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if shardsDir != "" {
+			return verifyShards(cmd, shardsDir, asJSON)
+		}
 		recs, err := ds.load()
 		if err != nil {
 			return err
@@ -87,5 +92,6 @@ partial download) but not other problems.`,
 	f.BoolVar(&allowMissing, "allow-missing", false, "missing video files are not an error")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
 	f.IntVar(&workers, "workers", 2, "videos decoded at once with --decode")
+	f.StringVar(&shardsDir, "shards", "", "verify a shard directory (from 'data shards') instead of a dataset")
 	return cmd
 }

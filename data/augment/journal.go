@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/cpllm/cpllm/internal/fsutil"
@@ -119,4 +120,25 @@ func resetFailures(path string, retry map[string]bool) error {
 		return nil
 	}
 	return fsutil.WriteFileAtomic(path, keep.Bytes(), 0o644)
+}
+
+// ReadRows returns the outputs recorded in dir's ladder.jsonl, in file order
+// with later rows for the same (source, crf) replacing earlier ones.
+func ReadRows(dir string) ([]Row, error) {
+	var out []Row
+	at := map[key]int{}
+	err := readJSONL(filepath.Join(dir, rowsFile), func(b []byte) error {
+		var r Row
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		if i, ok := at[key{r.SourceID, r.CRF}]; ok {
+			out[i] = r
+			return nil
+		}
+		at[key{r.SourceID, r.CRF}] = len(out)
+		out = append(out, r)
+		return nil
+	})
+	return out, err
 }

@@ -74,8 +74,9 @@ type Views struct {
 	PatchPix   []byte  // K*Size*Size*3: crop of Patches[i] from its resized frame
 	PixelW     int     // pixel-view frame size the patches were cut from
 	PixelH     int
-	SrcW, SrcH int // coded size of the source
-	Frames     int // frames in the clip: the container count, or the decoded count when fewer decode
+	SrcW, SrcH int      // coded size of the source
+	Frames     int      // frames in the clip: the container count, or the decoded count when fewer decode
+	Native     [][]byte // SampleNative only: some context frames as SrcW x SrcH RGB24
 }
 
 // ContextFrame returns the i-th context frame's pixels.

@@ -18,6 +18,14 @@ import (
 // bilinear swscale, equal to `ffmpeg -vf scale=W:H:flags=bilinear`; display
 // rotation is not applied (as in data/video). Errors name the file.
 func Sample(path string, p Params, mode Mode, seed uint64, id string) (Views, error) {
+	return SampleNative(path, p, mode, seed, id, 0)
+}
+
+// SampleNative is Sample that also keeps up to native context frames at the
+// source resolution in Views.Native (packed RGB24, SrcW x SrcH), from the
+// same decode pass: quality measurements (blockiness on the codec's 8x8
+// grid, noise, sharpness) need unresampled pixels.
+func SampleNative(path string, p Params, mode Mode, seed uint64, id string, native int) (Views, error) {
 	if err := p.Validate(); err != nil {
 		return Views{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -31,11 +39,11 @@ func Sample(path string, p Params, mode Mode, seed uint64, id string) (Views, er
 	if info.Frames <= 0 {
 		return Views{}, fmt.Errorf("%s: sample: no video frames", path)
 	}
-	v, decoded, err := sampleFrames(path, info.Frames, p, mode, seed, id)
+	v, decoded, err := sampleFrames(path, info.Frames, p, mode, seed, id, native)
 	if errors.Is(err, errShort) && decoded > 0 {
 		// The container over-counted its frames: plan again on the frames that
 		// really decode (a second pass, only for such files).
-		v, _, err = sampleFrames(path, decoded, p, mode, seed, id)
+		v, _, err = sampleFrames(path, decoded, p, mode, seed, id, native)
 	}
 	if errors.Is(err, errShort) {
 		return Views{}, fmt.Errorf("%s: sample: %w", path, err)
@@ -48,7 +56,7 @@ var errShort = errors.New("fewer frames decode than the container reports")
 // sampleFrames plans the views for an n-frame clip and fills them in one
 // decode pass. On a clip that ends early it returns errShort and the count
 // of frames that decoded.
-func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id string) (Views, int, error) {
+func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id string, native int) (Views, int, error) {
 	d, err := video.OpenDecoder(path)
 	if err != nil {
 		return Views{}, 0, err
@@ -77,6 +85,7 @@ func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id strin
 	v.Context = make([]byte, p.M*fs)
 	v.PatchPix = make([]byte, p.K*fs)
 
+	keep := nativePicks(v.ContextIdx, native)
 	var sc scalers
 	defer sc.close()
 	ci, pi := 0, 0 // next context slot and next patch to fill; both ascend by frame
@@ -101,6 +110,13 @@ func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id strin
 		}
 		for ; ci < p.M && v.ContextIdx[ci] == i; ci++ {
 			copy(v.Context[ci*fs:], pix)
+		}
+		if keep[i] {
+			rgb, err := sc.native(par, f)
+			if err != nil {
+				return Views{}, 0, &video.Error{Path: path, Step: "scale", Frame: i, Err: err}
+			}
+			v.Native = append(v.Native, rgb)
 		}
 		if pi == p.K || v.Patches[pi].Frame != i {
 			continue
@@ -129,6 +145,7 @@ func crop(dst, src []byte, w int, q Patch, size int) {
 // decoded (its size and format) and remade if the stream changes size.
 type scalers struct {
 	ctx, pix *video.Scaler
+	nat      *video.Scaler // to native-size RGB24, made on first use
 	w, h     int
 	fmt      astiav.PixelFormat
 }
@@ -148,6 +165,36 @@ func (s *scalers) ensure(par video.Params, f *astiav.Frame, size, pw, ph int) er
 	return err
 }
 
+func (s *scalers) native(par video.Params, f *astiav.Frame) ([]byte, error) {
+	if s.nat == nil {
+		par.Width, par.Height, par.PixFmt = f.Width(), f.Height(), f.PixelFormat()
+		var err error
+		if s.nat, err = video.NewScaler(par, 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	return s.nat.Convert(f)
+}
+
+// nativePicks spreads n picks over the distinct context frames.
+func nativePicks(idx []int, n int) map[int]bool {
+	keep := map[int]bool{}
+	if n <= 0 {
+		return keep
+	}
+	var distinct []int
+	for i, x := range idx {
+		if i == 0 || x != idx[i-1] {
+			distinct = append(distinct, x)
+		}
+	}
+	n = min(n, len(distinct))
+	for j := range n {
+		keep[distinct[(2*j+1)*len(distinct)/(2*n)]] = true
+	}
+	return keep
+}
+
 func (s *scalers) close() {
 	if s.ctx != nil {
 		s.ctx.Close()
@@ -156,5 +203,9 @@ func (s *scalers) close() {
 	if s.pix != nil {
 		s.pix.Close()
 		s.pix = nil
+	}
+	if s.nat != nil {
+		s.nat.Close()
+		s.nat = nil
 	}
 }

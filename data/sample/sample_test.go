@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/video"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
@@ -179,5 +180,38 @@ func TestSampleErrorsNameFile(t *testing.T) {
 	bad.MinSide = 100
 	if _, err := Sample(missing, bad, Eval, 0, ""); err == nil || !strings.Contains(err.Error(), "MinSide") {
 		t.Errorf("invalid params: %v", err)
+	}
+}
+
+func TestSampleNativeFrames(t *testing.T) {
+	dir := t.TempDir()
+	c := testutil.Clip(t, dir, "n.mp4", "testsrc2=size=320x240:rate=25:duration=1")
+	v, err := SampleNative(c, DefaultParams(), Eval, 0, "n", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Native) != 3 || len(v.Native[0]) != 320*240*3 {
+		t.Fatalf("%d native frames", len(v.Native))
+	}
+	plain, err := Sample(c, DefaultParams(), Eval, 0, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain.Context, v.Context) || !bytes.Equal(plain.PatchPix, v.PatchPix) || plain.Native != nil {
+		t.Fatal("native capture changed the views")
+	}
+	// The kept frames are exactly the decoded native frames.
+	want := map[int][]byte{}
+	video.DecodeRGB(c, video.RGBOptions{}, func(f video.RGBFrame) error { want[f.Index] = f.Pix; return nil })
+	picks := nativePicks(v.ContextIdx, 3)
+	n := 0
+	for _, i := range v.ContextIdx {
+		if picks[i] {
+			if !bytes.Equal(v.Native[n], want[i]) {
+				t.Fatalf("native frame %d differs", i)
+			}
+			delete(picks, i)
+			n++
+		}
 	}
 }

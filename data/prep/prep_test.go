@@ -1,0 +1,113 @@
+package prep
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cpllm/cpllm/data/augment"
+	"github.com/cpllm/cpllm/data/datasets"
+	"github.com/cpllm/cpllm/data/sample"
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/internal/testutil"
+)
+
+func fixture(t *testing.T) (string, []datasets.Record) {
+	t.Helper()
+	dir := t.TempDir()
+	testutil.Clip(t, dir, "a.mp4", "testsrc2=size=320x180:rate=25:duration=1")
+	testutil.Clip(t, dir, "b.mp4", "mandelbrot=size=180x320:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
+	os.WriteFile(filepath.Join(dir, "bad.mp4"), []byte("garbage"), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte("id,path,mos,split\na,a.mp4,4.5,train\nb,b.mp4,1.5,train\nbad,bad.mp4,3,train\nc,a.mp4,2.0,test\n"), 0o644)
+	recs, err := datasets.Load("manifest", datasets.Options{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, recs
+}
+
+func small(out string) Options {
+	p := sample.DefaultParams()
+	p.M, p.K = 4, 4
+	return Options{OutDir: out, Params: p, Mode: "auto", Seed: 7, Compression: "zstd", MaxRows: 2, PairMargin: 0.5, MaxCross: -1, Jobs: 2}
+}
+
+func TestBuildShards(t *testing.T) {
+	dir, recs := fixture(t)
+	rows, err := augmentLadder(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := LadderItems(recs, rows)
+	if err != nil || len(all) != len(recs)+2 {
+		t.Fatalf("ladder items: %d %v", len(all), err)
+	}
+	out := filepath.Join(t.TempDir(), "shards")
+	man, sum, err := Build(context.Background(), all, small(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Written != 5 || sum.Failed != 1 || man.TotalRows != 5 || len(man.Failures) != 1 || man.Failures[0].ID != "bad" {
+		t.Fatalf("summary %+v, manifest rows %d failures %+v", sum, man.TotalRows, man.Failures)
+	}
+	rep, err := shards.Verify(out)
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	ds, err := shards.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ds.Get("a/crf40")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SourceID != "a" || r.CRF == nil || *r.CRF != 40 || !math.IsNaN(r.MOS) || r.Split != "train" || !strings.Contains(r.Description, "CRF 40") {
+		t.Fatalf("ladder record %+v", r)
+	}
+	a, _ := ds.Get("a")
+	if a.MOSNorm != 4.5 || a.M != 4 || a.K != 4 || len(a.PatchPos) != 4 || a.Description == "" {
+		t.Fatalf("record a: mos %v m %d k %d", a.MOSNorm, a.M, a.K)
+	}
+	pairs, err := shards.ReadPairs(filepath.Join(out, shards.PairsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, p := range pairs {
+		kinds[p.Kind]++
+		if p.A == "c" || p.B == "c" {
+			t.Fatalf("pair crosses splits: %+v", p)
+		}
+	}
+	if kinds["ladder"] != 3 || kinds["mos"] != 1 { // a > a/crf20 > a/crf40; a vs b
+		t.Fatalf("pairs %v", kinds)
+	}
+	// Same inputs and seed: same shard bytes, and a rerun resumes without rewriting.
+	out2 := filepath.Join(t.TempDir(), "shards")
+	if _, _, err := Build(context.Background(), all, small(out2)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range man.Shards {
+		x, _ := os.ReadFile(filepath.Join(out, s.Name))
+		y, _ := os.ReadFile(filepath.Join(out2, s.Name))
+		if !bytes.Equal(x, y) {
+			t.Fatalf("%s differs between two builds", s.Name)
+		}
+	}
+	_, sum, err = Build(context.Background(), all, small(out))
+	if err != nil || sum.Skipped != 5 || sum.Written != 0 {
+		t.Fatalf("rerun: %+v %v", sum, err)
+	}
+}
+
+func augmentLadder(t *testing.T, dir string) (string, error) {
+	out := filepath.Join(t.TempDir(), "ladder")
+	_, err := augment.Run(context.Background(), []augment.Source{{ID: "a", Path: filepath.Join(dir, "a.mp4")}},
+		augment.Options{OutDir: out, CRFs: []int{20, 40}, Preset: "ultrafast"})
+	return out, err
+}
