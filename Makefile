@@ -36,17 +36,19 @@ test: deps ## run the test suite (real-data tests skip when ../shared/realdata i
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
 
-bench: deps ## benchmarks: ladder vs ffmpeg CLI, ...
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/
+bench: deps ## benchmarks: ladder vs ffmpeg CLI, shards vs ffmpeg CLI, shard RSS, sampler, shard I/O
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
 
-demo: build ## generate a clip and build its CRF ladder (grows into data -> train -> eval)
-	@mkdir -p runs/demo
-	ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "testsrc2=size=640x360:rate=25:duration=4" \
-		-f lavfi -i "mandelbrot=size=640x360:rate=25" -filter_complex "[0:v][1:v]blend=all_mode=average,format=yuv420p" \
-		-t 4 -c:v libx264 -preset veryfast -crf 12 runs/demo/source.mp4
-	./$(BIN) data ladder --in runs/demo/source.mp4 --out runs/demo/ladder --preset veryfast
-	./$(BIN) data probe runs/demo/ladder/source/crf15.mp4 runs/demo/ladder/source/crf53.mp4
-	@echo "demo: ladder rows in runs/demo/ladder/ladder.jsonl"
+DEMO ?= runs/demo
+demo: build ## synthetic corpus -> CRF ladder on a few sources -> Arrow shards per split -> verify
+	./$(BIN) --config configs/demo.yaml data synth --out $(DEMO)/synth
+	./$(BIN) --config configs/demo.yaml data ladder --in $(DEMO)/synth/pristine.csv --limit 3 --out $(DEMO)/ladder
+	for s in train val test; do \
+		./$(BIN) --config configs/demo.yaml data shards --dataset manifest --root $(DEMO)/synth --split $$s \
+			--ladder $(DEMO)/ladder --out $(DEMO)/shards/$$s || exit 1; \
+	done
+	for s in train val test; do ./$(BIN) data verify --shards $(DEMO)/shards/$$s || exit 1; done
+	@echo "demo: corpus in $(DEMO)/synth (manifest.csv), ladder in $(DEMO)/ladder, shards in $(DEMO)/shards/{train,val,test}"
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
@@ -55,4 +57,4 @@ vet: ## go vet
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin runs/demo
+	rm -rf bin $(DEMO)

@@ -23,6 +23,7 @@ func newDataCmd(g *globals) *cobra.Command {
 
 func newLadderCmd(g *globals) *cobra.Command {
 	var in, out string
+	var limit int
 	cmd := &cobra.Command{
 		Use:   "ladder (--in PATH | --dataset NAME --root DIR [--split S]) --out DIR",
 		Short: "Re-encode every source with H.264 at each CRF level (the paper's augmentation)",
@@ -55,6 +56,9 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 		if err != nil {
 			return fmt.Errorf("data ladder: %w", err)
 		}
+		if limit > 0 && limit < len(srcs) {
+			srcs = srcs[:limit]
+		}
 		if crfs[len(crfs)-1] > 51 {
 			slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
 		}
@@ -78,6 +82,7 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 	f := cmd.Flags()
 	f.StringVar(&in, "in", "", "video file, directory of videos, or CSV manifest (id,path)")
 	f.StringVar(&out, "out", "", "output directory")
+	f.IntVar(&limit, "limit", 0, "only the first N sources (quick runs)")
 	f.String("crf", "", "CRF levels: lo:hi:step or a list (config ladder.crf, default 15:53:2)")
 	f.String("preset", "", "libx264 preset (config ladder.preset, default medium)")
 	f.Int("jobs", 0, "sources processed at once (config ladder.jobs)")

@@ -65,9 +65,13 @@ func LadderItems(recs []datasets.Record, dir string) ([]datasets.Record, error) 
 			continue
 		}
 		crf := row.CRF
+		family := src.SourceID // a derived clip's family is its own source's
+		if family == "" {
+			family = src.ID
+		}
 		out = append(out, datasets.Record{ID: fmt.Sprintf("%s/crf%02d", src.ID, crf), Path: row.Output,
 			MOS: math.NaN(), MOSNorm: math.NaN(), MOSMin: src.MOSMin, MOSMax: src.MOSMax,
-			Split: src.Split, Dataset: src.Dataset, SourceID: src.ID, CRF: &crf})
+			Split: src.Split, Dataset: src.Dataset, SourceID: family, CRF: &crf})
 	}
 	return out, nil
 }

@@ -23,6 +23,7 @@ import (
 // Corpus files under the output directory.
 const (
 	ManifestFile = "manifest.csv" // id,path,mos,split,source_id,crf: the `manifest` dataset
+	PristineFile = "pristine.csv" // id,path,split of the pristine clips: input for `data ladder`
 	ItemsFile    = "items.jsonl"  // every item with its distortion parameters and SSIM
 	SourcesFile  = "sources.jsonl"
 	sidecarExt   = ".json" // per-item facts, written after the clip: its presence marks the item done
@@ -217,9 +218,11 @@ func startItem(path string, it Item, p video.Params, preset string) (*video.Pipe
 
 // writeIndex gathers the sidecars into manifest.csv, items.jsonl and sources.jsonl.
 func writeIndex(dir string, srcs []Source, o Options) (int, error) {
-	var man, items, sources bytes.Buffer
+	var man, items, sources, pristine bytes.Buffer
 	cw := csv.NewWriter(&man)
 	_ = cw.Write([]string{"id", "path", "mos", "split", "source_id", "crf"})
+	pw := csv.NewWriter(&pristine)
+	_ = pw.Write([]string{"id", "path", "split"})
 	n := 0
 	for i, src := range srcs {
 		b, _ := json.Marshal(src)
@@ -238,12 +241,16 @@ func writeIndex(dir string, srcs []Source, o Options) (int, error) {
 				crf = strconv.Itoa(*it.CRF)
 			}
 			_ = cw.Write([]string{it.ID, it.Path, strconv.FormatFloat(it.MOS, 'f', 6, 64), it.Split, it.SourceID, crf})
+			if it.Kind == "pristine" {
+				_ = pw.Write([]string{it.ID, it.Path, it.Split})
+			}
 			items.Write(data)
 			n++
 		}
 	}
 	cw.Flush()
-	for name, buf := range map[string]*bytes.Buffer{ManifestFile: &man, ItemsFile: &items, SourcesFile: &sources} {
+	pw.Flush()
+	for name, buf := range map[string]*bytes.Buffer{ManifestFile: &man, ItemsFile: &items, SourcesFile: &sources, PristineFile: &pristine} {
 		if err := fsutil.WriteFileAtomic(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
 			return n, err
 		}
