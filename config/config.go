@@ -22,10 +22,11 @@ type Config struct {
 
 // LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
 type LadderConfig struct {
-	CRF    string `key:"crf" yaml:"crf"`       // "lo:hi:step" or a list "15,23,31"
-	Preset string `key:"preset" yaml:"preset"` // libx264 preset
-	Jobs   int    `key:"jobs" yaml:"jobs"`     // sources processed at once
-	Fanout int    `key:"fanout" yaml:"fanout"` // encoders fed by one decode; 0 = all levels
+	CRF      string `key:"crf" yaml:"crf"`             // "lo:hi:step" or a list "15,23,31"
+	Preset   string `key:"preset" yaml:"preset"`       // libx264 preset
+	Jobs     int    `key:"jobs" yaml:"jobs"`           // sources processed at once
+	Fanout   int    `key:"fanout" yaml:"fanout"`       // encoders running at once; 0 = all levels
+	BufferMB int    `key:"buffer_mb" yaml:"buffer_mb"` // decoded frames kept so encoder groups share one decode
 }
 
 // SynthConfig bounds the procedural corpus of `cpllm data synth`.
@@ -71,10 +72,11 @@ func Default() Config {
 		Seed:     1,
 		LogLevel: "info",
 		Ladder: LadderConfig{
-			CRF:    "15:53:2",
-			Preset: "medium",
-			Jobs:   1,
-			Fanout: 0,
+			CRF:      "15:53:2",
+			Preset:   "medium",
+			Jobs:     1,
+			Fanout:   4,
+			BufferMB: 1024,
 		},
 		Synth: SynthConfig{
 			Videos: 24, MinHeight: 360, MaxHeight: 1080, MinFPS: 24, MaxFPS: 60, MinSeconds: 2, MaxSeconds: 8,
@@ -102,6 +104,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ladder.Fanout < 0 {
 		return &KeyError{Key: "ladder.fanout", Value: c.Ladder.Fanout, Want: "an integer >= 0 (0 = all levels)"}
+	}
+	if c.Ladder.BufferMB < 0 {
+		return &KeyError{Key: "ladder.buffer_mb", Value: c.Ladder.BufferMB, Want: "an integer >= 0 (0 = decode per encoder group)"}
 	}
 	return nil
 }

@@ -38,7 +38,8 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 	ds := addDatasetFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := g.load(flagSets(cmd, map[string]string{
-			"crf": "ladder.crf", "preset": "ladder.preset", "jobs": "ladder.jobs", "fanout": "ladder.fanout"})...)
+			"crf": "ladder.crf", "preset": "ladder.preset", "jobs": "ladder.jobs", "fanout": "ladder.fanout",
+			"buffer-mb": "ladder.buffer_mb"})...)
 		if err != nil {
 			return err
 		}
@@ -65,8 +66,9 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 		bar := progress.New(os.Stderr, "ladder", "encodes", len(srcs)*len(crfs))
 		sum, err := augment.Run(cmd.Context(), srcs, augment.Options{
 			OutDir: out, CRFs: crfs, Preset: cfg.Ladder.Preset, Jobs: cfg.Ladder.Jobs, Fanout: cfg.Ladder.Fanout,
-			Progress: bar.Add,
-			Log:      func(f string, a ...any) { slog.Warn(fmt.Sprintf(f, a...)) },
+			BufferBytes: int64(cfg.Ladder.BufferMB) << 20,
+			Progress:    bar.Add,
+			Log:         func(f string, a ...any) { slog.Warn(fmt.Sprintf(f, a...)) },
 		})
 		bar.Finish()
 		if err != nil {
@@ -86,7 +88,8 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 	f.String("crf", "", "CRF levels: lo:hi:step or a list (config ladder.crf, default 15:53:2)")
 	f.String("preset", "", "libx264 preset (config ladder.preset, default medium)")
 	f.Int("jobs", 0, "sources processed at once (config ladder.jobs)")
-	f.Int("fanout", 0, "encoders fed by one decode, 0 = all (config ladder.fanout)")
+	f.Int("fanout", 0, "encoders running at once, 0 = all (config ladder.fanout, default 4)")
+	f.Int("buffer-mb", 0, "memory for a source's decoded frames so encoder groups share one decode (config ladder.buffer_mb)")
 	return cmd
 }
 

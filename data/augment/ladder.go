@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asticode/go-astiav"
+
 	"github.com/cpllm/cpllm/data/video"
 	"github.com/cpllm/cpllm/internal/fsutil"
 )
@@ -21,7 +23,11 @@ type Options struct {
 	CRFs   []int
 	Preset string
 	Jobs   int // sources processed at once
-	Fanout int // encoders fed by one decode; 0 = all pending levels
+	Fanout int // encoders running at once; 0 = all pending levels
+	// BufferBytes bounds the decoded frames kept in memory so that a source
+	// needing several encoder groups is still decoded once; larger sources
+	// are decoded again for each group.
+	BufferBytes int64
 	// Progress, when set, is called once per finished (or skipped) output.
 	Progress func(n int)
 	// Log, when set, receives one-line notes (failures, recovered outputs).
@@ -159,13 +165,24 @@ func (r *runner) sourceLevels(ctx context.Context, s Source, dir string) error {
 		r.count(func(sm *Summary) { sm.Skipped++ })
 		r.o.Progress(1)
 	}
+	if len(pending) == 0 {
+		return nil
+	}
 	batch := len(pending)
 	if r.o.Fanout > 0 {
 		batch = r.o.Fanout
 	}
+	var buf *frameBuffer
+	if batch < len(pending) {
+		var err error
+		if buf, err = decodeToMemory(ctx, s.Path, r.o.BufferBytes); err != nil {
+			return err
+		}
+		defer buf.free()
+	}
 	for len(pending) > 0 {
 		n := min(batch, len(pending))
-		if err := r.encodeBatch(ctx, s, dir, pending[:n]); err != nil {
+		if err := r.encodeBatch(ctx, s, dir, pending[:n], buf); err != nil {
 			return err
 		}
 		pending = pending[n:]
@@ -220,15 +237,22 @@ func (r *runner) row(s Source, crf int, out string, frames int, fps, secs float6
 	return row
 }
 
-// encodeBatch decodes the source once and feeds every frame to one encoder per CRF.
-func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []int) error {
+// encodeBatch feeds every frame of the source, from buf when it holds the
+// decoded clip or else from a fresh decode, to one encoder per CRF.
+func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []int, buf *frameBuffer) error {
 	start := time.Now()
-	d, err := video.OpenDecoder(s.Path)
-	if err != nil {
-		return err
+	var next func() (*astiav.Frame, error)
+	var p video.Params
+	if buf != nil && buf.frames != nil {
+		p, next = buf.params, buf.reader()
+	} else {
+		d, err := video.OpenDecoder(s.Path)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		p, next = d.Params(), d.Next
 	}
-	defer d.Close()
-	p := d.Params()
 	pipes := make([]*video.Pipe, 0, len(crfs))
 	tmps := make([]string, 0, len(crfs))
 	defer func() { // on any early return: stop the encoders, drop partial files
@@ -251,7 +275,7 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		f, err := d.Next()
+		f, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -289,4 +313,65 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 	}
 	pipes, tmps = nil, nil
 	return nil
+}
+
+// frameBuffer holds a decoded clip (frame references) so several encoder
+// groups share one decode. frames is nil when the clip exceeded the budget.
+type frameBuffer struct {
+	params video.Params
+	frames []*astiav.Frame
+}
+
+// decodeToMemory decodes path into memory unless its frames would exceed
+// budget bytes (estimated from the probe), in which case it returns an empty
+// buffer and the caller decodes per group.
+func decodeToMemory(ctx context.Context, path string, budget int64) (*frameBuffer, error) {
+	info, err := video.Probe(path)
+	if err != nil {
+		return nil, err
+	}
+	// 4 bytes a pixel bounds every 8- and 10-bit 4:2:0 and 4:2:2 layout.
+	if budget <= 0 || int64(info.Width)*int64(info.Height)*4*int64(info.Frames+2) > budget {
+		return &frameBuffer{}, nil
+	}
+	d, err := video.OpenDecoder(path)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	b := &frameBuffer{params: d.Params(), frames: []*astiav.Frame{}}
+	for {
+		if ctx.Err() != nil {
+			b.free()
+			return nil, ctx.Err()
+		}
+		f, err := d.Next()
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			b.free()
+			return nil, err
+		}
+		b.frames = append(b.frames, f.Clone())
+	}
+}
+
+// reader replays the buffered frames.
+func (b *frameBuffer) reader() func() (*astiav.Frame, error) {
+	i := 0
+	return func() (*astiav.Frame, error) {
+		if i == len(b.frames) {
+			return nil, io.EOF
+		}
+		i++
+		return b.frames[i-1], nil
+	}
+}
+
+func (b *frameBuffer) free() {
+	for _, f := range b.frames {
+		f.Free()
+	}
+	b.frames = nil
 }

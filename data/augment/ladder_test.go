@@ -55,7 +55,8 @@ func TestLadderMatchesCLI(t *testing.T) {
 	src := testutil.Clip(t, dir, "src.mp4", "testsrc2=size=320x180:rate=24:duration=1")
 	out := filepath.Join(dir, "ladder")
 	crfs := []int{15, 33, 53}
-	sum, err := Run(context.Background(), []Source{{ID: "src", Path: src}}, Options{OutDir: out, CRFs: crfs, Preset: "fast"})
+	// Two encoder groups over one buffered decode.
+	sum, err := Run(context.Background(), []Source{{ID: "src", Path: src}}, Options{OutDir: out, CRFs: crfs, Preset: "fast", Fanout: 2, BufferBytes: 1 << 30})
 	if err != nil || sum.Written != 3 || sum.Failed != 0 {
 		t.Fatalf("run: %+v %v", sum, err)
 	}
@@ -96,7 +97,8 @@ func TestLadderBadSourceIsRecorded(t *testing.T) {
 		t.Fatalf("sources %v %v", srcs, err)
 	}
 	out := filepath.Join(dir, "out")
-	sum, err := Run(context.Background(), srcs, Options{OutDir: out, CRFs: []int{20, 40}, Preset: "ultrafast", Jobs: 2})
+	// One encoder at a time, decoding again for each (no buffer).
+	sum, err := Run(context.Background(), srcs, Options{OutDir: out, CRFs: []int{20, 40}, Preset: "ultrafast", Jobs: 2, Fanout: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
