@@ -1,0 +1,319 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// num decodes a JSON number or the strings "nan", "inf", "-inf".
+type num float64
+
+func (n *num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" { // no value (e.g. failed fit)
+		*n = num(math.NaN())
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		switch s {
+		case "nan":
+			*n = num(math.NaN())
+		case "inf":
+			*n = num(math.Inf(1))
+		case "-inf":
+			*n = num(math.Inf(-1))
+		default:
+			return fmt.Errorf("bad number %q", s)
+		}
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*n = num(f)
+	return nil
+}
+
+type corrCase struct {
+	Name             string
+	Pred, Mos        []float64
+	PredB            []float64 `json:"pred_b"`
+	SRCC, KRCC, PLCC num
+	Fit4Reliable     bool `json:"fit4_reliable"`
+	PLCC4PL          num  `json:"plcc_4pl"`
+	RMSE4PL          num  `json:"rmse_4pl"`
+	Fit5Reliable     bool `json:"fit5_reliable"`
+	PLCC5PL          num  `json:"plcc_5pl"`
+	RMSE5PL          num  `json:"rmse_5pl"`
+	R12, R13, R23    num
+	Williams         *struct {
+		T, P num
+		DF   int
+	}
+	Steiger *struct{ Z, P num }
+}
+
+type pairedCase struct {
+	Name  string
+	A, B  []float64
+	TTest struct {
+		T, P   num
+		DF     int
+		CohenD num `json:"cohen_d"`
+	}
+	Wilcoxon *struct {
+		Statistic, P num
+		Method       string
+		RRB          num `json:"r_rb"`
+	}
+	WilcoxonError string `json:"wilcoxon_error"`
+}
+
+type fixtures struct {
+	ScipyVersion string       `json:"scipy_version"`
+	CorrCases    []corrCase   `json:"corr_cases"`
+	PairedCases  []pairedCase `json:"paired_cases"`
+}
+
+func loadFixtures(t *testing.T, path string) fixtures {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixtures
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// near compares with an absolute tolerance; NaN matches NaN, Inf matches
+// the same Inf.
+func near(got float64, want num, tol float64) bool {
+	w := float64(want)
+	if math.IsNaN(w) || math.IsNaN(got) {
+		return math.IsNaN(w) && math.IsNaN(got)
+	}
+	if math.IsInf(w, 0) || math.IsInf(got, 0) {
+		return got == w
+	}
+	return math.Abs(got-w) <= tol
+}
+
+func check(t *testing.T, what string, got float64, want num, tol float64) {
+	t.Helper()
+	if !near(got, want, tol) {
+		t.Errorf("%s: got %.17g want %.17g (diff %.3g)", what, got, float64(want), got-float64(want))
+	}
+}
+
+func TestScipyCorrelations(t *testing.T) {
+	f := loadFixtures(t, "testdata/scipy_fixtures.json")
+	if len(f.CorrCases) < 20 {
+		t.Fatalf("only %d correlation cases", len(f.CorrCases))
+	}
+	for _, c := range f.CorrCases {
+		t.Run(c.Name, func(t *testing.T) {
+			for _, m := range []struct {
+				name string
+				fn   MetricFunc
+				want num
+			}{{"srcc", SRCC, c.SRCC}, {"krcc", KRCC, c.KRCC}, {"plcc", PLCC, c.PLCC}} {
+				got, err := m.fn(c.Pred, c.Mos)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(t, m.name, got, m.want, 1e-9)
+			}
+		})
+	}
+}
+
+func TestScipyLogisticFits(t *testing.T) {
+	f := loadFixtures(t, "testdata/scipy_fixtures.json")
+	n4, n5 := 0, 0
+	for _, c := range f.CorrCases {
+		t.Run(c.Name, func(t *testing.T) {
+			for _, m := range []struct {
+				model      Model
+				reliable   bool
+				plcc, rmse num
+			}{{Logistic4, c.Fit4Reliable, c.PLCC4PL, c.RMSE4PL}, {Logistic5, c.Fit5Reliable, c.PLCC5PL, c.RMSE5PL}} {
+				plcc, rmse := fittedScores(m.model, c.Pred, c.Mos)
+				if isConstant(c.Pred) || isConstant(c.Mos) {
+					if !math.IsNaN(plcc) || !math.IsNaN(rmse) {
+						t.Errorf("%v on constant input: got %v %v, want NaN", m.model, plcc, rmse)
+					}
+					continue
+				}
+				if !m.reliable {
+					t.Logf("%v: scipy fit marked unreliable; got plcc %.10f (scipy %v)", m.model, plcc, float64(m.plcc))
+					continue
+				}
+				if m.model == Logistic4 {
+					n4++
+				} else {
+					n5++
+				}
+				check(t, m.model.String()+" plcc", plcc, m.plcc, 1e-6)
+				check(t, m.model.String()+" rmse", rmse, m.rmse, 1e-6)
+			}
+		})
+	}
+	if n4 < 10 || n5 < 10 {
+		t.Errorf("too few reliable fits compared: 4pl %d, 5pl %d", n4, n5)
+	}
+}
+
+func TestScipyPairedTests(t *testing.T) {
+	f := loadFixtures(t, "testdata/scipy_fixtures.json")
+	for _, c := range f.PairedCases {
+		t.Run(c.Name, func(t *testing.T) {
+			tt, err := PairedTTest(c.A, c.B)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, "t", tt.T, c.TTest.T, 1e-9)
+			check(t, "t p", tt.P, c.TTest.P, 1e-9)
+			check(t, "cohen d", tt.CohenD, c.TTest.CohenD, 1e-9)
+			if tt.DF != float64(c.TTest.DF) {
+				t.Errorf("df %v want %v", tt.DF, c.TTest.DF)
+			}
+			w, err := Wilcoxon(c.A, c.B)
+			if c.Wilcoxon == nil {
+				if err == nil {
+					t.Errorf("wilcoxon: want error like scipy's %q", c.WilcoxonError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, "W", w.Statistic, c.Wilcoxon.Statistic, 1e-9)
+			check(t, "W p", w.P, c.Wilcoxon.P, 1e-9)
+			check(t, "r_rb", w.RankBiserial, c.Wilcoxon.RRB, 1e-9)
+			if w.Method != c.Wilcoxon.Method {
+				t.Errorf("method %s want %s", w.Method, c.Wilcoxon.Method)
+			}
+		})
+	}
+}
+
+func TestScipyDependentCorrelations(t *testing.T) {
+	f := loadFixtures(t, "testdata/scipy_fixtures.json")
+	for _, c := range f.CorrCases {
+		t.Run(c.Name, func(t *testing.T) {
+			d, err := CompareDependent(c.Pred, c.PredB, c.Mos, PLCC)
+			if len(c.Mos) <= 3 {
+				if err == nil {
+					t.Errorf("n=%d: want error", len(c.Mos))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, "r12", d.R12, c.R12, 1e-9)
+			check(t, "r13", d.R13, c.R13, 1e-9)
+			check(t, "r23", d.R23, c.R23, 1e-9)
+			if c.Williams == nil {
+				if !math.IsNaN(d.Williams.Stat) || !math.IsNaN(d.Steiger.Stat) {
+					t.Errorf("undefined correlations: got %+v", d)
+				}
+				return
+			}
+			if max(math.Abs(d.R12), math.Abs(d.R13), math.Abs(d.R23)) > 1-1e-9 {
+				// |r| = 1 up to rounding: the statistics blow up and
+				// depend on the last bit of r, so only the r's are compared.
+				t.Skip("ill-conditioned: a correlation is ±1")
+			}
+			check(t, "williams t", d.Williams.Stat, c.Williams.T, 1e-9)
+			check(t, "williams p", d.Williams.P, c.Williams.P, 1e-9)
+			check(t, "steiger z", d.Steiger.Stat, c.Steiger.Z, 1e-9)
+			check(t, "steiger p", d.Steiger.P, c.Steiger.P, 1e-9)
+		})
+	}
+}
+
+// TestFixturesRegenerate reruns the generator with Debian's scipy and
+// checks that the committed JSON is what it produces.
+func TestFixturesRegenerate(t *testing.T) {
+	const py = "/usr/bin/python3"
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no /usr/bin/python3")
+	}
+	ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output()
+	if err != nil {
+		t.Skip("scipy not importable by /usr/bin/python3")
+	}
+	if !strings.HasPrefix(string(ver), "1.10.") {
+		t.Skipf("fixtures pin scipy 1.10, found %s", strings.TrimSpace(string(ver)))
+	}
+	out := filepath.Join(t.TempDir(), "fixtures.json")
+	cmd := exec.Command(py, "testdata/gen_fixtures.py", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generator failed: %v\n%s", err, b)
+	}
+	var got, want any
+	for path, dst := range map[string]*any{out: &got, "testdata/scipy_fixtures.json": &want} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := jsonDiff("$", got, want); diff != "" {
+		t.Errorf("regenerated fixtures differ from committed ones: %s", diff)
+	}
+}
+
+// jsonDiff reports the first difference; numbers may differ by 1e-12
+// relative so that a different BLAS/libm does not fail the check.
+func jsonDiff(path string, a, b any) string {
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		if !ok || len(av) != len(bv) {
+			return path + ": object keys differ"
+		}
+		for k, x := range av {
+			if d := jsonDiff(path+"."+k, x, bv[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		bv, ok := b.([]any)
+		if !ok || len(av) != len(bv) {
+			return path + ": array lengths differ"
+		}
+		for i := range av {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", path, i), av[i], bv[i]); d != "" {
+				return d
+			}
+		}
+	case float64:
+		bv, ok := b.(float64)
+		if !ok || math.Abs(av-bv) > 1e-12*math.Max(1, math.Abs(bv)) {
+			return fmt.Sprintf("%s: %v vs %v", path, a, b)
+		}
+	default:
+		if a != b {
+			return fmt.Sprintf("%s: %v vs %v", path, a, b)
+		}
+	}
+	return ""
+}
