@@ -8,6 +8,7 @@ package datasets
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -245,6 +246,29 @@ func openLabels(path string) (*os.File, error) {
 		return nil, fmt.Errorf("label file: %w", err)
 	}
 	return f, nil
+}
+
+// parser reads one label-file format; file names the source in errors.
+type parser func(r io.Reader, file string) ([]Record, error)
+
+// readLabels opens the label file (Options.Labels, or def under Root) and
+// parses it with the parser registered for its extension ("" = any other).
+func readLabels(opts Options, def string, parsers map[string]parser) ([]Record, string, error) {
+	path, err := opts.labelsPath(def)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := openLabels(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	p, ok := parsers[strings.ToLower(filepath.Ext(path))]
+	if !ok {
+		p = parsers[""]
+	}
+	recs, err := p(f, path)
+	return recs, path, err
 }
 
 // stripExt drops the extension of the last path element.

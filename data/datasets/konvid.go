@@ -26,16 +26,7 @@ func (k konvid) Load(opts Options) ([]Record, error) {
 	if err := noLayout(k.Name(), opts); err != nil {
 		return nil, err
 	}
-	path, err := opts.labelsPath(KoNViDMOSFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	recs, err := parseKoNViD(f, path)
+	recs, path, err := readLabels(opts, KoNViDMOSFile, map[string]parser{"": parseKoNViD})
 	if err != nil {
 		return nil, err
 	}

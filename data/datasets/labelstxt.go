@@ -30,16 +30,7 @@ func (l labelsTxt) Load(opts Options) ([]Record, error) {
 	if err := noLayout(l.Name(), opts); err != nil {
 		return nil, err
 	}
-	path, err := opts.labelsPath(LabelsTxtFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	recs, err := parseLabelsTxt(f, path)
+	recs, path, err := readLabels(opts, LabelsTxtFile, map[string]parser{"": parseLabelsTxt})
 	if err != nil {
 		return nil, err
 	}

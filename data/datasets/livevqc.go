@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strings"
 
 	"github.com/cpllm/cpllm/data/datasets/matv5"
@@ -27,21 +26,7 @@ func (l livevqc) Load(opts Options) ([]Record, error) {
 	if err := noLayout(l.Name(), opts); err != nil {
 		return nil, err
 	}
-	path, err := opts.labelsPath(LIVEVQCFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var recs []Record
-	if strings.EqualFold(filepath.Ext(path), ".mat") {
-		recs, err = parseLIVEVQCMat(f, path)
-	} else {
-		recs, err = parseLIVEVQCCSV(f, path)
-	}
+	recs, path, err := readLabels(opts, LIVEVQCFile, map[string]parser{".mat": parseLIVEVQCMat, "": parseLIVEVQCCSV})
 	if err != nil {
 		return nil, err
 	}

@@ -42,16 +42,7 @@ func (l lsvq) Load(opts Options) ([]Record, error) {
 	if opts.Split == SplitTest1080p {
 		def = LSVQTest1080pFile
 	}
-	path, err := opts.labelsPath(def)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	recs, err := parseLSVQ(f, path)
+	recs, path, err := readLabels(opts, def, map[string]parser{"": parseLSVQ})
 	if err != nil {
 		return nil, err
 	}

@@ -31,22 +31,8 @@ func (m manifest) Load(opts Options) ([]Record, error) {
 	if err := noLayout(m.Name(), opts); err != nil {
 		return nil, err
 	}
-	path, err := opts.labelsPath(ManifestFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var recs []Record
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".ndjson":
-		recs, err = parseManifestJSONL(f, path)
-	default:
-		recs, err = parseManifestCSV(f, path)
-	}
+	recs, path, err := readLabels(opts, ManifestFile, map[string]parser{
+		".jsonl": parseManifestJSONL, ".ndjson": parseManifestJSONL, "": parseManifestCSV})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package datasets
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -43,21 +42,10 @@ func (y youtubeUGC) Load(opts Options) ([]Record, error) {
 	if !contains(YouTubeLayouts, layout) {
 		return nil, fmt.Errorf("youtube-ugc: unknown layout %q (known: %s)", layout, strings.Join(YouTubeLayouts, ", "))
 	}
-	path, err := opts.labelsPath(YouTubeUGCFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openLabels(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var recs []Record
-	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
-		recs, err = parseUGCXLSX(f, path, layout)
-	} else {
-		recs, err = parseUGCCSV(f, path, layout)
-	}
+	recs, path, err := readLabels(opts, YouTubeUGCFile, map[string]parser{
+		".xlsx": func(r io.Reader, file string) ([]Record, error) { return parseUGCXLSX(r, file, layout) },
+		"":      func(r io.Reader, file string) ([]Record, error) { return parseUGCCSV(r, file, layout) },
+	})
 	if err != nil {
 		return nil, err
 	}
