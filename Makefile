@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy
 
-.PHONY: help deps build test test-long bench demo fmt vet tidy clean
+.PHONY: help deps deps-bench build test test-long bench demo fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ deps: ## install missing Debian packages (apt-get only when something is missing
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+deps-bench: deps ## the PyTorch peer for the model benchmarks (Debian python3-torch)
+	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q '^install ok installed' || { \
+		echo "installing: python3-torch"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3-torch >/dev/null; }
+
 build: deps ## build bin/cpllm
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/cpllm
 
@@ -38,8 +43,9 @@ test: deps ## run the test suite (real-data tests skip when ../shared/realdata i
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
 
-bench: deps ## benchmarks: ladder vs ffmpeg CLI, shards vs ffmpeg CLI, shard RSS, sampler, shard I/O
+bench: deps-bench ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model vs PyTorch
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
+	$(GO) test -run '^$$' -bench . -timeout 30m ./model/
 
 DEMO ?= runs/demo
 demo: build ## synthetic corpus -> CRF ladder on a few sources -> Arrow shards per split -> verify

@@ -13,11 +13,12 @@ import (
 
 // Config is the whole effective configuration. Later subsystems add sections.
 type Config struct {
-	Seed     int64        `key:"seed" yaml:"seed"`
-	LogLevel string       `key:"log_level" yaml:"log_level"`
-	Ladder   LadderConfig `key:"ladder" yaml:"ladder"`
-	Synth    SynthConfig  `key:"synth" yaml:"synth"`
-	Shards   ShardsConfig `key:"shards" yaml:"shards"`
+	Seed        int64        `key:"seed" yaml:"seed"`
+	LogLevel    string       `key:"log_level" yaml:"log_level"`
+	ModelConfig string       `key:"model_config" yaml:"model_config"` // model architecture YAML (configs/model/*.yaml)
+	Ladder      LadderConfig `key:"ladder" yaml:"ladder"`
+	Synth       SynthConfig  `key:"synth" yaml:"synth"`
+	Shards      ShardsConfig `key:"shards" yaml:"shards"`
 }
 
 // LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
@@ -69,8 +70,9 @@ var LogLevels = []string{"debug", "info", "warn", "error"}
 // Default is the configuration when nothing overrides it; configs/default.yaml mirrors it.
 func Default() Config {
 	return Config{
-		Seed:     1,
-		LogLevel: "info",
+		Seed:        1,
+		LogLevel:    "info",
+		ModelConfig: "configs/model/tiny.yaml",
 		Ladder: LadderConfig{
 			CRF:      "15:53:2",
 			Preset:   "medium",

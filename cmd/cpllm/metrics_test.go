@@ -80,3 +80,24 @@ func TestMetricsAndCompareCLI(t *testing.T) {
 		t.Fatalf("id mismatch: %v", err)
 	}
 }
+
+func TestModelListCLI(t *testing.T) {
+	out, err := run(t, "model", "list", "--json", "--set", "model_config=../../configs/model/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var infos []struct {
+		Name      string `json:"name"`
+		Trainable int64  `json:"trainable"`
+		Frozen    int64  `json:"frozen"`
+	}
+	if err := json.Unmarshal([]byte(out), &infos); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(infos) != 8 || infos[0].Trainable <= 0 || infos[0].Frozen <= 0 {
+		t.Fatalf("%+v", infos)
+	}
+	if _, err := run(t, "model", "list", "--set", "model_config=nope.yaml"); err == nil || !strings.Contains(err.Error(), "model_config") {
+		t.Fatalf("missing model config: %v", err)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cpllm/cpllm/data/video"
+	"github.com/cpllm/cpllm/model"
 )
 
 // version is set at build time: -ldflags "-X main.version=..."
@@ -26,8 +28,7 @@ func newVersionCmd() *cobra.Command {
 				"go":       runtime.Version(),
 				"platform": runtime.GOOS + "/" + runtime.GOARCH,
 				"ffmpeg":   libs,
-				// The model issue links GoMLX; until then no compute backend is compiled in.
-				"backends": []string{},
+				"backends": backends(),
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -45,10 +46,28 @@ func newVersionCmd() *cobra.Command {
 			for _, k := range names {
 				fmt.Fprintf(w, "%-12s %s\n", k, libs[k])
 			}
-			fmt.Fprintln(w, "backends     none compiled in yet (GoMLX arrives with the model)")
+			fmt.Fprintf(w, "%-12s %v (default %s)\n", "backends", backends(), model.DefaultBackend)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// backends lists the compute backends compiled into this binary.
+func backends() []string {
+	return []string{"go (GoMLX pure-Go, GOEXPERIMENT=" + goexperiment() + ")", "xla: not compiled in (no PJRT plugin)"}
+}
+
+// goexperiment is the GOEXPERIMENT the binary was built with ("simd" compiles
+// the pure-Go backend's vector kernels).
+func goexperiment() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOEXPERIMENT" {
+				return s.Value
+			}
+		}
+	}
+	return "none"
 }

@@ -1,0 +1,159 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cpllm/cpllm/model/decoder"
+	"github.com/cpllm/cpllm/model/vit"
+	"github.com/gomlx/compute/dtypes"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole model: variant, inputs, encoders, projectors, decoder,
+// LoRA and heads. configs/model/{tiny,paper}.yaml are examples.
+type Config struct {
+	Name           string               `yaml:"name"`
+	Backend        string               `yaml:"backend"` // "" = DefaultBackend
+	DType          string               `yaml:"dtype"`   // float32 (default) or float64
+	Seed           int64                `yaml:"seed"`    // initialisation seed
+	Variant        VariantConfig        `yaml:"variant"`
+	Input          InputConfig          `yaml:"input"`
+	ContextEncoder vit.Config           `yaml:"context_encoder"`
+	PixelEncoder   vit.FactorizedConfig `yaml:"pixel_encoder"`
+	Projector      ProjectorConfig      `yaml:"projector"`
+	Decoder        decoder.Config       `yaml:"decoder"`
+	LoRA           decoder.LoRAConfig   `yaml:"lora"`
+	Heads          HeadsConfig          `yaml:"heads"`
+}
+
+// VariantConfig selects the encoders and the fusion (see Variants()).
+type VariantConfig struct {
+	Encoders     string `yaml:"encoders"`      // context+pixel | context-only | pixel-only
+	Fusion       string `yaml:"fusion"`        // concat | cross-attention | average | early-concat
+	FusionTokens int    `yaml:"fusion_tokens"` // aligned token count for average/early-concat; 0 = the smaller stream's
+}
+
+// Name is "encoders/fusion".
+func (v VariantConfig) Name() string { return v.Encoders + "/" + v.Fusion }
+
+// InputConfig gives the input sizes.
+type InputConfig struct {
+	Frames     int `yaml:"frames"`       // M key frames for the context encoder
+	Patches    int `yaml:"patches"`      // K patches for the pixel encoder
+	Size       int `yaml:"size"`         // S: frames and patches are S x S RGB
+	MaxTextLen int `yaml:"max_text_len"` // L: bound on the text tokens
+}
+
+// ProjectorConfig configures the encoder-to-decoder projectors.
+type ProjectorConfig struct {
+	Type      string `yaml:"type"`       // linear | mlp (Linear, GELU, Linear)
+	HiddenDim int    `yaml:"hidden_dim"` // mlp hidden size; 0 = decoder width
+}
+
+// HeadsConfig configures the task heads.
+type HeadsConfig struct {
+	Regression bool `yaml:"regression"` // add a linear score regressor on the answer hidden state
+}
+
+// LoadConfig reads a YAML model config strictly: unknown keys are errors.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig parses YAML strictly and validates the result.
+func ParseConfig(data []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("model config: %w", err)
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.DType == "" {
+		c.DType = "float32"
+	}
+	if c.Variant.Encoders == "" {
+		c.Variant.Encoders = "context+pixel"
+	}
+	if c.Variant.Fusion == "" {
+		c.Variant.Fusion = "concat"
+	}
+	if c.Projector.Type == "" {
+		c.Projector.Type = "mlp"
+	}
+}
+
+// DTypeOf returns the compute dtype.
+func (c Config) DTypeOf() dtypes.DType {
+	if c.DType == "float64" {
+		return dtypes.Float64
+	}
+	return dtypes.Float32
+}
+
+// Validate checks every section and the variant.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	if c.DType != "float32" && c.DType != "float64" {
+		check("dtype", fmt.Errorf("%q is not float32 or float64", c.DType))
+	}
+	v, err := LookupVariant(c.Variant.Encoders, c.Variant.Fusion)
+	check("variant", err)
+	if c.Variant.FusionTokens < 0 {
+		check("variant", errors.New("fusion_tokens must be >= 0"))
+	}
+	in := c.Input
+	if in.Size <= 0 || in.MaxTextLen <= 0 {
+		check("input", errors.New("size and max_text_len must be > 0"))
+	}
+	if err == nil && v.Context {
+		if in.Frames <= 0 {
+			check("input", errors.New("frames must be > 0"))
+		}
+		check("context_encoder", c.ContextEncoder.Validate(in.Size))
+	}
+	if err == nil && v.Pixel {
+		if in.Patches <= 0 {
+			check("input", errors.New("patches must be > 0"))
+		}
+		check("pixel_encoder", c.PixelEncoder.Validate(in.Size))
+		if c.PixelEncoder.TemporalLayers < 0 {
+			check("pixel_encoder", errors.New("temporal_layers must be >= 0"))
+		}
+	}
+	if c.Projector.Type != "linear" && c.Projector.Type != "mlp" {
+		check("projector", fmt.Errorf("type %q is not linear or mlp", c.Projector.Type))
+	}
+	if c.Projector.HiddenDim < 0 {
+		check("projector", errors.New("hidden_dim must be >= 0"))
+	}
+	check("decoder", c.Decoder.Validate())
+	check("lora", c.LoRA.Validate())
+	if c.Decoder.VocabSize > 0 && c.Decoder.VocabSize < NewVocab().Size() {
+		check("decoder", fmt.Errorf("vocab_size %d is smaller than the tokenizer's %d", c.Decoder.VocabSize, NewVocab().Size()))
+	}
+	return errors.Join(errs...)
+}

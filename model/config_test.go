@@ -1,0 +1,106 @@
+package model
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestConfigsLoad(t *testing.T) {
+	for _, name := range []string{"tiny", "paper"} {
+		c, err := LoadConfig(configPath(name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Name != name || c.Variant.Name() != "context+pixel/concat" || c.LoRA.Rank != 4 {
+			t.Errorf("%s: unexpected %+v", name, c.Variant)
+		}
+	}
+}
+
+func TestConfigStrict(t *testing.T) {
+	data, err := os.ReadFile(configPath("tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), "  mlp_dim: 512", "  mlp_dim: 512\n  mlp_dimm: 3", 1)
+	if _, err := ParseConfig([]byte(bad)); err == nil || !strings.Contains(err.Error(), "mlp_dimm") {
+		t.Errorf("unknown key: got %v, want an error naming mlp_dimm", err)
+	}
+	cases := map[string]string{
+		"fusion: concat":          "fusion: average\n  # pixel-only cannot average\n",
+		"heads: 4\n  kv_heads: 1": "heads: 4\n  kv_heads: 3",
+		"size: 32":                "size: 40",
+		"type: mlp":               "type: conv",
+		"rank: 4":                 "rank: -1",
+	}
+	for from, to := range cases {
+		s := strings.Replace(string(data), from, to, 1)
+		if from == "fusion: concat" {
+			s = strings.Replace(s, "encoders: context+pixel", "encoders: pixel-only", 1)
+		}
+		if _, err := ParseConfig([]byte(s)); err == nil {
+			t.Errorf("%q -> %q: no validation error", from, to)
+		} else {
+			t.Logf("%q -> %q: %v", from, to, err)
+		}
+	}
+}
+
+func TestVariantsRegistry(t *testing.T) {
+	want := []string{
+		"context+pixel/concat", "context+pixel/cross-attention", "context+pixel/average", "context+pixel/early-concat",
+		"context-only/concat", "context-only/cross-attention", "pixel-only/concat", "pixel-only/cross-attention",
+	}
+	if got := Variants(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Variants() = %v", got)
+	}
+	if _, err := tinyConfig(t).WithVariant("context-only/average"); err == nil {
+		t.Error("context-only/average accepted")
+	}
+}
+
+func TestNewBackend(t *testing.T) {
+	for _, spec := range []string{"", "go", "go:parallelism=-1", "go:ops_sequential"} {
+		b, err := NewBackend(spec)
+		if err != nil {
+			t.Errorf("%q: %v", spec, err)
+			continue
+		}
+		if !strings.Contains(strings.ToLower(b.Name()), "go") {
+			t.Errorf("%q: got backend %q", spec, b.Name())
+		}
+		b.Finalize()
+	}
+	for _, spec := range []string{"xla:cpu", "xla", "cuda"} {
+		if _, err := NewBackend(spec); err == nil {
+			t.Errorf("%q: no error", spec)
+		} else if strings.HasPrefix(spec, "xla") && !strings.Contains(err.Error(), "PJRT plugin") && !strings.Contains(err.Error(), "not compiled") {
+			t.Errorf("%q: %v", spec, err)
+		} else {
+			t.Logf("%q: %v", spec, err)
+		}
+	}
+	if _, err := NewBackend("go:bogus"); err == nil {
+		t.Error("go:bogus accepted")
+	}
+}
+
+func TestVocab(t *testing.T) {
+	v := NewVocab()
+	for _, w := range append(LevelWords[:], PairWords[0], PairWords[1], BOSToken, EOSToken, PadToken) {
+		if _, ok := v.ID(w); !ok {
+			t.Errorf("no id for %q", w)
+		}
+	}
+	s := "how is the quality of this video ? blocky 720p artefacts, good"
+	ids := v.Encode(s)
+	if got := v.Decode(ids); got != s {
+		t.Errorf("round trip: %q", got)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= v.Size() {
+			t.Errorf("id %d out of range", id)
+		}
+	}
+}

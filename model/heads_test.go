@@ -1,0 +1,145 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	gm "github.com/gomlx/gomlx/ml/model"
+)
+
+// handExpectation is sum_i softmax(l)_i * (5, 4, 3, 2, 1)_i computed by hand.
+func handExpectation(l []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range l {
+		mx = math.Max(mx, v)
+	}
+	sum, e := 0.0, 0.0
+	for i, v := range l {
+		p := math.Exp(v - mx)
+		sum += p
+		e += p * float64(5-i)
+	}
+	return e / sum
+}
+
+// Acceptance 4: the score readout is in [1, 5] and equals the hand-computed expectation.
+func TestExpectedScoreByHand(t *testing.T) {
+	logits := [][]float64{
+		{0, 0, 0, 0, 0},      // uniform -> 3
+		{30, 0, 0, 0, 0},     // "excellent" -> ~5
+		{0, 0, 0, 0, 30},     // "bad" -> ~1
+		{1, 2, 3, -1, 0.5},   // mixed
+		{-2, 0.3, 0.1, 4, 1}, // mixed
+	}
+	e := gm.MustNewExec(testBackend(t), gm.NewStore(), func(_ *gm.Scope, l *Node) *Node { return ExpectedScore(l) })
+	got := flat(t, e.MustCall(logits)[0])
+	for i, l := range logits {
+		want := handExpectation(l)
+		if math.Abs(got[i]-want) > 1e-12 || got[i] < 1 || got[i] > 5 {
+			t.Errorf("row %d: score %.15g, hand %.15g", i, got[i], want)
+		}
+	}
+	if math.Abs(got[0]-3) > 1e-12 {
+		t.Errorf("uniform logits: %g, want 3", got[0])
+	}
+	// Pairwise from scores: sigmoid(a - b).
+	p := gm.MustNewExec(testBackend(t), gm.NewStore(), func(_ *gm.Scope, a, b *Node) *Node { return PairProbFromScores(a, b) })
+	pf := flat(t, p.MustCall([]float64{4.5, 2}, []float64{2, 2})[0])
+	if math.Abs(pf[0]-1/(1+math.Exp(-2.5))) > 1e-12 || math.Abs(pf[1]-0.5) > 1e-12 {
+		t.Errorf("pair probs %v", pf)
+	}
+}
+
+// On the tiny model: the level logits are the LM logits of the five level words
+// at the answer position, and the score is their hand-computed expectation.
+func TestScoreReadoutTiny(t *testing.T) {
+	m, err := Build(tinyConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	const b, l = 3, 7
+	batch := randomBatch(m, TaskScore, b, l, rng)
+	in, err := m.Inputs(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := gm.NewExec(testBackend(t), m.Store, func(scope *gm.Scope, in []*Node) []*Node {
+		video, rest := m.takeVideo(in)
+		hidden := m.Hidden(scope, []Video{video}, rest[0])
+		level := m.LevelLogits(scope, hidden, rest[1])
+		return []*Node{level, ExpectedScore(level), m.LMLogits(scope, hidden)}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, 60*time.Second, "tiny score readout", func() {
+		outs, err := e.Call(in...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		level, score, lm := flat(t, outs[0]), flat(t, outs[1]), flat(t, outs[2])
+		pos := batch.AnswerPos.Value().([]int32)
+		v := m.Cfg.Decoder.VocabSize
+		for i := range b {
+			for k, id := range m.LevelIDs {
+				fromLM := lm[(i*l+int(pos[i]))*v+id]
+				if d := math.Abs(level[i*5+k] - fromLM); d > 1e-4*math.Max(1, math.Abs(fromLM)) {
+					t.Errorf("row %d level %d: %g vs LM logit %g", i, k, level[i*5+k], fromLM)
+				}
+			}
+			want := handExpectation(level[i*5 : i*5+5])
+			if math.Abs(score[i]-want) > 1e-5 || score[i] < 1 || score[i] > 5 {
+				t.Errorf("row %d: score %g, hand %g", i, score[i], want)
+			}
+		}
+	})
+}
+
+func TestPredictor(t *testing.T) {
+	m, err := Build(tinyConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(51, 52))
+	p := NewPredictor(m, testBackend(t))
+	within(t, 60*time.Second, "predictor", func() {
+		b := randomBatch(m, TaskPair, 2, 5, rng)
+		scores, probs, err := p.Score(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := flat(t, probs)
+		for i, s := range flat(t, scores) {
+			if want := handExpectation(logOf(pr[i*5 : i*5+5])); math.Abs(s-want) > 1e-5 {
+				t.Errorf("score %g, from probs %g", s, want)
+			}
+		}
+		pair, err := p.Pair(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp := flat(t, pair)
+		if math.Abs(pp[0]+pp[1]-1) > 1e-5 {
+			t.Errorf("pair probs %v", pp)
+		}
+		logits, err := p.Logits(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameDims(logits, []int{2, 5, m.Cfg.Decoder.VocabSize}) {
+			t.Errorf("logits %s", logits.Shape())
+		}
+	})
+}
+
+func logOf(p []float64) []float64 {
+	l := make([]float64, len(p))
+	for i, v := range p {
+		l[i] = math.Log(v)
+	}
+	return l
+}

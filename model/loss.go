@@ -1,0 +1,53 @@
+package model
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// ScoreLoss is the cross-entropy between soft level targets [B, 5] (rows sum to
+// 1, ordered as LevelWords) and the level logits [B, 5], averaged over B.
+func ScoreLoss(levelLogits, target *Node) *Node {
+	logp := LogSoftmax(levelLogits, -1)
+	return Neg(ReduceAllMean(ReduceSum(Mul(ConvertDType(target, logp.DType()), logp), -1)))
+}
+
+// TargetScore is the expected score of soft level targets [B, 5] -> [B].
+func TargetScore(target *Node) *Node {
+	w := ConvertDType(Const(target.Graph(), LevelScores[:]), target.DType())
+	return Dot(target, w).General([]int{1}, nil, []int{0}, nil)
+}
+
+// RegressionLoss is the mean squared error between predicted and target scores [B].
+func RegressionLoss(pred, target *Node) *Node {
+	return ReduceAllMean(Square(Sub(pred, ConvertDType(target, pred.DType()))))
+}
+
+// LMLoss is the token cross-entropy of logits [B, L, V] against targets int [B, L],
+// averaged over the positions where mask [B, L] (float, 1 = counted) is set.
+func LMLoss(logits, targets, mask *Node) *Node {
+	v := logits.Shape().Dim(-1)
+	logp := LogSoftmax(logits, -1)
+	onehot := OneHot(ConvertDType(targets, dtypes.Int32), v, logp.DType())
+	nll := Neg(ReduceSum(Mul(onehot, logp), -1)) // [B, L]
+	mask = ConvertDType(mask, logp.DType())
+	return Div(ReduceAllSum(Mul(nll, mask)), MaxScalar(ReduceAllSum(mask), 1))
+}
+
+// PairLoss is the cross-entropy of pair logits [B, 2] ("first", "second")
+// against label int [B] (0 = first is better, 1 = second).
+func PairLoss(pairLogits, label *Node) *Node {
+	logp := LogSoftmax(pairLogits, -1)
+	onehot := OneHot(ConvertDType(label, dtypes.Int32), 2, logp.DType())
+	return Neg(ReduceAllMean(ReduceSum(Mul(onehot, logp), -1)))
+}
+
+// RankLoss is the binary cross-entropy of sigmoid(scoreA - scoreB) against
+// label int [B] (0 = first/A is better).
+func RankLoss(scoreA, scoreB, label *Node) *Node {
+	d := Sub(scoreA, scoreB)
+	y := OneMinus(ConvertDType(label, d.DType())) // 1 when A is better
+	// -[y log s(d) + (1-y) log s(-d)] = softplus(d) - y d
+	softplus := Add(MaxScalar(d, 0), Log1p(Exp(Neg(Abs(d)))))
+	return ReduceAllMean(Sub(softplus, Mul(y, d)))
+}

@@ -1,0 +1,110 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	gm "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// ModelScopes are the top-level scopes holding model weights (everything else
+// in the store, e.g. optimizer moments and the global step, is training state).
+var ModelScopes = []string{"context_encoder", "pixel_encoder", "projector", "fusion", "decoder", "heads"}
+
+// IsModelVariable reports whether a variable path belongs to the model weights.
+func IsModelVariable(path string) bool {
+	for _, s := range ModelScopes {
+		if strings.HasPrefix(path, "/"+s+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Variables returns the model's weights (created so far), in creation order.
+func (m *Model) Variables() []*gm.Variable {
+	var vs []*gm.Variable
+	for v := range m.Store.IterVariables() {
+		if IsModelVariable(v.Path()) {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// DeclareVariables builds (without compiling or running) the graph of every task
+// on backend so that all variables exist with their shapes; values are not
+// initialised. Panics in graph building are returned as errors.
+func (m *Model) DeclareVariables(backend compute.Backend) (err error) {
+	return exceptions.TryCatch[error](func() {
+		g := NewGraph(backend, "declare_variables")
+		defer g.Finalize()
+		gm.SetStore(g, m.Store)
+		scope := m.Store.RootScope()
+		frames, patches, tokens := m.InputShapes(1, 2)
+		video := func(tag string) Video {
+			var v Video
+			if m.Variant.Context {
+				v.Frames = Parameter(g, "frames"+tag, frames)
+			}
+			if m.Variant.Pixel {
+				v.Patches = Parameter(g, "patches"+tag, patches)
+			}
+			return v
+		}
+		tok := Parameter(g, "tokens", tokens)
+		pos := Parameter(g, "answer_pos", shapes.Make(dtypes.Int32, 1))
+		hidden := m.Hidden(scope, []Video{video("_a"), video("_b")}, tok)
+		m.LevelLogits(scope, hidden, pos)
+		m.RegressionScore(scope, hidden, pos)
+		m.PairLogits(scope, hidden, pos)
+	})
+}
+
+// Init declares all variables and initialises their values on backend.
+func (m *Model) Init(backend compute.Backend) error {
+	if err := m.DeclareVariables(backend); err != nil {
+		return err
+	}
+	return m.Store.InitializeVariables(backend, nil)
+}
+
+// Counts returns the number of trainable and frozen model parameters.
+func (m *Model) Counts() (trainable, frozen int64) {
+	for _, v := range m.Variables() {
+		n := int64(v.Shape().Size())
+		if v.Trainable {
+			trainable += n
+		} else {
+			frozen += n
+		}
+	}
+	return
+}
+
+// declareBackend is the backend used only to build graphs for counting.
+var declareBackend = sync.OnceValues(func() (compute.Backend, error) { return NewBackend(DefaultBackend) })
+
+// CountParams builds the variables of cfg's model (shapes only, nothing is
+// initialised, trained or run) and returns its trainable and frozen parameter counts.
+func CountParams(cfg Config) (trainable, frozen int64, err error) {
+	m, err := Build(cfg)
+	if err != nil {
+		return 0, 0, err
+	}
+	backend, err := declareBackend()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := m.DeclareVariables(backend); err != nil {
+		return 0, 0, fmt.Errorf("building %s: %w", m.Variant.Name(), err)
+	}
+	trainable, frozen = m.Counts()
+	return trainable, frozen, nil
+}

@@ -1,0 +1,147 @@
+package model
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	gm "github.com/gomlx/gomlx/ml/model"
+)
+
+// Task is one of the three training tasks.
+type Task int
+
+const (
+	TaskScore    Task = iota // level word at the answer position -> score
+	TaskDescribe             // description by teacher forcing
+	TaskPair                 // two videos, answer "first" / "second"
+)
+
+func (t Task) String() string {
+	switch t {
+	case TaskScore:
+		return "score"
+	case TaskDescribe:
+		return "describe"
+	case TaskPair:
+		return "pair"
+	}
+	return fmt.Sprintf("Task(%d)", int(t))
+}
+
+// Batch is one host-side batch of B items for one task. Frames/Patches are
+// only needed when the variant uses that encoder.
+type Batch struct {
+	Task              Task
+	Frames, Patches   *tensors.Tensor // uint8 [B,M,S,S,3], [B,K,S,S,3]: the video (video A for pairs)
+	FramesB, PatchesB *tensors.Tensor // video B (TaskPair)
+	Tokens            *tensors.Tensor // int32 [B, L]: prompt then answer, right-padded
+	AnswerPos         *tensors.Tensor // int32 [B]: text position predicting the answer word (score, pair)
+	Target            *tensors.Tensor // float32 [B, 5]: soft level target (score)
+	Targets           *tensors.Tensor // int32 [B, L]: next-token targets (describe)
+	Mask              *tensors.Tensor // float32 [B, L]: 1 where Targets count (describe)
+	Label             *tensors.Tensor // int32 [B]: 0 = first better, 1 = second (pair)
+}
+
+// Inputs flattens the batch into the order TaskGraph expects: the videos'
+// tensors, Tokens, then the task's AnswerPos and labels.
+func (m *Model) Inputs(b *Batch) ([]any, error) { return m.flatten(b, true) }
+
+// flatten lists the inputs; without labels it stops after AnswerPos (inference).
+func (m *Model) flatten(b *Batch, labels bool) (in []any, err error) {
+	add := func(name string, t *tensors.Tensor) {
+		if t == nil {
+			panic(fmt.Errorf("batch for task %s lacks %s", b.Task, name))
+		}
+		in = append(in, t)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			in, err = nil, r.(error)
+		}
+	}()
+	m.videoInputs(add, b.Frames, b.Patches)
+	if b.Task == TaskPair {
+		m.videoInputs(add, b.FramesB, b.PatchesB)
+	}
+	add("Tokens", b.Tokens)
+	if b.Task != TaskDescribe {
+		add("AnswerPos", b.AnswerPos)
+	}
+	if !labels {
+		return in, nil
+	}
+	switch b.Task {
+	case TaskScore:
+		add("Target", b.Target)
+	case TaskDescribe:
+		add("Targets", b.Targets)
+		add("Mask", b.Mask)
+	case TaskPair:
+		add("Label", b.Label)
+	}
+	return in, nil
+}
+
+func (m *Model) videoInputs(add func(string, *tensors.Tensor), frames, patches *tensors.Tensor) {
+	if m.Variant.Context {
+		add("Frames", frames)
+	}
+	if m.Variant.Pixel {
+		add("Patches", patches)
+	}
+}
+
+// takeVideo consumes the graph inputs of one video.
+func (m *Model) takeVideo(in []*Node) (Video, []*Node) {
+	var v Video
+	if m.Variant.Context {
+		v.Frames, in = in[0], in[1:]
+	}
+	if m.Variant.Pixel {
+		v.Patches, in = in[0], in[1:]
+	}
+	return v, in
+}
+
+// TaskOutputs are a task graph's results.
+type TaskOutputs struct {
+	Loss        *Node // scalar
+	LevelLogits *Node // [B, 5] (score)
+	Score       *Node // [B] expected score (score)
+	Regression  *Node // [B] (score, heads.regression)
+	LMLogits    *Node // [B, L, V] (describe)
+	PairLogits  *Node // [B, 2] (pair)
+}
+
+// TaskGraph builds the forward pass and loss of a task from graph inputs in the
+// order of Inputs. This is the hook a trainer calls inside its train step.
+func (m *Model) TaskGraph(scope *gm.Scope, task Task, in []*Node) TaskOutputs {
+	var out TaskOutputs
+	va, in := m.takeVideo(in)
+	videos := []Video{va}
+	if task == TaskPair {
+		var vb Video
+		vb, in = m.takeVideo(in)
+		videos = append(videos, vb)
+	}
+	tokens := in[0]
+	hidden := m.Hidden(scope, videos, tokens)
+	switch task {
+	case TaskScore:
+		answerPos, target := in[1], in[2]
+		out.LevelLogits = m.LevelLogits(scope, hidden, answerPos)
+		out.Score = ExpectedScore(out.LevelLogits)
+		out.Loss = ScoreLoss(out.LevelLogits, target)
+		if out.Regression = m.RegressionScore(scope, hidden, answerPos); out.Regression != nil {
+			out.Loss = Add(out.Loss, RegressionLoss(out.Regression, TargetScore(target)))
+		}
+	case TaskDescribe:
+		out.LMLogits = m.LMLogits(scope, hidden)
+		out.Loss = LMLoss(out.LMLogits, in[1], in[2])
+	case TaskPair:
+		out.PairLogits = m.PairLogits(scope, hidden, in[1])
+		out.Loss = PairLoss(out.PairLogits, in[2])
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+// Package vit is a SigLIP-style vision transformer (patchify by reshape + Dense,
+// learned position embeddings, pre-LN blocks, multi-head attention, GELU MLP)
+// and a VideoPrism-style factorised variant (spatial ViT within each image,
+// then a transformer across images at each token position).
+//
+// Variable names follow the HF SigLIP vision layout under the scope it is given:
+//
+//	embeddings/patch_embedding/{weight,bias}   weight [p*p*3, D] (HF conv weight [D,3,p,p] permuted to (p,p,3,D))
+//	embeddings/position_embedding/weight       [T, D]
+//	encoder/layers/N/layer_norm1/{weight,bias}
+//	encoder/layers/N/self_attn/{q_proj,k_proj,v_proj,out_proj}/{weight,bias}  weight [in, out]
+//	encoder/layers/N/layer_norm2/{weight,bias}
+//	encoder/layers/N/mlp/{fc1,fc2}/{weight,bias}
+//	post_layernorm/{weight,bias}
+package vit
+
+import "fmt"
+
+// Config sizes one ViT.
+type Config struct {
+	PatchSize    int     `yaml:"patch_size"`     // pixels per patch side
+	Width        int     `yaml:"width"`          // hidden size D
+	Layers       int     `yaml:"layers"`         // transformer blocks
+	Heads        int     `yaml:"heads"`          // attention heads
+	MLPDim       int     `yaml:"mlp_dim"`        // MLP hidden size
+	LayerNormEps float64 `yaml:"layer_norm_eps"` // SigLIP: 1e-6
+	ImageMean    float64 `yaml:"image_mean"`     // pixel/255 is normalised as (v - mean) / std
+	ImageStd     float64 `yaml:"image_std"`
+	PoolTokens   int     `yaml:"pool_tokens"` // tokens per image after 2D average pooling (a square); 0 = keep all
+}
+
+// FactorizedConfig sizes the VideoPrism-style pixel encoder: the spatial ViT
+// plus TemporalLayers blocks across the images.
+type FactorizedConfig struct {
+	Config         `yaml:",inline"`
+	TemporalLayers int `yaml:"temporal_layers"`
+}
+
+// Grid returns the number of patches per side for images of size s.
+func (c Config) Grid(s int) int { return s / c.PatchSize }
+
+// Tokens returns the tokens per image after optional pooling.
+func (c Config) Tokens(s int) int {
+	if c.PoolTokens > 0 {
+		return c.PoolTokens
+	}
+	g := c.Grid(s)
+	return g * g
+}
+
+// PoolSide returns the side of the pooled token grid (0 when not pooling).
+func (c Config) PoolSide() int {
+	for p := 1; p*p <= c.PoolTokens; p++ {
+		if p*p == c.PoolTokens {
+			return p
+		}
+	}
+	return 0
+}
+
+// Validate checks the config for images of size s.
+func (c Config) Validate(s int) error {
+	switch {
+	case c.PatchSize <= 0 || c.Width <= 0 || c.Layers < 0 || c.Heads <= 0 || c.MLPDim <= 0:
+		return fmt.Errorf("patch_size, width, heads, mlp_dim must be > 0 and layers >= 0")
+	case s%c.PatchSize != 0:
+		return fmt.Errorf("image size %d is not a multiple of patch_size %d", s, c.PatchSize)
+	case c.Width%c.Heads != 0:
+		return fmt.Errorf("width %d is not a multiple of heads %d", c.Width, c.Heads)
+	case c.LayerNormEps <= 0:
+		return fmt.Errorf("layer_norm_eps must be > 0")
+	case c.ImageStd <= 0:
+		return fmt.Errorf("image_std must be > 0")
+	case c.PoolTokens < 0:
+		return fmt.Errorf("pool_tokens must be >= 0")
+	case c.PoolTokens > 0 && c.PoolSide() == 0:
+		return fmt.Errorf("pool_tokens %d is not a square number", c.PoolTokens)
+	case c.PoolTokens > 0 && c.PoolSide() > c.Grid(s):
+		return fmt.Errorf("pool_tokens %d exceeds the %dx%d patch grid", c.PoolTokens, c.Grid(s), c.Grid(s))
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package vit
+
+import (
+	"github.com/cpllm/cpllm/model/layers"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// Normalize converts uint8 (or float 0..255) images to dtype and normalises
+// them: (v/255 - mean) / std.
+func Normalize(images *Node, dtype dtypes.DType, c Config) *Node {
+	x := ConvertDType(images, dtype)
+	return MulScalar(AddScalar(MulScalar(x, 1/255.0), -c.ImageMean), 1/c.ImageStd)
+}
+
+// Patchify reshapes images [N, S, S, C] into [N, (S/p)^2, p*p*C] (row-major
+// patch grid, each patch flattened row, column, channel).
+func Patchify(images *Node, p int) *Node {
+	layers.AssertRank(images, 4, "patchify input")
+	n, s, ch := images.Shape().Dim(0), images.Shape().Dim(1), images.Shape().Dim(3)
+	if images.Shape().Dim(2) != s || s%p != 0 {
+		exceptions.Panicf("patchify: images %s must be square with side a multiple of %d", images.Shape(), p)
+	}
+	gs := s / p
+	x := Reshape(images, n, gs, p, gs, p, ch)
+	x = TransposeAllDims(x, 0, 1, 3, 2, 4, 5) // [N, gy, gx, py, px, C]
+	return Reshape(x, n, gs*gs, p*p*ch)
+}
+
+// Embeddings: patchify + linear patch embedding + learned position embedding.
+// images [N, S, S, 3] already normalised -> [N, T, D].
+func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
+	patches := Patchify(images, c.PatchSize)
+	x := layers.Linear(scope.In("patch_embedding"), patches, c.Width, true)
+	t := x.Shape().Dim(1)
+	pos := layers.Var(scope.In("position_embedding"), x.Graph(), "weight", x.DType(),
+		layers.NormalInit(scope, 0.02), t, c.Width)
+	return Add(x, ExpandLeftToRank(pos, 3))
+}
+
+// SelfAttention is multi-head self-attention with biased q/k/v/out projections.
+// x [N, T, D] -> [N, T, D].
+func SelfAttention(scope *model.Scope, x *Node, heads int) *Node {
+	d := x.Shape().Dim(-1)
+	q := layers.SplitHeads(layers.Linear(scope.In("q_proj"), x, d, true), heads)
+	k := layers.SplitHeads(layers.Linear(scope.In("k_proj"), x, d, true), heads)
+	v := layers.SplitHeads(layers.Linear(scope.In("v_proj"), x, d, true), heads)
+	o := layers.MergeHeads(layers.Attention(q, k, v, nil))
+	return layers.Linear(scope.In("out_proj"), o, d, true)
+}
+
+// Block is one pre-LN encoder layer:
+// x + attn(ln1(x)), then + mlp(ln2(.)). x [N, T, D] -> [N, T, D].
+func Block(scope *model.Scope, x *Node, c Config) *Node {
+	layers.AssertLastDim(x, c.Width, "vit block input")
+	h := layers.LayerNorm(scope.In("layer_norm1"), x, c.LayerNormEps)
+	x = Add(x, SelfAttention(scope.In("self_attn"), h, c.Heads))
+	h = layers.LayerNorm(scope.In("layer_norm2"), x, c.LayerNormEps)
+	return Add(x, layers.MLP2(scope.In("mlp"), h, c.MLPDim, c.Width))
+}
+
+// Encoder runs n blocks under encoder/layers/i.
+func Encoder(scope *model.Scope, x *Node, n int, c Config) *Node {
+	ls := scope.In("layers")
+	for i := range n {
+		x = Block(ls.In("%d", i), x, c)
+	}
+	return x
+}
+
+// Forward is the whole ViT: uint8 images [N, S, S, 3] -> tokens [N, T, D]
+// (T = PoolTokens when pooling, else (S/p)^2), after post_layernorm.
+func Forward(scope *model.Scope, images *Node, dtype dtypes.DType, c Config) *Node {
+	x := Embeddings(scope.In("embeddings"), Normalize(images, dtype, c), c)
+	x = Encoder(scope.In("encoder"), x, c.Layers, c)
+	x = layers.LayerNorm(scope.In("post_layernorm"), x, c.LayerNormEps)
+	return Pool(x, c)
+}
+
+// Pool average-pools the square token grid of x [N, T, D] to PoolTokens tokens.
+func Pool(x *Node, c Config) *Node {
+	if c.PoolTokens == 0 || c.PoolTokens == x.Shape().Dim(1) {
+		return x
+	}
+	t := x.Shape().Dim(1)
+	side := 0
+	for side*side < t {
+		side++
+	}
+	if side*side != t {
+		exceptions.Panicf("vit pool: %d tokens are not a square grid", t)
+	}
+	return layers.PoolTokens(x, layers.PoolMatrix2D(side, c.PoolSide()))
+}
