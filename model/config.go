@@ -27,6 +27,7 @@ type Config struct {
 	Decoder        decoder.Config       `yaml:"decoder"`
 	LoRA           decoder.LoRAConfig   `yaml:"lora"`
 	Heads          HeadsConfig          `yaml:"heads"`
+	Prompts        PromptsConfig        `yaml:"prompts"`
 }
 
 // VariantConfig selects the encoders and the fusion (see Variants()).
@@ -58,6 +59,20 @@ type HeadsConfig struct {
 	Regression bool `yaml:"regression"` // add a linear score regressor on the answer hidden state
 }
 
+// PromptsConfig is the prompt template of each task; the answer follows it.
+type PromptsConfig struct {
+	Score    string `yaml:"score"`    // answered by a level word (excellent .. bad)
+	Describe string `yaml:"describe"` // answered by the quality description
+	Pair     string `yaml:"pair"`     // two videos; answered by "first" or "second"
+}
+
+// DefaultPrompts are used for any prompt a config leaves empty.
+var DefaultPrompts = PromptsConfig{
+	Score:    "rate the quality of this video:",
+	Describe: "describe the quality of this video:",
+	Pair:     "which video has better quality, first or second?",
+}
+
 // LoadConfig reads a YAML model config strictly: unknown keys are errors.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
@@ -87,6 +102,15 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 func (c *Config) applyDefaults() {
+	if c.Prompts.Score == "" {
+		c.Prompts.Score = DefaultPrompts.Score
+	}
+	if c.Prompts.Describe == "" {
+		c.Prompts.Describe = DefaultPrompts.Describe
+	}
+	if c.Prompts.Pair == "" {
+		c.Prompts.Pair = DefaultPrompts.Pair
+	}
 	if c.DType == "" {
 		c.DType = "float32"
 	}
