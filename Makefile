@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # comes with libavcodec), the ffmpeg CLI as test oracle, scipy as the
 # statistics oracle.
 APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-dev \
-	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy
+	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece
 
 .PHONY: help deps deps-bench build test test-long bench demo fmt vet tidy clean
 
