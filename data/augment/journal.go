@@ -3,8 +3,6 @@ package augment
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,31 +47,8 @@ type journal struct {
 	path string
 }
 
-// readJSONL decodes every complete line of path into fn. Appends are single
-// writes ending in '\n', so a crash can only leave a last line without one:
-// that torn line is dropped and the file rewritten without it.
-func readJSONL(path string, fn func([]byte) error) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	complete := data[:bytes.LastIndexByte(data, '\n')+1]
-	for i, b := range bytes.Split(complete, []byte("\n")) {
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		if err := fn(b); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, i+1, err)
-		}
-	}
-	if len(complete) < len(data) {
-		return fsutil.WriteFileAtomic(path, complete, 0o644)
-	}
-	return nil
-}
+// readJSONL reads a journal, tolerating a torn last line.
+var readJSONL = fsutil.ReadJSONL
 
 func (j *journal) append(v any) error {
 	b, err := json.Marshal(v)

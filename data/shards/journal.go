@@ -1,7 +1,6 @@
 package shards
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,37 +26,22 @@ type journalEntry struct {
 // fsynced writes ending in '\n', so a crash leaves at most a torn last line:
 // it is dropped and the file rewritten without it.
 func readJournal(path string) ([]journalEntry, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	complete := data[:bytes.LastIndexByte(data, '\n')+1]
 	var out []journalEntry
-	for i, line := range bytes.Split(complete, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	err := fsutil.ReadJSONL(path, func(line []byte) error {
 		var e journalEntry
 		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+			return err
 		}
 		switch {
 		case e.Kind == "shard" && e.Shard != nil:
 		case e.Kind == "failure" && e.Failure != nil:
 		default:
-			return nil, fmt.Errorf("%s:%d: unknown entry", path, i+1)
+			return errors.New("unknown entry")
 		}
 		out = append(out, e)
-	}
-	if len(complete) < len(data) {
-		if err := fsutil.WriteFileAtomic(path, complete, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func appendJournal(path string, e journalEntry) error {

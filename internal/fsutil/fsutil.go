@@ -3,6 +3,9 @@
 package fsutil
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -68,4 +71,31 @@ func AppendSync(path string, line []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// ReadJSONL calls fn on every complete line of a journal written with
+// AppendSync. A crash can only leave a last line without its '\n': that torn
+// line is dropped and the file rewritten without it. fn's error is returned
+// with the file and line.
+func ReadJSONL(path string, fn func(line []byte) error) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	complete := data[:bytes.LastIndexByte(data, '\n')+1]
+	for i, b := range bytes.Split(complete, []byte("\n")) {
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		if err := fn(b); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+	}
+	if len(complete) < len(data) {
+		return WriteFileAtomic(path, complete, 0o644)
+	}
+	return nil
 }
