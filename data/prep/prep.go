@@ -121,12 +121,18 @@ func Build(ctx context.Context, recs []datasets.Record, o Options) (shards.Manif
 			}
 		}()
 	}
+	// Which ids a resumed build already holds, read before any goroutine
+	// starts: the writer is not safe for concurrent use.
+	done := make([]bool, len(recs))
+	for i, r := range recs {
+		done[i] = w.Done(r.ID)
+	}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
 		defer close(next)
-		for i, r := range recs {
-			if w.Done(r.ID) {
+		for i := range recs {
+			if done[i] {
 				results[i] <- result{err: errSkip}
 				continue
 			}
