@@ -56,6 +56,7 @@ demo: build ## synthetic corpus -> CRF ladder on a few sources -> Arrow shards p
 			--ladder $(DEMO)/ladder --out $(DEMO)/shards/$$s || exit 1; \
 	done
 	for s in train val test; do ./$(BIN) data verify --shards $(DEMO)/shards/$$s || exit 1; done
+	./$(BIN) tokenizer train --shards $(DEMO)/shards/train --out $(DEMO)/tokenizer/spm --vocab 400
 	@echo "demo: corpus in $(DEMO)/synth (manifest.csv), ladder in $(DEMO)/ladder, shards in $(DEMO)/shards/{train,val,test}"
 
 fmt: ## gofmt the tree

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +100,25 @@ func TestModelListCLI(t *testing.T) {
 	}
 	if _, err := run(t, "model", "list", "--set", "model_config=nope.yaml"); err == nil || !strings.Contains(err.Error(), "model_config") {
 		t.Fatalf("missing model config: %v", err)
+	}
+}
+
+func TestTokenizerTrainCLI(t *testing.T) {
+	if _, err := exec.LookPath("spm_train"); err != nil {
+		t.Skip("spm_train not installed (make deps)")
+	}
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "c.txt")
+	var lines []string
+	for i := range 300 {
+		lines = append(lines, fmt.Sprintf("the video %d looks sharp and clean, quality is good", i%17))
+	}
+	os.WriteFile(corpus, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out, err := run(t, "tokenizer", "train", "--corpus", corpus, "--out", filepath.Join(dir, "tok", "spm"), "--vocab", "120")
+	if err != nil || !strings.Contains(out, "spm.model") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := run(t, "tokenizer", "train", "--out", filepath.Join(dir, "x")); err == nil {
+		t.Fatal("no corpus accepted")
 	}
 }
