@@ -114,7 +114,7 @@ func TestTokenizerTrainCLI(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("the video %d looks sharp and clean, quality is good", i%17))
 	}
 	os.WriteFile(corpus, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	out, err := run(t, "tokenizer", "train", "--corpus", corpus, "--out", filepath.Join(dir, "tok", "spm"), "--vocab", "120")
+	out, err := run(t, "tokenizer", "train", "--corpus", corpus, "--out", filepath.Join(dir, "tok", "spm"), "--vocab", "400")
 	if err != nil || !strings.Contains(out, "spm.model") {
 		t.Fatalf("%v\n%s", err, out)
 	}
