@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/model/tokenizer"
 )
 
 func writePreds(t *testing.T, path string, ids []string, pred, mos []float64) {
@@ -109,12 +110,10 @@ func TestTokenizerTrainCLI(t *testing.T) {
 	}
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "c.txt")
-	var lines []string
-	for i := range 300 {
-		lines = append(lines, fmt.Sprintf("the video %d looks sharp and clean, quality is good", i%17))
+	if err := tokenizer.WriteCorpus(corpus, tokenizer.DemoCorpus(2000, 1)); err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(corpus, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	out, err := run(t, "tokenizer", "train", "--corpus", corpus, "--out", filepath.Join(dir, "tok", "spm"), "--vocab", "400")
+	out, err := run(t, "tokenizer", "train", "--corpus", corpus, "--out", filepath.Join(dir, "tok", "spm"), "--vocab", "600")
 	if err != nil || !strings.Contains(out, "spm.model") {
 		t.Fatalf("%v\n%s", err, out)
 	}
