@@ -1,0 +1,112 @@
+package train
+
+import (
+	"math"
+	"testing"
+
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/model"
+)
+
+func TestSoftTarget(t *testing.T) {
+	for _, mos := range []float64{1, 1.3, 2.5, 3, 4.99, 5, 0.2, 7} {
+		tg := SoftTarget(mos)
+		sum, exp := 0.0, 0.0
+		for i, p := range tg {
+			sum += float64(p)
+			exp += float64(p) * model.LevelScores[i]
+		}
+		want := math.Max(1, math.Min(5, mos))
+		if math.Abs(sum-1) > 1e-6 || math.Abs(exp-want) > 1e-6 {
+			t.Errorf("SoftTarget(%v) = %v: sum %v, expectation %v", mos, tg, sum, exp)
+		}
+	}
+	if LevelIndex(4.6) != 0 || LevelIndex(1.2) != 4 || LevelIndex(3) != 2 {
+		t.Error("LevelIndex")
+	}
+}
+
+// TestResizeBox: 4x4 -> 2x2 is the mean of each 2x2 block; 3 -> 2 weighs
+// the shared middle pixel by half.
+func TestResizeBox(t *testing.T) {
+	in := make([]byte, 4*4*3)
+	for y := range 4 {
+		for x := range 4 {
+			for c := range 3 {
+				in[(y*4+x)*3+c] = byte(10*y + x + c)
+			}
+		}
+	}
+	out := make([]byte, 2*2*3)
+	newResizer(4, 2).resize(out, in)
+	// block (0,0): values y in {0,1}, x in {0,1}: mean = 5 + 0.5 = 5.5 -> 6
+	if out[0] != 6 || out[3*3] != byte(math.Round(25+2.5)) {
+		t.Fatalf("box resize = %v", out)
+	}
+	row := []byte{0, 0, 0, 90, 90, 90, 180, 180, 180}
+	img := append(append(append([]byte{}, row...), row...), row...)
+	out = make([]byte, 2*2*3)
+	newResizer(3, 2).resize(out, img)
+	// left output pixel covers [0, 1.5): (0 + 0.5*90) / 1.5 = 30
+	if out[0] != 30 || out[3] != 150 {
+		t.Fatalf("area resize = %v", out)
+	}
+}
+
+// TestDescribeMask: targets are the next tokens of the answer only.
+func TestDescribeMask(t *testing.T) {
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := testShardSize * testShardSize * 3
+	rec := &shards.Record{ID: "a", M: 4, K: 2, Context: make([]byte, 4*frame), Patches: make([]byte, 2*frame),
+		Description: "good quality", MOSNorm: math.NaN()}
+	b, err := br.DescribeBatch([]*shards.Record{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, p, _ := m.Sequence(model.TaskDescribe, rec.Description)
+	toks = append(toks, m.EOS)
+	mask := b.Mask.Value().([][]float32)[0]
+	tg := b.Targets.Value().([][]int32)[0]
+	for j := range mask {
+		want := j >= p && j+1 < len(toks)
+		if (mask[j] == 1) != want || (want && int(tg[j]) != toks[j+1]) {
+			t.Fatalf("position %d: mask %v target %d (answer from %d, %d tokens)", j, mask[j], tg[j], p, len(toks))
+		}
+	}
+	if _, err := br.ScoreBatch([]*shards.Record{rec}); err == nil {
+		t.Fatal("a NaN-MOS record made a score batch")
+	}
+	rec.M = 2
+	rec.Context = rec.Context[:2*frame]
+	if _, err := br.DescribeBatch([]*shards.Record{rec}); err == nil {
+		t.Fatal("2 frames accepted for a 4-frame model")
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	c, err := LoadConfig("../configs/train/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Steps != 2000 || c.Mix.Pair != 0.15 || c.StepTimeout.Minutes() != 2 || c.Schedule != "cosine" {
+		t.Fatalf("%+v", c)
+	}
+	// warmup then cosine down to the floor
+	if c.LRAt(0) != c.LR/100 || c.LRAt(99) != c.LR || math.Abs(c.LRAt(c.Steps-1)-c.LR*c.MinLRRatio) > 1e-12 {
+		t.Fatalf("lr %v %v %v", c.LRAt(0), c.LRAt(99), c.LRAt(c.Steps-1))
+	}
+	n := [3]int{}
+	for s := range 10000 {
+		n[c.TaskAt(s)]++
+	}
+	if n[0] < 6700 || n[0] > 7300 || n[1] < 1300 || n[2] < 1300 {
+		t.Fatalf("task counts %v for mix 0.7/0.15/0.15", n)
+	}
+}

@@ -1,0 +1,114 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TaskMix gives one number per task (mix ratios or loss weights).
+type TaskMix struct {
+	Score    float64 `yaml:"score"`
+	Describe float64 `yaml:"describe"`
+	Pair     float64 `yaml:"pair"`
+}
+
+func (t TaskMix) get(i int) float64 { return [3]float64{t.Score, t.Describe, t.Pair}[i] }
+
+// Config is the training recipe (configs/train/*.yaml).
+type Config struct {
+	Steps           int     `yaml:"steps"`
+	BatchSize       int     `yaml:"batch_size"`
+	LR              float64 `yaml:"lr"`
+	WeightDecay     float64 `yaml:"weight_decay"`
+	WarmupSteps     int     `yaml:"warmup_steps"`
+	Schedule        string  `yaml:"schedule"`       // cosine | constant
+	MinLRRatio      float64 `yaml:"min_lr_ratio"`   // cosine floor as a fraction of lr
+	GradClip        float64 `yaml:"grad_clip"`      // global L2 norm; 0 = off
+	Mix             TaskMix `yaml:"mix"`            // task sampling ratios (normalised)
+	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
+	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
+	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
+	EvalEvery       int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
+	Seed            uint64  `yaml:"seed"`
+	CheckpointEvery int     `yaml:"checkpoint_every"` // 0 = only at the end
+	KeepLast        int     `yaml:"keep_last"`        // step checkpoints kept (best is kept apart); default 2
+	// StepTimeout fails the run when one step takes longer (a hang guard for
+	// the Go backend); the first step of each task, which compiles, gets
+	// CompileTimeout instead.
+	StepTimeout    time.Duration `yaml:"step_timeout"`
+	CompileTimeout time.Duration `yaml:"compile_timeout"`
+}
+
+// DefaultConfig is a small recipe suited to the tiny model on a CPU.
+func DefaultConfig() Config {
+	return Config{Steps: 200, BatchSize: 8, LR: 1e-3, WeightDecay: 0.01, WarmupSteps: 10,
+		Schedule: "cosine", MinLRRatio: 0.1, GradClip: 1, Mix: TaskMix{Score: 1},
+		EvalEvery: 50, Seed: 1, CheckpointEvery: 50, KeepLast: 2,
+		StepTimeout: 2 * time.Minute, CompileTimeout: 10 * time.Minute}
+}
+
+// LoadConfig reads a YAML recipe strictly over DefaultConfig.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: train config: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks ranges.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf("train config: "+f, a...)) }
+	if c.Steps <= 0 {
+		bad("steps must be > 0")
+	}
+	if c.BatchSize <= 0 {
+		bad("batch_size must be > 0")
+	}
+	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 {
+		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps >= 0")
+	}
+	if c.Schedule != "cosine" && c.Schedule != "constant" {
+		bad("schedule %q is not cosine or constant", c.Schedule)
+	}
+	if c.MinLRRatio < 0 || c.MinLRRatio > 1 {
+		bad("min_lr_ratio must be in [0, 1]")
+	}
+	sum := 0.0
+	for i := range 3 {
+		if c.Mix.get(i) < 0 || c.LossWeights.get(i) < 0 {
+			bad("mix and loss_weights must be >= 0")
+		}
+		sum += c.Mix.get(i)
+	}
+	if sum <= 0 {
+		bad("mix: at least one task needs a positive ratio")
+	}
+	if c.EvalEvery < 0 || c.CheckpointEvery < 0 || c.KeepLast < 0 || c.StepTimeout < 0 || c.CompileTimeout < 0 {
+		bad("eval_every, checkpoint_every, keep_last and timeouts must be >= 0")
+	}
+	return errors.Join(errs...)
+}
+
+// weight is the loss multiplier of task i (0 in the config means 1).
+func (c Config) weight(i int) float64 {
+	if w := c.LossWeights.get(i); w > 0 {
+		return w
+	}
+	return 1
+}

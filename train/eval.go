@@ -1,0 +1,98 @@
+package train
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/eval/metrics"
+	"github.com/cpllm/cpllm/model"
+)
+
+// EvalResult is a validation pass: SRCC and PLCC of the predicted scores
+// against MOSNorm over the N scored records.
+type EvalResult struct {
+	SRCC float64 `json:"srcc"`
+	PLCC float64 `json:"plcc"`
+	N    int     `json:"n"`
+}
+
+// Predictions scores every usable record of ds in storage order (no
+// shuffling, so deterministic) and returns the predictions, MOSNorm and ids.
+// The last batch is padded by repeating its last record so every call has
+// the same shape (one compiled graph).
+func Predictions(ctx context.Context, p *model.Predictor, br *Bridge, ds *shards.Dataset, batch int) (pred, mos []float64, ids []string, err error) {
+	var pending []*shards.Record
+	flush := func() error {
+		n := len(pending)
+		if n == 0 {
+			return nil
+		}
+		for len(pending) < batch {
+			pending = append(pending, pending[n-1])
+		}
+		b, err := br.ScoreBatch(pending)
+		if err != nil {
+			return err
+		}
+		scores, _, err := p.Score(b)
+		if err != nil {
+			return err
+		}
+		var vals []float64
+		switch v := scores.Value().(type) {
+		case []float32:
+			for _, x := range v {
+				vals = append(vals, float64(x))
+			}
+		case []float64:
+			vals = v
+		default:
+			return fmt.Errorf("train: scores of type %T", v)
+		}
+		for i := range n {
+			pred = append(pred, vals[i])
+			mos = append(mos, pending[i].MOSNorm)
+			ids = append(ids, pending[i].ID)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	for recs, err := range ds.Batches(ctx, shards.BatchOptions{BatchSize: batch}) {
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for i := range recs {
+			if !Usable(&recs[i]) {
+				continue
+			}
+			pending = append(pending, &recs[i])
+			if len(pending) == batch {
+				if err := flush(); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, nil, nil, err
+	}
+	return pred, mos, ids, nil
+}
+
+// Evaluate computes SRCC and PLCC on ds.
+func Evaluate(ctx context.Context, p *model.Predictor, br *Bridge, ds *shards.Dataset, batch int) (EvalResult, error) {
+	pred, mos, _, err := Predictions(ctx, p, br, ds, batch)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	srcc, err := metrics.SRCC(pred, mos)
+	if err != nil {
+		return EvalResult{N: len(pred)}, fmt.Errorf("train: validation SRCC on %s: %w", ds.Dir(), err)
+	}
+	plcc, err := metrics.PLCC(pred, mos)
+	if err != nil {
+		return EvalResult{N: len(pred)}, fmt.Errorf("train: validation PLCC on %s: %w", ds.Dir(), err)
+	}
+	return EvalResult{SRCC: srcc, PLCC: plcc, N: len(pred)}, nil
+}

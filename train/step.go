@@ -1,0 +1,160 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cpllm/cpllm/model"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	gm "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// LRAt is the learning rate of step (0-based): linear warmup from lr/warmup to
+// lr, then cosine decay to lr*min_lr_ratio at the last step (or constant).
+func (c Config) LRAt(step int) float64 {
+	if c.WarmupSteps > 0 && step < c.WarmupSteps {
+		return c.LR * float64(step+1) / float64(c.WarmupSteps)
+	}
+	if c.Schedule != "cosine" {
+		return c.LR
+	}
+	span := c.Steps - c.WarmupSteps
+	if span <= 1 {
+		return c.LR
+	}
+	p := float64(step-c.WarmupSteps) / float64(span-1)
+	lo := c.LR * c.MinLRRatio
+	return lo + (c.LR-lo)*0.5*(1+math.Cos(math.Pi*p))
+}
+
+// TaskAt is the task of step: a stateless draw from (seed, step) against the
+// normalised mix ratios, so a resumed run sees the same sequence of tasks.
+func (c Config) TaskAt(step int) model.Task {
+	u := float64(splitmix(c.Seed^0x7a5c3e1d^uint64(step)*0x9e3779b97f4a7c15)>>11) / (1 << 53)
+	sum := c.Mix.Score + c.Mix.Describe + c.Mix.Pair
+	acc := 0.0
+	last := model.TaskScore
+	for i := range 3 {
+		if c.Mix.get(i) <= 0 {
+			continue
+		}
+		last = model.Task(i)
+		acc += c.Mix.get(i) / sum
+		if u < acc {
+			return last
+		}
+	}
+	return last
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// gradUpdater is implemented by GoMLX's Adam: it takes precomputed gradients,
+// which lets us clip them by their global norm first.
+type gradUpdater interface {
+	UpdateGraphWithGradients(scope *gm.Scope, grads []*Node, lossDType dtypes.DType)
+}
+
+// stepper compiles one training graph per task: weighted loss, gradients of
+// the trainable variables, global-norm clipping, AdamW with the learning
+// rate fed as an input (so the schedule lives on the host and is exact).
+type stepper struct {
+	m       *model.Model
+	backend compute.Backend
+	cfg     Config
+	opt     optimizer.Interface
+	execs   map[model.Task]*gm.Exec
+}
+
+func newStepper(m *model.Model, backend compute.Backend, cfg Config) *stepper {
+	// The lr given here only seeds the variable; every step overrides it.
+	opt := optimizer.Adam().LearningRate(cfg.LR).WeightDecay(cfg.WeightDecay).Done()
+	return &stepper{m: m, backend: backend, cfg: cfg, opt: opt, execs: map[model.Task]*gm.Exec{}}
+}
+
+func (s *stepper) exec(task model.Task) (*gm.Exec, error) {
+	if e := s.execs[task]; e != nil {
+		return e, nil
+	}
+	weight := s.cfg.weight(int(task))
+	clip := s.cfg.GradClip
+	e, err := gm.NewExec(s.backend, s.m.Store, func(scope *gm.Scope, in []*Node) []*Node {
+		g := in[0].Graph()
+		s.m.Store.SetTraining(g, true)
+		lr := in[len(in)-1]
+		out := s.m.TaskGraph(scope, task, in[:len(in)-1])
+		loss := out.Loss
+		optimizer.LearningRateVar(scope, loss.DType(), s.cfg.LR).SetNodeValue(ConvertDType(lr, loss.DType()))
+		grads := scope.BuildTrainableVariablesGradientsGraph(MulScalar(loss, weight))
+		sq := make([]*Node, len(grads))
+		for i, gr := range grads {
+			sq[i] = ReduceAllSum(Square(ConvertDType(gr, loss.DType())))
+		}
+		norm := Sqrt(ReduceAllSum(Stack(sq, 0)))
+		if clip > 0 {
+			// scale = min(1, clip / norm): a no-op below the threshold
+			scale := Min(OnesLike(norm), Div(Scalar(g, norm.DType(), clip), MaxScalar(norm, 1e-12)))
+			for i, gr := range grads {
+				grads[i] = Mul(gr, ConvertDType(scale, gr.DType()))
+			}
+		}
+		up, ok := s.opt.(gradUpdater)
+		if !ok {
+			exceptions.Panicf("optimizer %T cannot take precomputed gradients", s.opt)
+		}
+		up.UpdateGraphWithGradients(scope, grads, loss.DType())
+		return []*Node{loss, norm}
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.execs[task] = e.WithName("train_" + task.String())
+	return s.execs[task], nil
+}
+
+// step runs one update and returns the unweighted loss and the gradient norm
+// (before clipping).
+func (s *stepper) step(b *model.Batch, lr float64) (loss, gradNorm float64, err error) {
+	in, err := s.m.Inputs(b)
+	if err != nil {
+		return 0, 0, err
+	}
+	e, err := s.exec(b.Task)
+	if err != nil {
+		return 0, 0, err
+	}
+	in = append(in, tensors.FromValue(float32(lr)))
+	out, err := e.Call(in...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("train step %s: %w", b.Task, err)
+	}
+	if loss, err = scalar(out[0]); err != nil {
+		return 0, 0, err
+	}
+	gradNorm, err = scalar(out[1])
+	return loss, gradNorm, err
+}
+
+func scalar(t *tensors.Tensor) (v float64, err error) {
+	err = exceptions.TryCatch[error](func() {
+		switch x := t.Value().(type) {
+		case float32:
+			v = float64(x)
+		case float64:
+			v = x
+		default:
+			exceptions.Panicf("scalar: unexpected %T", x)
+		}
+	})
+	return
+}

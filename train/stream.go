@@ -1,0 +1,155 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/cpllm/cpllm/data/shards"
+)
+
+// StreamPos is a stream's position: the epoch and how many items of that
+// epoch's deterministic order were consumed. It is all a resume needs.
+type StreamPos struct {
+	Epoch    int `json:"epoch"`
+	Consumed int `json:"consumed"`
+}
+
+// recordStream yields records passing keep, shuffled per (seed, epoch) by
+// shards.Batches, rolling over epochs.
+type recordStream struct {
+	ds     *shards.Dataset
+	seed   uint64
+	window int
+	keep   func(*shards.Record) bool
+	what   string
+	pos    StreamPos
+	next   func() ([]shards.Record, error, bool)
+	stop   func()
+	buf    []shards.Record
+	kept   int // items kept in the current epoch (detects an empty stream)
+}
+
+func newRecordStream(ds *shards.Dataset, seed uint64, window int, keep func(*shards.Record) bool, what string, pos StreamPos) *recordStream {
+	return &recordStream{ds: ds, seed: seed, window: window, keep: keep, what: what, pos: pos}
+}
+
+// open starts the epoch and skips the items already consumed in it.
+func (s *recordStream) open(ctx context.Context) error {
+	skip := s.pos.Consumed
+	s.pos.Consumed = 0
+	seq := s.ds.Batches(ctx, shards.BatchOptions{BatchSize: 16, Shuffle: true,
+		Seed: s.seed, Epoch: s.pos.Epoch, Window: s.window})
+	s.next, s.stop = iter.Pull2(seq)
+	s.buf, s.kept = nil, 0
+	for range skip {
+		if _, err := s.take(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// take returns the next raw record of the epoch order (rolling over).
+func (s *recordStream) take(ctx context.Context) (shards.Record, error) {
+	for len(s.buf) == 0 {
+		if s.next == nil {
+			if err := s.open(ctx); err != nil {
+				return shards.Record{}, err
+			}
+		}
+		recs, err, ok := s.next()
+		if err != nil {
+			return shards.Record{}, err
+		}
+		if !ok {
+			if s.kept == 0 {
+				return shards.Record{}, fmt.Errorf("train: %s has no record usable for the %s task", s.ds.Dir(), s.what)
+			}
+			s.close()
+			s.pos = StreamPos{Epoch: s.pos.Epoch + 1}
+			continue
+		}
+		s.buf = recs
+	}
+	r := s.buf[0]
+	s.buf = s.buf[1:]
+	s.pos.Consumed++
+	if s.keep(&r) {
+		s.kept++
+	}
+	return r, nil
+}
+
+// Next returns n usable records.
+func (s *recordStream) Next(ctx context.Context, n int) ([]*shards.Record, error) {
+	out := make([]*shards.Record, 0, n)
+	for len(out) < n {
+		r, err := s.take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if s.keep(&r) {
+			out = append(out, &r)
+		}
+	}
+	return out, nil
+}
+
+func (s *recordStream) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.next, s.stop = nil, nil
+}
+
+// pairStream yields pairs from pairs.jsonl in a per-epoch seeded permutation.
+type pairStream struct {
+	ds    *shards.Dataset
+	pairs []shards.Pair
+	seed  uint64
+	pos   StreamPos
+	order []int
+}
+
+// newPairStream reads dir/pairs.jsonl (an error when missing or empty).
+func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos) (*pairStream, error) {
+	path := filepath.Join(ds.Dir(), "pairs.jsonl")
+	pairs, err := shards.ReadPairs(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(pairs) == 0) {
+		return nil, fmt.Errorf("train: the pair task needs comparison pairs in %s", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &pairStream{ds: ds, pairs: pairs, seed: seed, pos: pos}, nil
+}
+
+// Next returns n pairs of records with their labels.
+func (s *pairStream) Next(n int) (as, bs []*shards.Record, labels []int, err error) {
+	for range n {
+		if s.pos.Consumed >= len(s.pairs) {
+			s.pos, s.order = StreamPos{Epoch: s.pos.Epoch + 1}, nil
+		}
+		if s.order == nil {
+			r := rand.New(rand.NewPCG(s.seed^0x5041495253, uint64(s.pos.Epoch)))
+			s.order = r.Perm(len(s.pairs))
+		}
+		p := s.pairs[s.order[s.pos.Consumed]]
+		s.pos.Consumed++
+		a, err := s.ds.Get(p.A)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		b, err := s.ds.Get(p.B)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		as, bs, labels = append(as, &a), append(bs, &b), append(labels, p.Label)
+	}
+	return as, bs, labels, nil
+}

@@ -1,0 +1,348 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/model"
+	"github.com/gomlx/compute"
+)
+
+// Options of one training run.
+type Options struct {
+	ModelConfig model.Config
+	Train       Config
+	TrainDir    string // shard directory (pairs.jsonl there feeds the pair task)
+	ValDir      string // "" = no validation (and no best checkpoint)
+	OutDir      string // metrics.jsonl and checkpoints/
+	Resume      bool   // continue from the newest step checkpoint in OutDir
+	Log         io.Writer
+	Progress    func(step, total int)
+	Hooks       Hooks
+}
+
+// Hooks let tests inject faults; nil hooks do nothing.
+type Hooks struct {
+	BeforeStep func(step int, task model.Task)                       // inside the watchdog's window
+	Loss       func(step int, task model.Task, loss float64) float64 // may replace the loss
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Steps          int
+	LastLoss       [3]float64  // last loss of each task (NaN if never run)
+	LastEval       *EvalResult // nil without validation
+	Best           *EvalResult // best validation SRCC
+	BestStep       int
+	Checkpoint     string          // newest step checkpoint
+	BestCheckpoint string          // "" without validation
+	Model          *model.Model    // the trained model (for evaluation or export)
+	Backend        compute.Backend // the backend it lives on
+}
+
+// runner is the state of one Run.
+type runner struct {
+	opts     Options
+	cfg      Config
+	m        *model.Model
+	backend  compute.Backend
+	bridge   *Bridge
+	valBr    *Bridge
+	train    *shards.Dataset
+	val      *shards.Dataset
+	step     *stepper
+	pred     *model.Predictor
+	streams  [3]any
+	st       State
+	ckDir    string
+	metrics  *metricsLog
+	compiled [3]bool
+	res      Result
+}
+
+// Run trains for cfg.Steps steps (from the last checkpoint when Resume).
+func Run(ctx context.Context, opts Options) (Result, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	return r.run(ctx)
+}
+
+func newRunner(opts Options) (*runner, error) {
+	cfg := opts.Train
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	r := &runner{opts: opts, cfg: cfg, ckDir: filepath.Join(opts.OutDir, "checkpoints")}
+	for i := range r.res.LastLoss {
+		r.res.LastLoss[i] = math.NaN()
+	}
+	var err error
+	if r.m, err = model.Build(opts.ModelConfig); err != nil {
+		return nil, err
+	}
+	if r.backend, err = model.NewBackend(opts.ModelConfig.Backend); err != nil {
+		return nil, err
+	}
+	if err := r.m.Init(r.backend); err != nil {
+		return nil, err
+	}
+	if r.train, err = shards.Open(opts.TrainDir); err != nil {
+		return nil, err
+	}
+	if r.bridge, err = NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
+		return nil, err
+	}
+	if opts.ValDir != "" {
+		if r.val, err = shards.Open(opts.ValDir); err != nil {
+			return nil, err
+		}
+		if r.valBr, err = NewBridge(r.m, r.val.FrameSize(), cfg.DescribeLen); err != nil {
+			return nil, err
+		}
+		r.pred = model.NewPredictor(r.m, r.backend)
+	}
+	if err := os.MkdirAll(r.ckDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := r.restore(); err != nil {
+		return nil, err
+	}
+	r.step = newStepper(r.m, r.backend, cfg)
+	return r, r.openStreams()
+}
+
+// restore loads the newest step checkpoint (Resume) or checks OutDir is fresh.
+func (r *runner) restore() error {
+	steps, err := stepCheckpoints(r.ckDir)
+	if err != nil {
+		return err
+	}
+	mpath := filepath.Join(r.opts.OutDir, "metrics.jsonl")
+	if !r.opts.Resume {
+		if _, err := os.Stat(mpath); err == nil || len(steps) > 0 {
+			return fmt.Errorf("train: %s already holds a run (resume it or choose another out dir)", r.opts.OutDir)
+		}
+	} else if len(steps) > 0 {
+		dir := filepath.Join(r.ckDir, stepName(steps[len(steps)-1]))
+		if r.st, err = loadCheckpoint(r.m.Store, dir); err != nil {
+			return fmt.Errorf("train: resume from %s: %w", dir, err)
+		}
+		r.res.Checkpoint = dir
+		fmt.Fprintf(r.opts.Log, "resumed from %s (step %d)\n", dir, r.st.Step)
+	}
+	if r.st.BestSRCC != nil {
+		r.res.Best = &EvalResult{SRCC: *r.st.BestSRCC}
+		r.res.BestStep = r.st.BestStep
+		r.res.BestCheckpoint = filepath.Join(r.ckDir, bestName)
+	}
+	r.metrics, err = openMetrics(mpath, r.st.Step)
+	return err
+}
+
+func (r *runner) openStreams() error {
+	c := r.cfg
+	window := c.ShuffleWindow
+	if c.Mix.Score > 0 {
+		r.streams[model.TaskScore] = newRecordStream(r.train, c.Seed, window, Usable, "score", r.st.Streams[model.TaskScore])
+	}
+	if c.Mix.Describe > 0 {
+		hasDesc := func(rec *shards.Record) bool { return rec.Description != "" }
+		r.streams[model.TaskDescribe] = newRecordStream(r.train, c.Seed+1, window, hasDesc, "describe", r.st.Streams[model.TaskDescribe])
+	}
+	if c.Mix.Pair > 0 {
+		ps, err := newPairStream(r.train, c.Seed+2, r.st.Streams[model.TaskPair])
+		if err != nil {
+			return err
+		}
+		r.streams[model.TaskPair] = ps
+	}
+	return nil
+}
+
+func (r *runner) close() {
+	for _, s := range r.streams {
+		if rs, ok := s.(*recordStream); ok {
+			rs.close()
+		}
+	}
+	if r.metrics != nil {
+		r.metrics.close()
+	}
+}
+
+// batch draws the next batch of task from its stream.
+func (r *runner) batch(ctx context.Context, task model.Task) (*model.Batch, error) {
+	n := r.cfg.BatchSize
+	switch s := r.streams[task].(type) {
+	case *recordStream:
+		recs, err := s.Next(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if task == model.TaskScore {
+			return r.bridge.ScoreBatch(recs)
+		}
+		return r.bridge.DescribeBatch(recs)
+	case *pairStream:
+		as, bs, labels, err := s.Next(n)
+		if err != nil {
+			return nil, err
+		}
+		return r.bridge.PairBatch(as, bs, labels)
+	}
+	return nil, fmt.Errorf("train: no stream for task %s", task)
+}
+
+// positions snapshots the streams for a checkpoint.
+func (r *runner) positions() {
+	for i, s := range r.streams {
+		switch s := s.(type) {
+		case *recordStream:
+			r.st.Streams[i] = s.pos
+		case *pairStream:
+			r.st.Streams[i] = s.pos
+		}
+	}
+}
+
+func (r *runner) run(ctx context.Context) (Result, error) {
+	c := r.cfg
+	for step := r.st.Step; step < c.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return r.res, err
+		}
+		task := c.TaskAt(step)
+		start := time.Now()
+		b, err := r.batch(ctx, task)
+		if err != nil {
+			return r.res, fmt.Errorf("train: step %d (%s): %w", step+1, task, err)
+		}
+		lr := c.LRAt(step)
+		loss, norm, err := r.guardedStep(step, task, b, lr)
+		if err != nil {
+			return r.res, err
+		}
+		r.res.LastLoss[task] = loss
+		r.st.Step = step + 1
+		r.res.Steps = r.st.Step
+		r.positions()
+		if err := r.metrics.step(r.st.Step, task, loss, norm, lr, time.Since(start)); err != nil {
+			return r.res, err
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(r.st.Step, c.Steps)
+		}
+		last := r.st.Step == c.Steps
+		if r.val != nil && (last || (c.EvalEvery > 0 && r.st.Step%c.EvalEvery == 0)) {
+			if err := r.evaluate(ctx); err != nil {
+				return r.res, err
+			}
+		}
+		if last || (c.CheckpointEvery > 0 && r.st.Step%c.CheckpointEvery == 0) {
+			if err := r.checkpoint(); err != nil {
+				return r.res, err
+			}
+		}
+	}
+	r.res.Model, r.res.Backend = r.m, r.backend
+	return r.res, nil
+}
+
+// guardedStep runs one step under the watchdog and rejects a non-finite loss.
+func (r *runner) guardedStep(step int, task model.Task, b *model.Batch, lr float64) (loss, norm float64, err error) {
+	timeout := r.cfg.StepTimeout
+	if !r.compiled[task] {
+		timeout = r.cfg.CompileTimeout
+	}
+	type out struct {
+		loss, norm float64
+		err        error
+	}
+	done := make(chan out, 1)
+	go func() {
+		var o out
+		defer func() {
+			if p := recover(); p != nil {
+				o.err = fmt.Errorf("panic: %v", p)
+			}
+			done <- o
+		}()
+		if h := r.opts.Hooks.BeforeStep; h != nil {
+			h(step+1, task)
+		}
+		o.loss, o.norm, o.err = r.step.step(b, lr)
+	}()
+	var o out
+	if timeout > 0 {
+		select {
+		case o = <-done:
+		case <-time.After(timeout):
+			// The stuck goroutine cannot be cancelled; the caller must not reuse
+			// the model (the process should exit).
+			return 0, 0, fmt.Errorf("train: step %d (%s) exceeded the watchdog timeout %s (backend hang?)", step+1, task, timeout)
+		}
+	} else {
+		o = <-done
+	}
+	if o.err != nil {
+		return 0, 0, fmt.Errorf("train: step %d (%s): %w", step+1, task, o.err)
+	}
+	r.compiled[task] = true
+	if h := r.opts.Hooks.Loss; h != nil {
+		o.loss = h(step+1, task, o.loss)
+	}
+	if math.IsNaN(o.loss) || math.IsInf(o.loss, 0) || math.IsNaN(o.norm) || math.IsInf(o.norm, 0) {
+		return 0, 0, fmt.Errorf("train: non-finite loss %v (grad norm %v) at step %d, task %s; stopped, last checkpoint left intact",
+			o.loss, o.norm, step+1, task)
+	}
+	return o.loss, o.norm, nil
+}
+
+func (r *runner) evaluate(ctx context.Context) error {
+	ev, err := Evaluate(ctx, r.pred, r.valBr, r.val, r.cfg.BatchSize)
+	if err != nil {
+		return err
+	}
+	r.res.LastEval = &ev
+	// NaN (constant predictions early on) never counts as an improvement
+	better := !math.IsNaN(ev.SRCC) && (r.st.BestSRCC == nil || ev.SRCC > *r.st.BestSRCC)
+	if better {
+		v := ev.SRCC
+		r.st.BestSRCC, r.st.BestStep = &v, r.st.Step
+		r.res.Best, r.res.BestStep = &ev, r.st.Step
+	}
+	fmt.Fprintf(r.opts.Log, "step %d: val srcc %.4f plcc %.4f (n=%d)\n", r.st.Step, ev.SRCC, ev.PLCC, ev.N)
+	if err := r.metrics.eval(r.st.Step, ev, better); err != nil {
+		return err
+	}
+	if better {
+		r.res.BestCheckpoint = filepath.Join(r.ckDir, bestName)
+		return saveCheckpoint(r.m.Store, r.ckDir, bestName, r.st)
+	}
+	return nil
+}
+
+func (r *runner) checkpoint() error {
+	name := stepName(r.st.Step)
+	if err := saveCheckpoint(r.m.Store, r.ckDir, name, r.st); err != nil {
+		return err
+	}
+	r.res.Checkpoint = filepath.Join(r.ckDir, name)
+	keep := r.cfg.KeepLast
+	if keep == 0 {
+		keep = 2
+	}
+	return prune(r.ckDir, keep)
+}
