@@ -16,6 +16,7 @@ type Config struct {
 	Seed        int64        `key:"seed" yaml:"seed"`
 	LogLevel    string       `key:"log_level" yaml:"log_level"`
 	ModelConfig string       `key:"model_config" yaml:"model_config"` // model architecture YAML (configs/model/*.yaml)
+	TrainConfig string       `key:"train_config" yaml:"train_config"` // training recipe YAML (configs/train/*.yaml)
 	Ladder      LadderConfig `key:"ladder" yaml:"ladder"`
 	Synth       SynthConfig  `key:"synth" yaml:"synth"`
 	Shards      ShardsConfig `key:"shards" yaml:"shards"`
@@ -73,6 +74,7 @@ func Default() Config {
 		Seed:        1,
 		LogLevel:    "info",
 		ModelConfig: "configs/model/tiny.yaml",
+		TrainConfig: "configs/train/tiny.yaml",
 		Ladder: LadderConfig{
 			CRF:      "15:53:2",
 			Preset:   "medium",
