@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,23 @@ func TestTrainCLI(t *testing.T) {
 	}
 	if _, err := run(t, append(args, "--resume")...); err != nil {
 		t.Fatalf("resume of a finished run: %v", err)
+	}
+	// Score a clip of the corpus and a corrupt file with the trained run.
+	clip := filepath.Join(synth, "s000-bars-overlay", "s000-bars-overlay-pristine.mp4")
+	corrupt := filepath.Join(dir, "corrupt.mp4")
+	os.WriteFile(corrupt, []byte("not a video"), 0o644)
+	stdout, err = run(t, append([]string{"score", "--checkpoint", out, "--max-tokens", "4", clip, corrupt,
+		"--set", "model_config=../../configs/model/tiny.yaml"}, small...)...)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 videos failed") {
+		t.Fatalf("score: %v\n%s", err, stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var first, second scoreResult
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[1]), &second) != nil {
+		t.Fatalf("score output:\n%s", stdout)
+	}
+	if first.Error != "" || first.Score < 1 || first.Score > 5 || first.Level == "" || second.Error == "" || !strings.Contains(second.Error, "corrupt.mp4") {
+		t.Fatalf("score results: %+v / %+v", first, second)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("stepz: 3\n"), 0o644)
