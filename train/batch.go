@@ -92,7 +92,7 @@ func (b *Bridge) videos(recs []*shards.Record) (frames, patches *tensors.Tensor,
 	if b.M.Variant.Context {
 		data := make([]uint8, n*in.Frames*img)
 		for i, r := range recs {
-			if err := b.fill(data[i*in.Frames*img:(i+1)*in.Frames*img], r.Context, r.M, in.Frames, r.ID, "frames"); err != nil {
+			if err := b.fill(data[i*in.Frames*img:(i+1)*in.Frames*img], r.Context, r.M, in.Frames, r.ID, "frames", b.resizer.resize); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -101,7 +101,7 @@ func (b *Bridge) videos(recs []*shards.Record) (frames, patches *tensors.Tensor,
 	if b.M.Variant.Pixel {
 		data := make([]uint8, n*in.Patches*img)
 		for i, r := range recs {
-			if err := b.fill(data[i*in.Patches*img:(i+1)*in.Patches*img], r.Patches, r.K, in.Patches, r.ID, "patches"); err != nil {
+			if err := b.fill(data[i*in.Patches*img:(i+1)*in.Patches*img], r.Patches, r.K, in.Patches, r.ID, "patches", b.crop); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -110,9 +110,10 @@ func (b *Bridge) videos(recs []*shards.Record) (frames, patches *tensors.Tensor,
 	return frames, patches, nil
 }
 
-// fill resizes `want` of the `have` images in src into dst, taking a uniform
-// subset (index i*have/want) when the shard holds more than the model needs.
-func (b *Bridge) fill(dst, src []byte, have, want int, id, what string) error {
+// fill converts `want` of the `have` images in src into dst with conv, taking
+// a uniform subset (index i*have/want) when the shard holds more than the
+// model needs.
+func (b *Bridge) fill(dst, src []byte, have, want int, id, what string, conv func(out, in []byte)) error {
 	if have < want {
 		return fmt.Errorf("train: record %s has %d %s, the model needs %d", id, have, what, want)
 	}
@@ -123,9 +124,27 @@ func (b *Bridge) fill(dst, src []byte, have, want int, id, what string) error {
 	di := len(dst) / want
 	for i := range want {
 		j := i * have / want
-		b.resizer.resize(dst[i*di:(i+1)*di], src[j*si:(j+1)*si])
+		conv(dst[i*di:(i+1)*di], src[j*si:(j+1)*si])
 	}
 	return nil
+}
+
+// crop copies the centre of a shard patch at the model's input size. Pixel
+// patches are cut, never resized: resizing would smooth away the blocking,
+// blur and noise the pixel encoder exists to see. (Context frames, which
+// carry content, are resized.) A model input larger than the shard's patch
+// falls back to resizing.
+func (b *Bridge) crop(out, in []byte) {
+	s, d := b.ShardSize, b.M.Cfg.Input.Size
+	if d > s {
+		b.resizer.resize(out, in)
+		return
+	}
+	off := (s - d) / 2
+	for y := range d {
+		src := ((y+off)*s + off) * 3
+		copy(out[y*d*3:(y+1)*d*3], in[src:src+d*3])
+	}
 }
 
 // tokens lays out rows of token ids right-padded with the pad id to l.

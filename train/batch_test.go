@@ -110,3 +110,31 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("task counts %v for mix 0.7/0.15/0.15", n)
 	}
 }
+
+func TestPatchesAreCroppedNotResized(t *testing.T) {
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(m, 64, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d := 64, m.Cfg.Input.Size
+	in := make([]byte, s*s*3)
+	for i := range in {
+		in[i] = byte(i * 7)
+	}
+	out := make([]byte, d*d*3)
+	br.crop(out, in)
+	off := (s - d) / 2
+	for y := 0; y < d; y += 5 {
+		for x := 0; x < d; x += 3 {
+			for c := range 3 {
+				if out[(y*d+x)*3+c] != in[((y+off)*s+x+off)*3+c] {
+					t.Fatalf("pixel (%d,%d,%d) is not the source pixel", x, y, c)
+				}
+			}
+		}
+	}
+}
