@@ -64,10 +64,11 @@ func (t *Trainer) Step(b *Batch) (loss float64, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("train step %s: %w", b.Task, err)
 	}
-	return scalar(out[0])
+	return ScalarValue(out[0])
 }
 
-func scalar(t *tensors.Tensor) (v float64, err error) {
+// ScalarValue reads a float32 or float64 scalar tensor (a loss, a norm).
+func ScalarValue(t *tensors.Tensor) (v float64, err error) {
 	err = exceptions.TryCatch[error](func() {
 		switch x := t.Value().(type) {
 		case float32:

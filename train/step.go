@@ -138,23 +138,9 @@ func (s *stepper) step(b *model.Batch, lr float64) (loss, gradNorm float64, err 
 	if err != nil {
 		return 0, 0, fmt.Errorf("train step %s: %w", b.Task, err)
 	}
-	if loss, err = scalar(out[0]); err != nil {
+	if loss, err = model.ScalarValue(out[0]); err != nil {
 		return 0, 0, err
 	}
-	gradNorm, err = scalar(out[1])
+	gradNorm, err = model.ScalarValue(out[1])
 	return loss, gradNorm, err
-}
-
-func scalar(t *tensors.Tensor) (v float64, err error) {
-	err = exceptions.TryCatch[error](func() {
-		switch x := t.Value().(type) {
-		case float32:
-			v = float64(x)
-		case float64:
-			v = x
-		default:
-			exceptions.Panicf("scalar: unexpected %T", x)
-		}
-	})
-	return
 }
