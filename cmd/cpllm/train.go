@@ -23,8 +23,8 @@ func newTrainCmd(g *globals) *cobra.Command {
 		Long: `Trains the model of model_config with the recipe of train_config (config keys;
 defaults configs/model/tiny.yaml and configs/train/tiny.yaml) on shards from
 'data shards'. Writes RUNDIR/config.yaml, model.yaml, recipe.yaml,
-metrics.jsonl, train.log and checkpoints/ (last k and best on validation
-SRCC). --resume continues a killed run bit-identically from its last
+metrics.jsonl, train.log, loss.png and val.png, and checkpoints/ (last k and
+best on validation SRCC). --resume continues a killed run bit-identically from its last
 checkpoint.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -59,11 +59,14 @@ checkpoint.`,
 				OutDir: out, Resume: resume, Log: io.MultiWriter(logf, cmd.ErrOrStderr()),
 				Progress: func(step, _ int) { bar.Add(step - last); last = step }})
 			bar.Finish()
+			if perr := train.Plot(out); perr != nil && err == nil {
+				err = perr
+			}
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "train: %d steps; last checkpoint %s; best %s (step %d)\n",
-				res.Steps, res.Checkpoint, res.BestCheckpoint, res.BestStep)
+			fmt.Fprintf(cmd.OutOrStdout(), "train: %d steps; last checkpoint %s; best %s (step %d); plots %s, %s\n",
+				res.Steps, res.Checkpoint, res.BestCheckpoint, res.BestStep, filepath.Join(out, "loss.png"), filepath.Join(out, "val.png"))
 			if res.LastEval != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "validation: SRCC %.4f PLCC %.4f (n=%d)\n", res.LastEval.SRCC, res.LastEval.PLCC, res.LastEval.N)
 			}

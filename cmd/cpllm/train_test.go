@@ -39,7 +39,7 @@ func TestTrainCLI(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "train: 6 steps") {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	for _, f := range []string{"config.yaml", "model.yaml", "recipe.yaml", "metrics.jsonl", "train.log", "checkpoints/best"} {
+	for _, f := range []string{"config.yaml", "model.yaml", "recipe.yaml", "metrics.jsonl", "train.log", "checkpoints/best", "loss.png", "val.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("run dir lacks %s", f)
 		}

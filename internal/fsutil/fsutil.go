@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -98,4 +99,13 @@ func ReadJSONL(path string, fn func(line []byte) error) error {
 		return WriteFileAtomic(path, complete, 0o644)
 	}
 	return nil
+}
+
+// WriteFileAtomicFrom is WriteFileAtomic for content produced by a WriterTo.
+func WriteFileAtomicFrom(path string, src io.WriterTo) error {
+	var buf bytes.Buffer
+	if _, err := src.WriteTo(&buf); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, buf.Bytes(), 0o644)
 }
