@@ -101,6 +101,9 @@ func newRunner(opts Options) (*runner, error) {
 	if r.train, err = shards.Open(opts.TrainDir); err != nil {
 		return nil, err
 	}
+	if n := r.train.Len(); cfg.BatchSize > n {
+		return nil, fmt.Errorf("train: batch_size %d is larger than the training set (%s holds %d rows)", cfg.BatchSize, opts.TrainDir, n)
+	}
 	if r.bridge, err = NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
 		return nil, err
 	}

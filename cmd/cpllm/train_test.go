@@ -67,6 +67,28 @@ func TestTrainCLI(t *testing.T) {
 	if first.Error != "" || first.Score < 1 || first.Score > 5 || first.Level == "" || second.Error == "" || !strings.Contains(second.Error, "corrupt.mp4") {
 		t.Fatalf("score results: %+v / %+v", first, second)
 	}
+	// Bad inputs fail before any training: a batch larger than the data, a
+	// corrupt shard, a missing shard.
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte(strings.Replace(r, "batch_size: 8", "batch_size: 100000", 1)), 0o644)
+	fresh := func(name string) []string {
+		return []string{"train", "--val-shards", filepath.Join(dir, "val"), "--out", filepath.Join(dir, name),
+			"--set", "model_config=../../configs/model/tiny.yaml"}
+	}
+	if _, err := run(t, append(fresh("big"), "--train-shards", filepath.Join(dir, "train"), "--set", "train_config="+big)...); err == nil || !strings.Contains(err.Error(), "batch_size 100000") {
+		t.Fatalf("batch larger than the data: %v", err)
+	}
+	shard := filepath.Join(dir, "train", "shard-00000.arrow")
+	data, _ := os.ReadFile(shard)
+	data[len(data)/2] ^= 1
+	os.WriteFile(shard, data, 0o644)
+	if _, err := run(t, append(fresh("corrupt"), "--train-shards", filepath.Join(dir, "train"), "--set", "train_config="+rp)...); err == nil || !strings.Contains(err.Error(), "shard-00000") {
+		t.Fatalf("corrupt shard: %v", err)
+	}
+	os.Remove(shard)
+	if _, err := run(t, append(fresh("missing"), "--train-shards", filepath.Join(dir, "train"), "--set", "train_config="+rp)...); err == nil || !strings.Contains(err.Error(), "shard-00000") {
+		t.Fatalf("missing shard: %v", err)
+	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("stepz: 3\n"), 0o644)
 	if _, err := run(t, "train", "--train-shards", filepath.Join(dir, "train"), "--val-shards", filepath.Join(dir, "val"),
