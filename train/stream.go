@@ -61,6 +61,7 @@ func (s *recordStream) take(ctx context.Context) (shards.Record, error) {
 			if err := s.open(ctx); err != nil {
 				return shards.Record{}, err
 			}
+			continue // skipping consumed items may have left some in buf
 		}
 		recs, err, ok := s.next()
 		if err != nil {
