@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -63,7 +62,7 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 		if crfs[len(crfs)-1] > 51 {
 			slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
 		}
-		bar := progress.New(os.Stderr, "ladder", "encodes", len(srcs)*len(crfs))
+		bar := progress.New(cmd.ErrOrStderr(), "ladder", "encodes", len(srcs)*len(crfs))
 		sum, err := augment.Run(cmd.Context(), srcs, augment.Options{
 			OutDir: out, CRFs: crfs, Preset: cfg.Ladder.Preset, Jobs: cfg.Ladder.Jobs, Fanout: cfg.Ladder.Fanout,
 			BufferBytes: int64(cfg.Ladder.BufferMB) << 20,

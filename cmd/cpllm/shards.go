@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +52,7 @@ Resumable: rerun the same command after a crash.`,
 				return err
 			}
 		}
-		bar := progress.New(os.Stderr, "shards", "videos", len(recs))
+		bar := progress.New(cmd.ErrOrStderr(), "shards", "videos", len(recs))
 		o.Progress = bar.Add
 		man, sum, err := prep.Build(cmd.Context(), recs, o)
 		bar.Finish()

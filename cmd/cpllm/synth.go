@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +39,7 @@ an interrupted run resumes.`,
 			if err != nil {
 				return err
 			}
-			bar := progress.New(os.Stderr, "synth", "sources", o.Videos)
+			bar := progress.New(cmd.ErrOrStderr(), "synth", "sources", o.Videos)
 			sum, err := synth.Run(cmd.Context(), out, o, bar.Add)
 			bar.Finish()
 			if err != nil {

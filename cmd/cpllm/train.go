@@ -53,7 +53,7 @@ checkpoint.`,
 				return err
 			}
 			defer logf.Close()
-			bar := progress.New(os.Stderr, "train", "steps", tc.Steps)
+			bar := progress.New(cmd.ErrOrStderr(), "train", "steps", tc.Steps)
 			last := 0
 			res, err := train.Run(cmd.Context(), train.Options{ModelConfig: mc, Train: tc, TrainDir: trainDir, ValDir: valDir,
 				OutDir: out, Resume: resume, Log: io.MultiWriter(logf, cmd.ErrOrStderr()),
