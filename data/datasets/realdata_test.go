@@ -1,35 +1,14 @@
 package datasets
 
 import (
+	"github.com/cpllm/cpllm/internal/testutil"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 )
 
-// realdata finds shared/realdata (env CPLLM_REALDATA, else walking up from
-// the package directory) or skips the test.
-func realdata(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CPLLM_REALDATA"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Skipf("CPLLM_REALDATA: %v", err)
-		}
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "realdata")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/realdata not found")
-		}
-		dir = parent
-	}
-}
+// realdata is the shared real-data folder, or a skip.
+func realdata(t *testing.T) string { return testutil.RealData(t) }
 
 type spot struct {
 	id  string

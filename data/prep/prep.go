@@ -20,7 +20,6 @@ import (
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
-	"github.com/cpllm/cpllm/data/video"
 )
 
 // Options configure a shard build.
@@ -222,13 +221,9 @@ func makeRecord(r datasets.Record, o Options, params string) (shards.Record, err
 	if err != nil {
 		return shards.Record{}, err
 	}
-	info, err := video.Probe(r.Path)
-	if err != nil {
-		return shards.Record{}, err
-	}
 	text, ok := o.Descriptions[r.ID]
 	if !ok {
-		facts := describe.Facts{MOS: r.MOSNorm, Width: v.SrcW, Height: v.SrcH, FPS: info.FPS, CRF: r.CRF,
+		facts := describe.Facts{MOS: r.MOSNorm, Width: v.SrcW, Height: v.SrcH, FPS: v.FPS, CRF: r.CRF,
 			Signals: describe.Measure(v.Native, v.SrcW, v.SrcH)}
 		text = describe.Describe(facts, o.Seed^idHash(r.ID)).Text
 	}

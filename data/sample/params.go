@@ -76,6 +76,7 @@ type Views struct {
 	PixelH     int
 	SrcW, SrcH int      // coded size of the source
 	Frames     int      // frames in the clip: the container count, or the decoded count when fewer decode
+	FPS        float64  // the source's frame rate (from the probe Sample already does)
 	Native     [][]byte // SampleNative only: some context frames as SrcW x SrcH RGB24
 }
 

@@ -48,6 +48,7 @@ func SampleNative(path string, p Params, mode Mode, seed uint64, id string, nati
 	if errors.Is(err, errShort) {
 		return Views{}, fmt.Errorf("%s: sample: %w", path, err)
 	}
+	v.FPS = info.FPS
 	return v, err
 }
 

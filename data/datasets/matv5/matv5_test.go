@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/cpllm/cpllm/internal/testutil"
 	"math"
 	"os"
 	"path/filepath"
@@ -176,28 +177,8 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// realdata finds shared/realdata (env CPLLM_REALDATA, else walking up).
-func realdata(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CPLLM_REALDATA"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Skipf("CPLLM_REALDATA: %v", err)
-		}
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "realdata")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/realdata not found")
-		}
-		dir = parent
-	}
-}
+// realdata is the shared real-data folder, or a skip.
+func realdata(t *testing.T) string { return testutil.RealData(t) }
 
 func TestRealFiles(t *testing.T) {
 	root := filepath.Join(realdata(t), "labels")
