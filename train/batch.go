@@ -7,6 +7,8 @@ package train
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/model"
@@ -26,6 +28,22 @@ type Bridge struct {
 	pairLen   int
 	descLen   int
 	resizer   *resizer
+	// aug, when set (training only), randomises the views: which of the
+	// shard's frames/patches are used, where each patch is cropped, and a
+	// horizontal flip. A shard stores one fixed view per video; without this
+	// a small model memorises the views instead of learning quality.
+	aug *rand.Rand
+}
+
+// WithAugment returns a copy of b whose batches use seeded random views
+// (see Bridge.aug); seed 0 gives the deterministic eval views.
+func (b *Bridge) WithAugment(seed uint64) *Bridge {
+	c := *b
+	c.aug = nil
+	if seed != 0 {
+		c.aug = rand.New(rand.NewPCG(seed, 0x5eed))
+	}
+	return &c
 }
 
 // NewBridge checks the model's text layout and prepares the resizer.
@@ -122,11 +140,35 @@ func (b *Bridge) fill(dst, src []byte, have, want int, id, what string, conv fun
 		return fmt.Errorf("train: record %s: %s hold %d bytes, want %d", id, what, len(src), have*si)
 	}
 	di := len(dst) / want
+	var pick []int
+	if b.aug != nil && have > want {
+		pick = b.aug.Perm(have)[:want]
+		slices.Sort(pick) // keep temporal order
+	}
 	for i := range want {
 		j := i * have / want
-		conv(dst[i*di:(i+1)*di], src[j*si:(j+1)*si])
+		if pick != nil {
+			j = pick[i]
+		}
+		out := dst[i*di : (i+1)*di]
+		conv(out, src[j*si:(j+1)*si])
+		if b.aug != nil && b.aug.IntN(2) == 1 {
+			flipRows(out, b.M.Cfg.Input.Size)
+		}
 	}
 	return nil
+}
+
+// flipRows mirrors a square RGB image of side d horizontally in place.
+func flipRows(img []byte, d int) {
+	for y := range d {
+		row := img[y*d*3 : (y+1)*d*3]
+		for l, r := 0, d-1; l < r; l, r = l+1, r-1 {
+			for c := range 3 {
+				row[l*3+c], row[r*3+c] = row[r*3+c], row[l*3+c]
+			}
+		}
+	}
 }
 
 // crop copies the centre of a shard patch at the model's input size. Pixel
@@ -140,9 +182,12 @@ func (b *Bridge) crop(out, in []byte) {
 		b.resizer.resize(out, in)
 		return
 	}
-	off := (s - d) / 2
+	offX, offY := (s-d)/2, (s-d)/2
+	if b.aug != nil {
+		offX, offY = b.aug.IntN(s-d+1), b.aug.IntN(s-d+1)
+	}
 	for y := range d {
-		src := ((y+off)*s + off) * 3
+		src := ((y+offY)*s + offX) * 3
 		copy(out[y*d*3:(y+1)*d*3], in[src:src+d*3])
 	}
 }

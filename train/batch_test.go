@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -137,4 +138,87 @@ func TestPatchesAreCroppedNotResized(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAugmentViews: augmented patches are exact sub-windows (possibly
+// mirrored) of one of the shard's patches, the same seed gives the same
+// views, and seed 0 gives the eval views.
+func TestAugmentViews(t *testing.T) {
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 64
+	br, err := NewBridge(m, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Cfg.Input
+	k := in.Patches + 2
+	pix := make([]byte, k*s*s*3)
+	for i := range pix {
+		pix[i] = byte(i*7 + i/191)
+	}
+	rec := &shards.Record{ID: "a", Patches: pix, K: k, Context: make([]byte, in.Frames*s*s*3), M: in.Frames}
+	flat := func(b *Bridge) []byte {
+		_, p, err := b.videos([]*shards.Record{rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		p.ConstFlatData(func(f any) { out = append(out, f.([]uint8)...) })
+		return out
+	}
+	base := flat(br)
+	if !bytes.Equal(flat(br.WithAugment(0)), base) {
+		t.Fatal("WithAugment(0) differs from the eval views")
+	}
+	a1, a2 := flat(br.WithAugment(7)), flat(br.WithAugment(7))
+	if !bytes.Equal(a1, a2) {
+		t.Fatal("same augment seed, different views")
+	}
+	if bytes.Equal(a1, base) || bytes.Equal(a1, flat(br.WithAugment(8))) {
+		t.Fatal("augmentation did not change the views")
+	}
+	d := in.Size
+	img := d * d * 3
+	for i := range in.Patches {
+		if !isWindow(a1[i*img:(i+1)*img], pix, k, s, d) {
+			t.Fatalf("augmented patch %d is not a (mirrored) window of a shard patch", i)
+		}
+	}
+}
+
+// isWindow reports whether out (d x d) equals some d x d window, possibly
+// mirrored, of one of the k s x s images in src.
+func isWindow(out, src []byte, k, s, d int) bool {
+	at := func(img []byte, x, y, c int) byte { return img[(y*d+x)*3+c] }
+	for j := range k {
+		p := src[j*s*s*3 : (j+1)*s*s*3]
+		for oy := 0; oy <= s-d; oy++ {
+			for ox := 0; ox <= s-d; ox++ {
+				for _, mirror := range []bool{false, true} {
+					ok := true
+					for y := 0; y < d && ok; y++ {
+						for x := 0; x < d && ok; x++ {
+							sx := ox + x
+							if mirror {
+								sx = ox + d - 1 - x
+							}
+							for c := range 3 {
+								if at(out, x, y, c) != p[((oy+y)*s+sx)*3+c] {
+									ok = false
+									break
+								}
+							}
+						}
+					}
+					if ok {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

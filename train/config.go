@@ -23,6 +23,7 @@ func (t TaskMix) get(i int) float64 { return [3]float64{t.Score, t.Describe, t.P
 type Config struct {
 	Steps           int     `yaml:"steps"`
 	BatchSize       int     `yaml:"batch_size"`
+	GradAccum       int     `yaml:"grad_accum"` // micro-batches of batch_size per optimizer step; 0 = 1
 	LR              float64 `yaml:"lr"`
 	WeightDecay     float64 `yaml:"weight_decay"`
 	WarmupSteps     int     `yaml:"warmup_steps"`
@@ -33,6 +34,7 @@ type Config struct {
 	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
+	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
 	EvalEvery       int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
 	Seed            uint64  `yaml:"seed"`
 	CheckpointEvery int     `yaml:"checkpoint_every"` // 0 = only at the end
@@ -80,6 +82,9 @@ func (c Config) Validate() error {
 	if c.BatchSize <= 0 {
 		bad("batch_size must be > 0")
 	}
+	if c.GradAccum < 0 {
+		bad("grad_accum must be >= 0 (0 and 1 both mean no accumulation)")
+	}
 	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 {
 		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps >= 0")
 	}
@@ -106,6 +111,9 @@ func (c Config) Validate() error {
 }
 
 // weight is the loss multiplier of task i (0 in the config means 1).
+// accum is the number of micro-batches per optimizer step.
+func (c Config) accum() int { return max(1, c.GradAccum) }
+
 func (c Config) weight(i int) float64 {
 	if w := c.LossWeights.get(i); w > 0 {
 		return w

@@ -73,20 +73,30 @@ type stepper struct {
 	backend compute.Backend
 	cfg     Config
 	opt     optimizer.Interface
-	execs   map[model.Task]*gm.Exec
+	execs   map[execKey]*gm.Exec
 }
 
 func newStepper(m *model.Model, backend compute.Backend, cfg Config) *stepper {
 	// The lr given here only seeds the variable; every step overrides it.
 	opt := optimizer.Adam().LearningRate(cfg.LR).WeightDecay(cfg.WeightDecay).Done()
-	return &stepper{m: m, backend: backend, cfg: cfg, opt: opt, execs: map[model.Task]*gm.Exec{}}
+	return &stepper{m: m, backend: backend, cfg: cfg, opt: opt, execs: map[execKey]*gm.Exec{}}
 }
 
-func (s *stepper) exec(task model.Task) (*gm.Exec, error) {
-	if e := s.execs[task]; e != nil {
+// execKey picks a compiled step: with gradient accumulation a micro-batch
+// either only accumulates its gradients (apply=false) or adds them to the
+// accumulated ones and updates the weights (apply=true, the last one).
+type execKey struct {
+	task  model.Task
+	apply bool
+}
+
+func (s *stepper) exec(task model.Task, apply bool) (*gm.Exec, error) {
+	key := execKey{task, apply}
+	if e := s.execs[key]; e != nil {
 		return e, nil
 	}
-	weight := s.cfg.weight(int(task))
+	n := float64(s.cfg.accum())
+	weight := s.cfg.weight(int(task)) / n // the mean over micro-batches
 	clip := s.cfg.GradClip
 	e, err := gm.NewExec(s.backend, s.m.Store, func(scope *gm.Scope, in []*Node) []*Node {
 		g := in[0].Graph()
@@ -95,7 +105,28 @@ func (s *stepper) exec(task model.Task) (*gm.Exec, error) {
 		out := s.m.TaskGraph(scope, task, in[:len(in)-1])
 		loss := out.Loss
 		optimizer.LearningRateVar(scope, loss.DType(), s.cfg.LR).SetNodeValue(ConvertDType(lr, loss.DType()))
+		var vars []*gm.Variable // the order BuildTrainableVariablesGradientsGraph uses
+		for v := range scope.IterVariables() {
+			if v.Trainable && v.InUseByGraph(g) {
+				vars = append(vars, v)
+			}
+		}
 		grads := scope.BuildTrainableVariablesGradientsGraph(MulScalar(loss, weight))
+		if n > 1 {
+			for i, v := range vars {
+				acc := accumulator(s.m.Store, v)
+				sum := Add(acc.ValueGraph(g), grads[i])
+				if !apply {
+					acc.SetValueGraph(sum)
+					continue
+				}
+				acc.SetValueGraph(ZerosLike(sum))
+				grads[i] = sum
+			}
+			if !apply {
+				return []*Node{loss, ScalarZero(g, loss.DType())}
+			}
+		}
 		sq := make([]*Node, len(grads))
 		for i, gr := range grads {
 			sq[i] = ReduceAllSum(Square(ConvertDType(gr, loss.DType())))
@@ -118,29 +149,55 @@ func (s *stepper) exec(task model.Task) (*gm.Exec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.execs[task] = e.WithName("train_" + task.String())
-	return s.execs[task], nil
+	name := "train_" + task.String()
+	if n > 1 && !apply {
+		name += "_accumulate"
+	}
+	s.execs[key] = e.WithName(name)
+	return s.execs[key], nil
 }
 
-// step runs one update and returns the unweighted loss and the gradient norm
-// (before clipping).
-func (s *stepper) step(b *model.Batch, lr float64) (loss, gradNorm float64, err error) {
-	in, err := s.m.Inputs(b)
+// accumulator is v's gradient sum across micro-batches: a non-trainable
+// variable under /grad_accum, zero between optimizer steps (so checkpoints,
+// taken between steps, never hold a partial sum).
+func accumulator(store *gm.Store, v *gm.Variable) *gm.Variable {
+	path := "/grad_accum" + v.Path()
+	if a := store.GetVariable(path); a != nil {
+		return a
+	}
+	a, err := store.CreateVariable(path, tensors.FromShape(v.Shape()))
 	if err != nil {
-		return 0, 0, err
+		exceptions.Panicf("gradient accumulator for %s: %v", v.Path(), err)
 	}
-	e, err := s.exec(b.Task)
-	if err != nil {
-		return 0, 0, err
+	return a.SetTrainable(false)
+}
+
+// step runs one optimizer update over the micro-batches bs (one unless
+// grad_accum > 1) and returns the mean unweighted loss and the gradient norm
+// (of the accumulated gradient, before clipping).
+func (s *stepper) step(bs []*model.Batch, lr float64) (loss, gradNorm float64, err error) {
+	for i, b := range bs {
+		in, err := s.m.Inputs(b)
+		if err != nil {
+			return 0, 0, err
+		}
+		e, err := s.exec(b.Task, i == len(bs)-1)
+		if err != nil {
+			return 0, 0, err
+		}
+		in = append(in, tensors.FromValue(float32(lr)))
+		out, err := e.Call(in...)
+		if err != nil {
+			return 0, 0, fmt.Errorf("train step %s: %w", b.Task, err)
+		}
+		l, err := model.ScalarValue(out[0])
+		if err != nil {
+			return 0, 0, err
+		}
+		loss += l / float64(len(bs))
+		if gradNorm, err = model.ScalarValue(out[1]); err != nil {
+			return 0, 0, err
+		}
 	}
-	in = append(in, tensors.FromValue(float32(lr)))
-	out, err := e.Call(in...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("train step %s: %w", b.Task, err)
-	}
-	if loss, err = model.ScalarValue(out[0]); err != nil {
-		return 0, 0, err
-	}
-	gradNorm, err = model.ScalarValue(out[1])
-	return loss, gradNorm, err
+	return loss, gradNorm, nil
 }

@@ -186,8 +186,13 @@ func (r *runner) close() {
 }
 
 // batch draws the next batch of task from its stream.
-func (r *runner) batch(ctx context.Context, task model.Task) (*model.Batch, error) {
+func (r *runner) batch(ctx context.Context, task model.Task, step int) (*model.Batch, error) {
 	n := r.cfg.BatchSize
+	br := r.bridge
+	if r.cfg.Augment {
+		// A function of (seed, step): resume reproduces the same views.
+		br = br.WithAugment(splitmix(r.cfg.Seed*0x100000001b3^uint64(step+1)) | 1)
+	}
 	switch s := r.streams[task].(type) {
 	case *recordStream:
 		recs, err := s.Next(ctx, n)
@@ -195,15 +200,15 @@ func (r *runner) batch(ctx context.Context, task model.Task) (*model.Batch, erro
 			return nil, err
 		}
 		if task == model.TaskScore {
-			return r.bridge.ScoreBatch(recs)
+			return br.ScoreBatch(recs)
 		}
-		return r.bridge.DescribeBatch(recs)
+		return br.DescribeBatch(recs)
 	case *pairStream:
 		as, bs, labels, err := s.Next(n)
 		if err != nil {
 			return nil, err
 		}
-		return r.bridge.PairBatch(as, bs, labels)
+		return br.PairBatch(as, bs, labels)
 	}
 	return nil, fmt.Errorf("train: no stream for task %s", task)
 }
@@ -228,12 +233,16 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 		}
 		task := c.TaskAt(step)
 		start := time.Now()
-		b, err := r.batch(ctx, task)
-		if err != nil {
-			return r.res, fmt.Errorf("train: step %d (%s): %w", step+1, task, err)
+		bs := make([]*model.Batch, c.accum())
+		for i := range bs {
+			b, err := r.batch(ctx, task, step*len(bs)+i)
+			if err != nil {
+				return r.res, fmt.Errorf("train: step %d (%s): %w", step+1, task, err)
+			}
+			bs[i] = b
 		}
 		lr := c.LRAt(step)
-		loss, norm, err := r.guardedStep(step, task, b, lr)
+		loss, norm, err := r.guardedStep(step, task, bs, lr)
 		if err != nil {
 			return r.res, err
 		}
@@ -264,7 +273,7 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 }
 
 // guardedStep runs one step under the watchdog and rejects a non-finite loss.
-func (r *runner) guardedStep(step int, task model.Task, b *model.Batch, lr float64) (loss, norm float64, err error) {
+func (r *runner) guardedStep(step int, task model.Task, bs []*model.Batch, lr float64) (loss, norm float64, err error) {
 	timeout := r.cfg.StepTimeout
 	if !r.compiled[task] {
 		timeout = r.cfg.CompileTimeout
@@ -285,7 +294,7 @@ func (r *runner) guardedStep(step int, task model.Task, b *model.Batch, lr float
 		if h := r.opts.Hooks.BeforeStep; h != nil {
 			h(step+1, task)
 		}
-		o.loss, o.norm, o.err = r.step.step(b, lr)
+		o.loss, o.norm, o.err = r.step.step(bs, lr)
 	}()
 	var o out
 	if timeout > 0 {
