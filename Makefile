@@ -43,10 +43,11 @@ test: deps ## run the test suite (real-data tests skip when ../shared/realdata i
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
 
-bench: deps-bench ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model vs PyTorch, generation
+bench: deps-bench ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer vs PyTorch, generation
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
 	$(GO) test -run '^$$' -bench . -timeout 30m ./model/
 	$(GO) test -run '^$$' -bench Generate -benchtime 5x -timeout 30m ./model/generate/
+	$(GO) test -run '^$$' -bench TrainerVsPyTorch -benchtime 1x -timeout 30m ./train/
 
 DEMO ?= runs/demo
 demo: build ## synthetic corpus -> CRF ladder on a few sources -> Arrow shards per split -> verify

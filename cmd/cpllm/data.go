@@ -11,20 +11,21 @@ import (
 
 	"github.com/cpllm/cpllm/data/augment"
 	"github.com/cpllm/cpllm/data/video"
+	"github.com/cpllm/cpllm/internal/partition"
 	"github.com/cpllm/cpllm/internal/progress"
 )
 
 func newDataCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "data", Short: "Prepare data: CRF ladder, dataset checks"}
-	cmd.AddCommand(newLadderCmd(g), newProbeCmd(), newVerifyCmd(), newSynthCmd(g), newShardsCmd(g))
+	cmd.AddCommand(newLadderCmd(g), newProbeCmd(), newVerifyCmd(), newSynthCmd(g), newShardsCmd(g), newMergeCmd(g))
 	return cmd
 }
 
 func newLadderCmd(g *globals) *cobra.Command {
-	var in, out string
+	var in, out, shard string
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "ladder (--in PATH | --dataset NAME --root DIR [--split S]) --out DIR",
+		Use:   "ladder (--in PATH | --dataset NAME --root DIR [--split S]) --out DIR [--shard i/N]",
 		Short: "Re-encode every source with H.264 at each CRF level (the paper's augmentation)",
 		Long: `Writes DIR/<id>/crfNN.mp4 for every source and CRF level, decoding each source
 once and feeding all encoders. PATH is a video, a directory of videos, or a CSV
@@ -32,7 +33,10 @@ manifest with columns id,path. Rows go to DIR/ladder.jsonl; sources that cannot
 be decoded go to DIR/failures.jsonl and make the command exit non-zero.
 Rerunning with the same arguments skips complete outputs and redoes partial ones.
 With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
---root DIR --split train builds the paper's augmentation of LSVQ-train).`,
+--root DIR --split train builds the paper's augmentation of LSVQ-train).
+--shard i/N processes only the sources whose id hashes to partition i
+(FNV-1a 64 of the id mod N, after --limit), so N machines can share the
+work; give each partition its own --out.`,
 	}
 	ds := addDatasetFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -59,6 +63,11 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 		if limit > 0 && limit < len(srcs) {
 			srcs = srcs[:limit]
 		}
+		part, err := partition.Parse(shard)
+		if err != nil {
+			return err
+		}
+		srcs = partition.Filter(part, srcs, func(s augment.Source) string { return s.ID })
 		if crfs[len(crfs)-1] > 51 {
 			slog.Warn("8-bit x264 clamps CRF above 51 to 51: those levels equal CRF 51 (effective_crf in ladder.jsonl)")
 		}
@@ -84,6 +93,7 @@ With --dataset, the sources are the dataset's videos (e.g. --dataset lsvq
 	f.StringVar(&in, "in", "", "video file, directory of videos, or CSV manifest (id,path)")
 	f.StringVar(&out, "out", "", "output directory")
 	f.IntVar(&limit, "limit", 0, "only the first N sources (quick runs)")
+	f.StringVar(&shard, "shard", "", "only partition i of N of the sources (i/N, by FNV-1a hash of the id)")
 	f.String("crf", "", "CRF levels: lo:hi:step or a list (config ladder.crf, default 15:53:2)")
 	f.String("preset", "", "libx264 preset (config ladder.preset, default medium)")
 	f.Int("jobs", 0, "sources processed at once (config ladder.jobs)")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cpllm/cpllm/eval/compare"
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
 )
@@ -53,24 +54,8 @@ func newMetricsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// comparison is `cpllm compare` output: two models on the same test set.
-type comparison struct {
-	N              int                   `json:"n"`
-	SRCCA          float64               `json:"srcc_a"`
-	SRCCB          float64               `json:"srcc_b"`
-	PLCCA          float64               `json:"plcc_a"`
-	PLCCB          float64               `json:"plcc_b"`
-	CorrAB         float64               `json:"srcc_ab"`
-	WilliamsT      float64               `json:"williams_t"`
-	WilliamsP      float64               `json:"williams_p"`
-	SteigerZ       float64               `json:"steiger_z"`
-	SteigerP       float64               `json:"steiger_p"`
-	BootstrapDSRCC metrics.Delta         `json:"bootstrap_dsrcc"`
-	Resamples      int                   `json:"resamples"`
-	Seed           uint64                `json:"seed"`
-	Note           string                `json:"note"`
-	PLCCTests      metrics.DependentCorr `json:"plcc_dependent"`
-}
+// comparison is `cpllm compare` output (eval/compare, shared with the sweep report).
+type comparison = compare.Result
 
 func newCompareCmd(g *globals) *cobra.Command {
 	var asJSON bool
@@ -88,18 +73,7 @@ the same MOS.`,
 			if err != nil {
 				return err
 			}
-			a, err := predictions.Read(args[0])
-			if err != nil {
-				return err
-			}
-			b, err := predictions.Read(args[1])
-			if err != nil {
-				return err
-			}
-			if b, err = predictions.Align(a, b, args[0], args[1]); err != nil {
-				return err
-			}
-			c, err := compare(a, b, resamples, uint64(cfg.Seed))
+			c, err := compare.Files(args[0], args[1], resamples, uint64(cfg.Seed))
 			if err != nil {
 				return err
 			}
@@ -118,27 +92,6 @@ the same MOS.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
 	cmd.Flags().IntVar(&resamples, "resamples", metrics.DefaultResamples, "bootstrap resamples")
 	return cmd
-}
-
-func compare(a, b []predictions.Row, resamples int, seed uint64) (comparison, error) {
-	pa, mos := predictions.Columns(a)
-	pb, _ := predictions.Columns(b)
-	dep, err := metrics.CompareDependent(pa, pb, mos, metrics.SRCC)
-	if err != nil {
-		return comparison{}, err
-	}
-	depP, err := metrics.CompareDependent(pa, pb, mos, metrics.PLCC)
-	if err != nil {
-		return comparison{}, err
-	}
-	delta, err := metrics.PairedBootstrap(pa, pb, mos, metrics.SRCC, resamples, seed)
-	if err != nil {
-		return comparison{}, err
-	}
-	return comparison{N: len(a), SRCCA: dep.R12, SRCCB: dep.R13, CorrAB: dep.R23, PLCCA: depP.R12, PLCCB: depP.R13,
-		WilliamsT: dep.Williams.Stat, WilliamsP: dep.Williams.P, SteigerZ: dep.Steiger.Stat, SteigerP: dep.Steiger.P,
-		BootstrapDSRCC: delta, Resamples: resamples, Seed: seed, PLCCTests: depP,
-		Note: "williams_p/steiger_p test SRCC(A,MOS) vs SRCC(B,MOS) as dependent correlations; plcc_dependent does the same on PLCC"}, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -36,7 +36,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringArrayVar(&g.sets, "set", nil, "override a config key, e.g. --set ladder.preset=fast (repeatable; highest precedence)")
 	pf.Int64Var(&g.seed, "seed", 0, "random seed (same as --set seed=N)")
 	pf.StringVar(&g.logLevel, "log-level", "", "debug | info | warn | error (same as --set log_level=L)")
-	root.AddCommand(newVersionCmd(), newConfigCmd(g), newDataCmd(g), newMetricsCmd(g), newCompareCmd(g), newModelCmd(g), newTokenizerCmd(), newWeightsCmd(g), newTrainCmd(g), newScoreCmd(g))
+	root.AddCommand(newVersionCmd(), newConfigCmd(g), newDataCmd(g), newMetricsCmd(g), newCompareCmd(g), newModelCmd(g), newTokenizerCmd(), newWeightsCmd(g), newTrainCmd(g), newScoreCmd(g), newEvalCmd(g), newReportCmd(g), newNightlyCmd(g), newSweepCmd(g))
 	return root
 }
 

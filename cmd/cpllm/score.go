@@ -3,16 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
-	"github.com/cpllm/cpllm/data/shards"
-	"github.com/cpllm/cpllm/model"
-	"github.com/cpllm/cpllm/model/generate"
-	"github.com/cpllm/cpllm/train"
+	"github.com/cpllm/cpllm/eval/suite"
 )
 
 // scoreResult is one line of `cpllm score` output.
@@ -25,7 +20,7 @@ type scoreResult struct {
 	Model       string             `json:"model,omitempty"`
 	Seed        int64              `json:"seed"`
 	Sampler     sample.Params      `json:"sampler"`
-	Timing      map[string]float64 `json:"timing_s,omitempty"` // sample (decode+resize), score, describe
+	Timing      map[string]float64 `json:"timing_s,omitempty"` // sample (decode+resize), bridge, score, describe
 	Error       string             `json:"error,omitempty"`
 }
 
@@ -38,9 +33,10 @@ func newScoreCmd(g *globals) *cobra.Command {
 		Short: "Score videos (1-5, level word) and describe their quality; one JSON object per video",
 		Long: `Samples each video deterministically (the eval views of the shards config),
 scores it with the checkpoint's model (expected level over excellent..bad) and,
-unless --describe=false, generates a description greedily. A video that
-cannot be read gets an object with "error" and the command exits non-zero;
-the others are still scored.`,
+unless --describe=false, generates a description greedily. The architecture is
+the run's model.yaml when the checkpoint has one, else model_config. A video
+that cannot be read gets an object with "error" and the command exits
+non-zero; the others are still scored.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
@@ -50,28 +46,25 @@ the others are still scored.`,
 			if ckpt == "" {
 				return fmt.Errorf("score: --checkpoint is required (a run directory or a checkpoint)")
 			}
-			mc, err := model.LoadConfig(cfg.ModelConfig)
-			if err != nil {
-				return fmt.Errorf("config: key \"model_config\": %w", err)
-			}
-			m, backend, err := train.LoadModel(mc, ckpt)
-			if err != nil {
-				return err
-			}
 			p := prepOptions(cfg, "").Params
-			br, err := train.NewBridge(m, p.Size, 0)
+			sc, err := loadScorer(ckpt, cfg.ModelConfig, p)
 			if err != nil {
 				return err
 			}
-			pred := model.NewPredictor(m, backend)
-			gen := generate.NewGenerator(m, backend)
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			failed := 0
 			for _, path := range args {
-				res := scoreVideo(path, p, br, pred, gen, m, describeText, maxNew)
-				res.Model, res.Seed, res.Sampler = ckpt, cfg.Seed, p
-				if res.Error != "" {
+				res := scoreResult{Path: path, Model: ckpt, Seed: cfg.Seed, Sampler: p}
+				r, err := sc.Score(path, suite.ScoreOptions{Describe: describeText, MaxTokens: maxNew})
+				if err != nil {
+					res.Error = err.Error()
 					failed++
+				} else {
+					res.Score, res.Level, res.Probs, res.Description = r.Score, r.Level, r.Probs, r.Description
+					res.Timing = map[string]float64{"sample": r.Timing.Sample, "bridge": r.Timing.Bridge, "score": r.Timing.Score}
+					if describeText {
+						res.Timing["describe"] = r.Timing.Describe
+					}
 				}
 				if err := enc.Encode(res); err != nil {
 					return err
@@ -90,47 +83,12 @@ the others are still scored.`,
 	return cmd
 }
 
-func scoreVideo(path string, p sample.Params, br *train.Bridge, pred *model.Predictor, gen *generate.Generator,
-	m *model.Model, describeText bool, maxNew int) scoreResult {
-	res := scoreResult{Path: path, Timing: map[string]float64{}}
-	fail := func(err error) scoreResult { res.Error = err.Error(); res.Timing = nil; return res }
-	t0 := time.Now()
-	v, err := sample.Sample(path, p, sample.Eval, 0, path)
+// loadScorer loads a checkpoint with the architecture its run recorded
+// (model.yaml), falling back to the model_config file.
+func loadScorer(ckpt, modelConfig string, p sample.Params) (*suite.Scorer, error) {
+	mc, _, err := suite.ModelConfigFor(ckpt, modelConfig)
 	if err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("model config of %s (the run's model.yaml, else config key \"model_config\"): %w", ckpt, err)
 	}
-	rec := &shards.Record{ID: path, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K, MOSNorm: 3} // MOS unknown: a placeholder answer the prediction never sees
-	batch, err := br.ScoreBatch([]*shards.Record{rec})
-	if err != nil {
-		return fail(err)
-	}
-	res.Timing["sample"] = time.Since(t0).Seconds()
-	t0 = time.Now()
-	scores, probs, err := pred.Score(batch)
-	if err != nil {
-		return fail(err)
-	}
-	res.Score = float64(scores.Value().([]float32)[0])
-	res.Level = describe.LevelWord(res.Score)
-	res.Probs = map[string]float64{}
-	for i, pr := range probs.Value().([][]float32)[0] {
-		res.Probs[model.LevelWords[i]] = float64(pr)
-	}
-	res.Timing["score"] = time.Since(t0).Seconds()
-	if describeText {
-		t0 = time.Now()
-		prompt, _, err := m.Sequence(model.TaskDescribe, "")
-		if err != nil {
-			return fail(err)
-		}
-		o := generate.DefaultOptions(m)
-		o.MaxNew = min(maxNew, m.Cfg.Input.MaxTextLen-len(prompt))
-		out, err := gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches}}, [][]int{prompt}, o)
-		if err != nil {
-			return fail(err)
-		}
-		res.Description = m.Tok.Decode(out[0])
-		res.Timing["describe"] = time.Since(t0).Seconds()
-	}
-	return res
+	return suite.Load(mc, ckpt, p)
 }

@@ -7,17 +7,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cpllm/cpllm/config"
+	"github.com/cpllm/cpllm/data/datasets"
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/prep"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/internal/partition"
 	"github.com/cpllm/cpllm/internal/progress"
 )
 
 func newShardsCmd(g *globals) *cobra.Command {
-	var out, ladder, descs string
+	var out, descs, shard string
+	var ladders []string
 	cmd := &cobra.Command{
-		Use:   "shards --dataset NAME --root DIR [--labels FILE] [--split S] [--ladder DIR] --out DIR",
+		Use:   "shards --dataset NAME --root DIR [--labels FILE] [--split S] [--ladder DIR]... --out DIR [--shard i/N]",
 		Short: "Sample every video into Arrow shards (context frames, pixel patches, labels, description, pairs)",
 		Long: `For each video: M context frames (squash-resized), K non-overlapping pixel
 patches (aspect-preserving resize to fit 1080x540), labels, and a quality
@@ -25,8 +28,18 @@ description (from --descriptions JSONL {"id","text"} when given, otherwise
 generated from measured signals). Writes shard-NNNNN.arrow files, manifest.json
 (sha256 per shard, sampler parameters, seed, failures) and pairs.jsonl (CRF
 ladder pairs and cross-video pairs with a MOS margin, as ids). --ladder adds
-the outputs of a 'data ladder' run as items derived from their sources.
-Resumable: rerun the same command after a crash.`,
+the outputs of 'data ladder' runs (repeatable: one per ladder partition) as
+items derived from their sources. Resumable: rerun the same command after a
+crash.
+
+--shard i/N samples only partition i of N: the records whose source id (the
+record's own id when it has no source) hashes to i (FNV-1a 64 mod N), so a
+source and every clip derived from it (ladder items, synthetic variants) stay
+together. Pass every 'data ladder' partition with --ladder (only the items of
+this partition's sources are used). Give each partition its own --out and
+combine them with 'data merge', which rebuilds pairs.jsonl over all records:
+the merged directory holds the same records and the same pairs as a single
+run (shard file boundaries and storage order differ).`,
 	}
 	ds := addDatasetFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -41,9 +54,14 @@ Resumable: rerun the same command after a crash.`,
 		if err != nil {
 			return err
 		}
-		if ladder != "" {
-			if recs, err = prep.LadderItems(recs, ladder); err != nil {
-				return fmt.Errorf("data shards: --ladder: %w", err)
+		part, err := partition.Parse(shard)
+		if err != nil {
+			return err
+		}
+		recs = partition.Filter(part, recs, family)
+		for _, dir := range ladders {
+			if recs, err = prep.LadderItems(recs, dir); err != nil {
+				return fmt.Errorf("data shards: --ladder %s: %w", dir, err)
 			}
 		}
 		o := prepOptions(cfg, out)
@@ -68,10 +86,51 @@ Resumable: rerun the same command after a crash.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "output directory")
-	f.StringVar(&ladder, "ladder", "", "a 'data ladder' output directory whose items join the dataset")
+	f.StringArrayVar(&ladders, "ladder", nil, "a 'data ladder' output directory whose items join the dataset (repeatable)")
+	f.StringVar(&shard, "shard", "", "only partition i of N of the records (i/N, by FNV-1a hash of the source id)")
 	f.StringVar(&descs, "descriptions", "", `JSONL of {"id","text"} quality descriptions to use instead of generated ones`)
 	f.String("compression", "", "none | zstd | lz4 (config shards.compression)")
 	f.Int("jobs", 0, "videos sampled at once (config shards.jobs)")
+	return cmd
+}
+
+// family is the partition key of a record: its source, so derived clips go
+// with their source.
+func family(r datasets.Record) string {
+	if r.SourceID != "" {
+		return r.SourceID
+	}
+	return r.ID
+}
+
+func newMergeCmd(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge --out DIR PART...",
+		Short: "Combine the shard directories of 'data shards --shard i/N' partitions into one",
+		Long: `Links (or copies) every part's shard files into DIR under new names, writes one
+manifest.json (the parts' sha256 are kept) and rebuilds pairs.jsonl over all
+records with the config's shards.pair_margin and shards.max_cross (use the
+same config as the 'data shards' runs) and the parts' seed. Parts must come
+from the same settings and hold disjoint ids.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				return fmt.Errorf("data merge: --out is required")
+			}
+			man, n, err := shards.Merge(out, args, shards.MergeOptions{PairMargin: cfg.Shards.PairMargin, MaxCross: cfg.Shards.MaxCross})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "merge: %d parts, %d rows in %d shards, %d pairs -> %s\n", len(args), man.TotalRows, len(man.Shards), n, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "merged output directory")
 	return cmd
 }
 

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cpllm/cpllm/eval/metrics"
+	"github.com/cpllm/cpllm/experiments/sweep"
+	"github.com/cpllm/cpllm/internal/partition"
+)
+
+func newSweepCmd(g *globals) *cobra.Command {
+	var seeds, jobs int
+	var shard, out string
+	var dryRun, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sweep EXPERIMENT.yaml [--seeds N] [--jobs N] [--shard i/N] [--dry-run] [--out runs]",
+		Short: "Train and evaluate every variant x seed of an ablation experiment (experiments/*.yaml)",
+		Long: `Each cell (variant, seed) trains into OUT/<experiment>/<variant>/seed<k>/ with
+the variant's overrides of the base model config and recipe (the seed sets
+both configs' seed), then scores every test set with its best checkpoint into
+predictions/<set>.csv and writes done.json last. Rerunning skips done cells
+and resumes interrupted ones from their last checkpoint; a cell whose
+configuration or data changed is an error (delete its directory).
+
+--shard i/N runs the cells whose index in the seed-major cell list is i mod N
+(every machine needs the same experiment file and --seeds); gather the
+OUT/<experiment> trees of all shards into one directory for 'sweep report'.
+--dry-run lists the cells with their partition, status and each variant's
+trainable parameter count (and capacity matches) without training.
+--seeds N uses seeds 1..N instead of the file's.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.load(); err != nil {
+				return err
+			}
+			part, err := partition.Parse(shard)
+			if err != nil {
+				return err
+			}
+			e, err := sweep.Load(args[0], seeds)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if dryRun {
+				plan := e.Plan(out, part)
+				if asJSON {
+					return writeJSON(w, plan)
+				}
+				printPlan(cmd, e, plan)
+				if err := e.CheckData(); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the sweep would fail: %v\n", err)
+				}
+				return nil
+			}
+			sum, err := sweep.Run(cmd.Context(), e, sweep.Options{Out: out, Jobs: jobs, Shard: part, Log: cmd.ErrOrStderr()})
+			fmt.Fprintf(w, "sweep %s (shard %s): %d cells: %d trained, %d already done, %d failed -> %s\n",
+				e.Name, part, sum.Cells, sum.Trained, sum.Skipped, sum.Failed, e.Root(out))
+			if err != nil {
+				return fmt.Errorf("sweep: %w", err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&seeds, "seeds", 0, "use seeds 1..N instead of the experiment's")
+	f.IntVar(&jobs, "jobs", 1, "cells trained at once")
+	f.StringVar(&shard, "shard", "", "run only partition i of N of the cells (i/N)")
+	f.BoolVar(&dryRun, "dry-run", false, "list the cells and parameter counts, train nothing")
+	f.BoolVar(&asJSON, "json", false, "with --dry-run: print the cell list as JSON")
+	f.StringVar(&out, "out", "runs", "runs directory")
+	cmd.AddCommand(newSweepReportCmd(g))
+	return cmd
+}
+
+func printPlan(cmd *cobra.Command, e *sweep.Experiment, plan []sweep.PlanRow) {
+	w := cmd.OutOrStdout()
+	base := e.Variant(e.Baseline).Trainable()
+	fmt.Fprintf(w, "experiment %s: %d variants x %d seeds = %d cells (%d listed)\n", e.Name, len(e.Variants), len(e.Seeds), len(e.Cells()), len(plan))
+	for _, v := range e.Variants {
+		key, val := v.CapacityMatch()
+		note := ""
+		if v.Name == e.Baseline {
+			note = " (baseline)"
+		} else if key != "" {
+			note = fmt.Sprintf(" (capacity match: %s=%d)", key, val)
+		}
+		fmt.Fprintf(w, "  %-24s trainable %12d  frozen %12d  %+7.2f%% vs baseline%s\n", v.Name, v.Trainable(), v.Frozen(),
+			100*float64(v.Trainable()-base)/float64(base), note)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "cell\tvariant\tseed\tshard\ttrainable\tstatus\tdir\n")
+	for _, r := range plan {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", r.Index, r.Variant, r.Seed, r.Shard, r.Trainable, r.Status, r.Dir)
+	}
+	tw.Flush()
+}
+
+func newSweepReportCmd(g *globals) *cobra.Command {
+	var seeds, resamples int
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report EXPERIMENT.yaml [--out runs] [--seeds N] [--resamples N]",
+		Short: "Tables, significance tests (Holm-corrected) and bar charts of a finished sweep",
+		Long: `Reads every cell's predictions (all cells must be done) and writes
+OUT/<experiment>/report/: report.md and report.json (per test set: trainable
+parameters, SRCC and PLCC mean ± std over seeds with a 95% t interval, and
+p-values against the baseline variant: paired t-test and Wilcoxon over
+per-seed metrics, Williams/Steiger and a paired bootstrap on the pooled
+predictions), <set>.png bar charts, and pooled/<set>/<variant>.csv (ids
+prefixed by seed) on which 'cpllm compare' gives the report's values with the
+same --resamples and --seed. Significance is at the experiment's alpha after
+Holm correction across the variants. Same inputs, same bytes.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			e, err := sweep.Load(args[0], seeds)
+			if err != nil {
+				return err
+			}
+			rep, err := sweep.BuildReport(e, out, sweep.ReportOptions{Resamples: resamples, Seed: uint64(cfg.Seed)})
+			if err != nil {
+				return err
+			}
+			dir := e.ReportDir(out)
+			if err := sweep.WriteReport(dir, rep); err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), sweep.Markdown(rep))
+			fmt.Fprintf(cmd.OutOrStdout(), "report: %s, %s\n", filepath.Join(dir, "report.md"), filepath.Join(dir, "report.json"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "runs", "runs directory the sweep wrote")
+	cmd.Flags().IntVar(&seeds, "seeds", 0, "the --seeds the sweep ran with")
+	cmd.Flags().IntVar(&resamples, "resamples", metrics.DefaultResamples, "bootstrap resamples (as cpllm compare)")
+	return cmd
+}

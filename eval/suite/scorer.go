@@ -1,0 +1,259 @@
+// Package suite runs evaluation suites: a checkpoint (or several) scores
+// every video of the configured datasets, and the run writes prediction
+// files, report.json / report.md with bootstrap CIs and scatter plots. It also
+// evaluates CRF ladders (score monotonicity under compression). The Scorer
+// here is the per-video path shared with `cpllm score`.
+package suite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/cpllm/cpllm/data/describe"
+	"github.com/cpllm/cpllm/data/sample"
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/generate"
+	"github.com/cpllm/cpllm/train"
+)
+
+// Timing is where one video's time went, in seconds.
+type Timing struct {
+	Sample   float64 `json:"sample"`   // probe, decode, resize and crop to the views
+	Bridge   float64 `json:"bridge"`   // views -> model batch (area resize to the model input)
+	Score    float64 `json:"score"`    // model forward of the score task
+	Describe float64 `json:"describe"` // greedy description (0 when not asked for)
+}
+
+// Add accumulates o into t.
+func (t *Timing) Add(o Timing) {
+	t.Sample += o.Sample
+	t.Bridge += o.Bridge
+	t.Score += o.Score
+	t.Describe += o.Describe
+}
+
+// Result is one scored video.
+type Result struct {
+	Score       float64            // expected level in [1, 5]
+	Level       string             // level word of Score
+	Probs       map[string]float64 // level word -> probability
+	Description string
+	Tokens      int // generated description tokens
+	Timing      Timing
+}
+
+// ScoreOptions choose the optional description.
+type ScoreOptions struct {
+	Describe  bool
+	MaxTokens int // description length limit (0 = 48)
+}
+
+// Scorer is a loaded checkpoint ready to score videos. Not safe for
+// concurrent use (the compiled graphs hold per-call state).
+type Scorer struct {
+	Name       string // short name for file names and tables
+	Checkpoint string
+	Model      *model.Model
+	Backend    compute.Backend
+	Params     sample.Params // the deterministic sampler settings of every video
+	bridge     *train.Bridge
+	pred       *model.Predictor
+	gen        *generate.Generator
+}
+
+// New wraps an initialised model (tests and benchmarks build one directly).
+func New(name string, m *model.Model, backend compute.Backend, p sample.Params) (*Scorer, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	br, err := train.NewBridge(m, p.Size, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &Scorer{Name: name, Model: m, Backend: backend, Params: p, bridge: br, pred: model.NewPredictor(m, backend)}, nil
+}
+
+// Load restores a checkpoint (a run directory uses its best checkpoint)
+// into the model of mc.
+func Load(mc model.Config, ckpt string, p sample.Params) (*Scorer, error) {
+	m, b, err := train.LoadModel(mc, ckpt)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(CheckpointName(ckpt), m, b, p)
+	if err != nil {
+		return nil, err
+	}
+	s.Checkpoint = ckpt
+	return s, nil
+}
+
+// ModelConfigFor returns the model config a checkpoint was trained with:
+// model.yaml of its run directory (ckpt itself, or two levels up from
+// RUN/checkpoints/NAME) when there is one, else the fallback file. A
+// checkpoint only loads into the architecture it was saved from, so the
+// run's own record beats a global setting.
+func ModelConfigFor(ckpt, fallback string) (model.Config, string, error) {
+	dirs := []string{ckpt}
+	if c := filepath.Clean(ckpt); filepath.Base(filepath.Dir(c)) == "checkpoints" {
+		dirs = append(dirs, filepath.Dir(filepath.Dir(c)))
+	}
+	for _, dir := range dirs {
+		p := filepath.Join(dir, "model.yaml")
+		if _, err := os.Stat(p); err == nil {
+			mc, err := model.LoadConfig(p)
+			return mc, p, err
+		}
+	}
+	if fallback == "" {
+		return model.Config{}, "", fmt.Errorf("%s: no model.yaml in the run and no model config given", ckpt)
+	}
+	mc, err := model.LoadConfig(fallback)
+	return mc, fallback, err
+}
+
+// CheckpointName is a short name for a checkpoint path: the run directory's
+// name, plus the checkpoint's for RUN/checkpoints/NAME.
+func CheckpointName(ckpt string) string {
+	c := filepath.Clean(ckpt)
+	if filepath.Base(filepath.Dir(c)) == "checkpoints" {
+		return safeName(filepath.Base(filepath.Dir(filepath.Dir(c))) + "-" + filepath.Base(c))
+	}
+	return safeName(filepath.Base(c))
+}
+
+// safeName keeps letters, digits, '-', '_' and '.' so names work in file names.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+	if strings.Trim(s, ".") == "" {
+		return "ckpt"
+	}
+	return s
+}
+
+// SampleVideo decodes path into its deterministic eval views as a shard
+// record (the views depend only on the video and p, never on a seed).
+func SampleVideo(path, id string, p sample.Params) (*shards.Record, error) {
+	v, err := sample.Sample(path, p, sample.Eval, 0, id)
+	if err != nil {
+		return nil, err
+	}
+	// MOS is unknown here: MOSNorm 3 is a placeholder answer the score never sees.
+	return &shards.Record{ID: id, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K, MOSNorm: 3}, nil
+}
+
+// Score samples and scores one video.
+func (s *Scorer) Score(path string, o ScoreOptions) (Result, error) {
+	t0 := time.Now()
+	rec, err := SampleVideo(path, path, s.Params)
+	if err != nil {
+		return Result{}, err
+	}
+	sampled := time.Since(t0).Seconds()
+	res, err := s.ScoreRecord(rec, o)
+	res.Timing.Sample = sampled
+	return res, err
+}
+
+// ScoreRecord scores views sampled with s.Params (SampleVideo), so several
+// checkpoints can share one decode.
+func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error) {
+	var res Result
+	t0 := time.Now()
+	batch, err := s.bridge.ScoreBatch([]*shards.Record{rec})
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	res.Timing.Bridge = time.Since(t0).Seconds()
+	t0 = time.Now()
+	scores, probs, err := s.pred.Score(batch)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	sc, err := floats(scores)
+	if err != nil {
+		return res, err
+	}
+	pr, err := floats(probs)
+	if err != nil {
+		return res, err
+	}
+	res.Score, res.Level = sc[0], describe.LevelWord(sc[0])
+	res.Probs = map[string]float64{}
+	for i, w := range model.LevelWords {
+		res.Probs[w] = pr[i]
+	}
+	res.Timing.Score = time.Since(t0).Seconds()
+	if !o.Describe {
+		return res, nil
+	}
+	t0 = time.Now()
+	if s.gen == nil {
+		s.gen = generate.NewGenerator(s.Model, s.Backend)
+	}
+	prompt, _, err := s.Model.Sequence(model.TaskDescribe, "")
+	if err != nil {
+		return res, err
+	}
+	maxNew := o.MaxTokens
+	if maxNew <= 0 {
+		maxNew = 48
+	}
+	g := generate.DefaultOptions(s.Model)
+	g.MaxNew = min(maxNew, s.Model.Cfg.Input.MaxTextLen-len(prompt))
+	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches}}, [][]int{prompt}, g)
+	if err != nil {
+		return res, fmt.Errorf("%s: describe: %w", rec.ID, err)
+	}
+	res.Description, res.Tokens = s.Model.Tok.Decode(out[0]), len(out[0])
+	res.Timing.Describe = time.Since(t0).Seconds()
+	return res, nil
+}
+
+// floats flattens a float32 or float64 tensor.
+func floats(t *tensors.Tensor) ([]float64, error) {
+	var out []float64
+	switch v := t.Value().(type) {
+	case []float32:
+		for _, x := range v {
+			out = append(out, float64(x))
+		}
+	case []float64:
+		out = v
+	case [][]float32:
+		for _, x := range v[0] {
+			out = append(out, float64(x))
+		}
+	case [][]float64:
+		out = v[0]
+	default:
+		return nil, fmt.Errorf("suite: model output of type %T", v)
+	}
+	return out, nil
+}
+
+// ScoreShards scores every labelled record of a shard directory in storage
+// order (train.Predictions): pre-sampled views, no decoding.
+func (s *Scorer) ScoreShards(ctx context.Context, ds *shards.Dataset, batch int) (pred, mos []float64, ids []string, err error) {
+	br, err := train.NewBridge(s.Model, ds.FrameSize(), 0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if batch <= 0 {
+		batch = 8
+	}
+	return train.Predictions(ctx, s.pred, br, ds, batch)
+}
