@@ -125,10 +125,15 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// DTypeOf returns the compute dtype.
+// DTypeOf returns the compute dtype. With bfloat16 the variables stay
+// float32 (master weights, optimizer state) and are cast where used; losses
+// are computed in float32 (see layers.Var and TaskGraph).
 func (c Config) DTypeOf() dtypes.DType {
-	if c.DType == "float64" {
+	switch c.DType {
+	case "float64":
 		return dtypes.Float64
+	case "bfloat16":
+		return dtypes.BFloat16
 	}
 	return dtypes.Float32
 }
@@ -141,8 +146,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %w", section, err))
 		}
 	}
-	if c.DType != "float32" && c.DType != "float64" {
-		check("dtype", fmt.Errorf("%q is not float32 or float64", c.DType))
+	if c.DType != "float32" && c.DType != "float64" && c.DType != "bfloat16" {
+		check("dtype", fmt.Errorf("%q is not float32, float64 or bfloat16", c.DType))
 	}
 	v, err := LookupVariant(c.Variant.Encoders, c.Variant.Fusion)
 	check("variant", err)

@@ -39,12 +39,12 @@ func (p *Predictor) run(b *Batch) ([]*tensors.Tensor, error) {
 			hidden := m.Hidden(scope, videos, in[0])
 			switch task {
 			case TaskScore:
-				level := m.LevelLogits(scope, hidden, in[1])
+				level := toF32(m.LevelLogits(scope, hidden, in[1]))
 				return []*Node{ExpectedScore(level), Softmax(level, -1)}
 			case TaskPair:
-				return []*Node{Softmax(m.PairLogits(scope, hidden, in[1]), -1)}
+				return []*Node{Softmax(toF32(m.PairLogits(scope, hidden, in[1])), -1)}
 			}
-			return []*Node{m.LMLogits(scope, hidden)}
+			return []*Node{toF32(m.LMLogits(scope, hidden))}
 		})
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/gomlx/compute/dtypes"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -127,21 +128,31 @@ func (m *Model) TaskGraph(scope *gm.Scope, task Task, in []*Node) TaskOutputs {
 	}
 	tokens := in[0]
 	hidden := m.Hidden(scope, videos, tokens)
+	f32 := toF32
 	switch task {
 	case TaskScore:
 		answerPos, target := in[1], in[2]
-		out.LevelLogits = m.LevelLogits(scope, hidden, answerPos)
+		out.LevelLogits = f32(m.LevelLogits(scope, hidden, answerPos))
 		out.Score = ExpectedScore(out.LevelLogits)
 		out.Loss = ScoreLoss(out.LevelLogits, target)
-		if out.Regression = m.RegressionScore(scope, hidden, answerPos); out.Regression != nil {
+		if out.Regression = f32(m.RegressionScore(scope, hidden, answerPos)); out.Regression != nil {
 			out.Loss = Add(out.Loss, RegressionLoss(out.Regression, TargetScore(target)))
 		}
 	case TaskDescribe:
-		out.LMLogits = m.LMLogits(scope, hidden)
+		out.LMLogits = f32(m.LMLogits(scope, hidden))
 		out.Loss = LMLoss(out.LMLogits, in[1], in[2])
 	case TaskPair:
-		out.PairLogits = m.PairLogits(scope, hidden, in[1])
+		out.PairLogits = f32(m.PairLogits(scope, hidden, in[1]))
 		out.Loss = PairLoss(out.PairLogits, in[2])
 	}
 	return out
+}
+
+// toF32 makes heads' outputs, and so losses and scores, float32 under
+// bfloat16 compute (mixed precision); other dtypes pass through.
+func toF32(x *Node) *Node {
+	if x != nil && x.DType() == dtypes.BFloat16 {
+		return ConvertDType(x, dtypes.Float32)
+	}
+	return x
 }

@@ -60,6 +60,12 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	return ParseConfig(data, path)
+}
+
+// ParseConfig reads a YAML recipe strictly over DefaultConfig; name is used
+// in errors.
+func ParseConfig(data []byte, path string) (Config, error) {
 	c := DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -51,10 +51,11 @@ func finite(v float64) *float64 {
 type metricsLog struct{ path string }
 
 // openMetrics keeps only the lines of steps <= upTo (a resume drops what the
-// interrupted run logged after its checkpoint), rewritten atomically.
+// interrupted run logged after its checkpoint; with no checkpoint, all of it),
+// rewritten atomically.
 func openMetrics(path string, upTo int) (*metricsLog, error) {
 	var kept bytes.Buffer
-	if upTo > 0 {
+	if _, err := os.Stat(path); err == nil {
 		err := fsutil.ReadJSONL(path, func(line []byte) error {
 			var s struct {
 				Step int `json:"step"`

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -145,6 +146,9 @@ func (r *runner) restore() error {
 		r.res.Checkpoint = dir
 		fmt.Fprintf(r.opts.Log, "resumed from %s (step %d)\n", dir, r.st.Step)
 	}
+	if err := r.dropStaleBest(); err != nil {
+		return err
+	}
 	if r.st.BestSRCC != nil {
 		r.res.Best = &EvalResult{SRCC: *r.st.BestSRCC}
 		r.res.BestStep = r.st.BestStep
@@ -152,6 +156,23 @@ func (r *runner) restore() error {
 	}
 	r.metrics, err = openMetrics(mpath, r.st.Step)
 	return err
+}
+
+// dropStaleBest removes a best checkpoint newer than the step resumed from:
+// the interrupted run chose it after its last step checkpoint (or before any),
+// and the resumed run will choose again when it gets there.
+func (r *runner) dropStaleBest() error {
+	dir := filepath.Join(r.ckDir, bestName)
+	js, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil // no best checkpoint
+	}
+	var st State
+	if err := json.Unmarshal(js, &st); err == nil && r.st.BestSRCC != nil && st.Step == r.st.BestStep {
+		return nil
+	}
+	fmt.Fprintf(r.opts.Log, "removing %s (step %d): newer than the resumed step %d\n", dir, st.Step, r.st.Step)
+	return os.RemoveAll(dir)
 }
 
 func (r *runner) openStreams() error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,5 +194,45 @@ func TestWatchdog(t *testing.T) {
 		}}})
 	if err == nil || !strings.Contains(err.Error(), "step 2 (score) exceeded the watchdog timeout 300ms") {
 		t.Fatalf("err = %v, want a watchdog error at step 2", err)
+	}
+}
+
+// TestResumeBeforeFirstCheckpoint: a run stopped before its first step
+// checkpoint (after a validation chose a best) resumes from scratch without
+// duplicate metrics lines or a stale best checkpoint.
+func TestResumeBeforeFirstCheckpoint(t *testing.T) {
+	trainDir, valDir := dataDirs(t)
+	cfg := testConfig(6)
+	cfg.EvalEvery, cfg.CheckpointEvery = 2, 100
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Run(ctx, Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, ValDir: valDir, OutDir: out,
+		Progress: func(step, _ int) {
+			if step == 3 {
+				cancel()
+			}
+		}})
+	if err == nil {
+		t.Fatal("the interrupted run did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoints", "best")); err != nil {
+		t.Fatalf("setup: the interrupted run should have left a best checkpoint: %v", err)
+	}
+	run(t, Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, ValDir: valDir, OutDir: out, Resume: true})
+	steps, err := ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evals, err := ReadEvals(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 6 || len(evals) != 3 {
+		t.Fatalf("%d step and %d eval lines, want 6 and 3 (no duplicates)", len(steps), len(evals))
+	}
+	for i, s := range steps {
+		if s.Step != i+1 {
+			t.Fatalf("line %d is step %d", i, s.Step)
+		}
 	}
 }

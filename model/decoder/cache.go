@@ -119,7 +119,7 @@ func cachedAttention(q, k, v, mask *Node) *Node {
 	g := q.Graph()
 	bias := Where(mask, ScalarZero(g, logits.DType()), Scalar(g, logits.DType(), -1e30)) // [B, Tq, L]
 	bias = Reshape(BroadcastToDims(Reshape(bias, b, 1, tq, l), b, groups, tq, l), b, 1, groups*tq, l)
-	probs := Softmax(Add(logits, BroadcastToDims(bias, b, kv, groups*tq, l)), -1)
+	probs := layers.SoftmaxF32(Add(logits, BroadcastToDims(bias, b, kv, groups*tq, l)), -1)
 	out := Dot(probs, v).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
 	out = Reshape(out, b, kv, groups, tq, hd)
 	return Reshape(TransposeAllDims(out, 0, 3, 1, 2, 4), b, tq, h, hd)

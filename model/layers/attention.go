@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"github.com/gomlx/compute/dtypes"
 	"math"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -39,7 +40,7 @@ func Attention(q, k, v, mask *Node) *Node {
 		bias = Reshape(BroadcastToDims(Reshape(bias, 1, tq, tk), groups, tq, tk), 1, 1, groups*tq, tk)
 		logits = Add(logits, bias)
 	}
-	probs := Softmax(logits, -1)
+	probs := SoftmaxF32(logits, -1)
 	out := Dot(probs, vt).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
 	out = Reshape(out, b, kv, groups, tq, hd)
 	return Reshape(TransposeAllDims(out, 0, 3, 1, 2, 4), b, tq, h, hd)
@@ -63,4 +64,14 @@ func SplitHeads(x *Node, heads int) *Node {
 func MergeHeads(x *Node) *Node {
 	s := x.Shape()
 	return Reshape(x, s.Dim(0), s.Dim(1), s.Dim(2)*s.Dim(3))
+}
+
+// SoftmaxF32 is Softmax computed in float32 when x is bfloat16 (mixed
+// precision: exp and the normalising sum need the range and precision; the
+// Go backend also has no bfloat16 softmax), returned in x's dtype.
+func SoftmaxF32(x *Node, axis int) *Node {
+	if x.DType() != dtypes.BFloat16 {
+		return Softmax(x, axis)
+	}
+	return ConvertDType(Softmax(ConvertDType(x, dtypes.Float32), axis), dtypes.BFloat16)
 }

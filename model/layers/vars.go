@@ -52,10 +52,19 @@ func Var(scope *model.Scope, g *Graph, name string, dtype dtypes.DType, init Ini
 	return VarTrainable(scope, g, name, dtype, init, model.GetParamOr(scope, ParamTrainable, true), dims...)
 }
 
-// VarTrainable is Var with an explicit trainable flag.
+// VarTrainable is Var with an explicit trainable flag. A bfloat16 variable is
+// kept as float32 (mixed precision: the master weights and the optimizer
+// state stay exact) and cast to bfloat16 where it is used.
 func VarTrainable(scope *model.Scope, g *Graph, name string, dtype dtypes.DType, init Init, trainable bool, dims ...int) *Node {
-	v := scope.WithInitializer(init).VariableWithShape(name, shapes.Make(dtype, dims...))
+	store := dtype
+	if dtype == dtypes.BFloat16 {
+		store = dtypes.Float32
+	}
+	v := scope.WithInitializer(init).VariableWithShape(name, shapes.Make(store, dims...))
 	v.SetTrainable(trainable)
+	if store != dtype {
+		return ConvertDType(v.NodeValue(g), dtype)
+	}
 	return v.NodeValue(g)
 }
 
