@@ -46,6 +46,11 @@ type InputConfig struct {
 	Patches    int `yaml:"patches"`      // K patches for the pixel encoder
 	Size       int `yaml:"size"`         // S: frames and patches are S x S RGB
 	MaxTextLen int `yaml:"max_text_len"` // L: bound on the text tokens
+	// EvalViews > 1 averages the score over that many fixed views of a
+	// video's stored frames and patches (the canonical centre view plus
+	// seeded crops, subsets and flips) at validation and inference: a small
+	// input size sees only part of each stored patch. 0 = 1.
+	EvalViews int `yaml:"eval_views"`
 }
 
 // ProjectorConfig configures the encoder-to-decoder projectors.
@@ -157,6 +162,9 @@ func (c Config) Validate() error {
 	in := c.Input
 	if in.Size <= 0 || in.MaxTextLen <= 0 {
 		check("input", errors.New("size and max_text_len must be > 0"))
+	}
+	if in.EvalViews < 0 {
+		check("input", errors.New("eval_views must be >= 0"))
 	}
 	if err == nil && v.Context {
 		if in.Frames <= 0 {

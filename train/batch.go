@@ -6,6 +6,7 @@ package train
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -33,6 +34,33 @@ type Bridge struct {
 	// horizontal flip. A shard stores one fixed view per video; without this
 	// a small model memorises the views instead of learning quality.
 	aug *rand.Rand
+	// view > 0 selects a fixed alternative eval view: the augmentation drawn
+	// from (view, record id), so a record's view never depends on its batch.
+	view int
+}
+
+// Views returns copies of b for the model's input.eval_views views: the
+// canonical view (stored patches' centres, uniform subsets) first, then
+// fixed augmented views. Predictions average the scores over them.
+func (b *Bridge) Views() []*Bridge {
+	n := max(1, b.M.Cfg.Input.EvalViews)
+	out := make([]*Bridge, n)
+	for v := range n {
+		c := *b
+		c.aug, c.view = nil, v
+		out[v] = &c
+	}
+	return out
+}
+
+// recordRNG reseeds the view randomness for one record (eval views only).
+func (b *Bridge) recordRNG(id string, what uint64) {
+	if b.view == 0 {
+		return
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	b.aug = rand.New(rand.NewPCG(splitmix(h.Sum64()^uint64(b.view)), what))
 }
 
 // WithAugment returns a copy of b whose batches use seeded random views
@@ -110,6 +138,7 @@ func (b *Bridge) videos(recs []*shards.Record) (frames, patches *tensors.Tensor,
 	if b.M.Variant.Context {
 		data := make([]uint8, n*in.Frames*img)
 		for i, r := range recs {
+			b.recordRNG(r.ID, 1)
 			if err := b.fill(data[i*in.Frames*img:(i+1)*in.Frames*img], r.Context, r.M, in.Frames, r.ID, "frames", b.resizer.resize); err != nil {
 				return nil, nil, err
 			}
@@ -119,6 +148,7 @@ func (b *Bridge) videos(recs []*shards.Record) (frames, patches *tensors.Tensor,
 	if b.M.Variant.Pixel {
 		data := make([]uint8, n*in.Patches*img)
 		for i, r := range recs {
+			b.recordRNG(r.ID, 2)
 			if err := b.fill(data[i*in.Patches*img:(i+1)*in.Patches*img], r.Patches, r.K, in.Patches, r.ID, "patches", b.crop); err != nil {
 				return nil, nil, err
 			}

@@ -2,7 +2,9 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/shards"
@@ -221,4 +223,133 @@ func isWindow(out, src []byte, k, s, d int) bool {
 		}
 	}
 	return false
+}
+
+// TestEvalViews: view 0 is the canonical view, further views are fixed
+// augmented views that depend only on (view, record id), not on the batch.
+func TestEvalViews(t *testing.T) {
+	mc := tinyModel(t)
+	mc.Input.EvalViews = 3
+	m, err := model.Build(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 64
+	br, err := NewBridge(m, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Cfg.Input
+	mk := func(id string, seed int) *shards.Record {
+		k := in.Patches + 2
+		pix := make([]byte, k*s*s*3)
+		ctx := make([]byte, in.Frames*s*s*3)
+		for i := range pix {
+			pix[i] = byte(i*seed + i/97)
+		}
+		for i := range ctx {
+			ctx[i] = byte(i*(seed+1) + i/89)
+		}
+		return &shards.Record{ID: id, Patches: pix, K: k, Context: ctx, M: in.Frames}
+	}
+	a, b := mk("a", 3), mk("b", 5)
+	flat := func(br *Bridge, recs ...*shards.Record) []byte {
+		f, p, err := br.videos(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		f.ConstFlatData(func(x any) { out = append(out, x.([]uint8)...) })
+		p.ConstFlatData(func(x any) { out = append(out, x.([]uint8)...) })
+		return out
+	}
+	views := br.Views()
+	if len(views) != 3 {
+		t.Fatalf("%d views, want 3", len(views))
+	}
+	if !bytes.Equal(flat(views[0], a), flat(br, a)) {
+		t.Fatal("view 0 is not the canonical view")
+	}
+	v1a := flat(views[1], a)
+	if bytes.Equal(v1a, flat(views[0], a)) || bytes.Equal(v1a, flat(views[2], a)) {
+		t.Fatal("views 1 and 2 must differ from each other and from view 0")
+	}
+	// a alone, or second in a batch after b: the same view of a
+	fa, pa, _ := views[1].videos([]*shards.Record{b, a})
+	var frames, patches []byte
+	fa.ConstFlatData(func(x any) { frames = x.([]uint8) })
+	pa.ConstFlatData(func(x any) { patches = x.([]uint8) })
+	nf, np := len(frames)/2, len(patches)/2
+	if !bytes.Equal(append(slices.Clone(frames[nf:]), patches[np:]...), v1a) {
+		t.Fatal("a record's eval view depends on its batch")
+	}
+}
+
+// TestPredictionsAverageViews: with eval_views 3, Predictions is the mean of
+// the three views' scores, each computed on its own.
+func TestPredictionsAverageViews(t *testing.T) {
+	trainDir, _ := dataDirs(t)
+	mc := tinyModel(t)
+	mc.Input.EvalViews = 3
+	m, err := model.Build(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := model.NewBackend(mc.Backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Init(backend); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := shards.Open(trainDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(m, ds.FrameSize(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := model.NewPredictor(m, backend)
+	got, _, ids, err := Predictions(context.Background(), p, br, ds, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := map[string]*shards.Record{}
+	for batch, err := range ds.Batches(context.Background(), shards.BatchOptions{BatchSize: 8}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range batch {
+			recs[batch[i].ID] = &batch[i]
+		}
+	}
+	distinct := false
+	for i, id := range ids[:4] {
+		var sum float64
+		var first float64
+		for v, vb := range br.Views() {
+			b, err := vb.ScoreBatch([]*shards.Record{recs[id]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _, err := p.Score(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := Floats(s)
+			if v == 0 {
+				first = f[0]
+			} else if math.Abs(f[0]-first) > 1e-6 {
+				distinct = true
+			}
+			sum += f[0] / 3
+		}
+		if math.Abs(sum-got[i]) > 1e-5 {
+			t.Fatalf("%s: Predictions %v, mean of the views %v", id, got[i], sum)
+		}
+	}
+	if !distinct {
+		t.Fatal("the views all scored the same: the test cannot tell them apart")
+	}
 }

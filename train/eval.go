@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/eval/metrics"
@@ -23,6 +24,7 @@ type EvalResult struct {
 // the same shape (one compiled graph).
 func Predictions(ctx context.Context, p *model.Predictor, br *Bridge, ds *shards.Dataset, batch int) (pred, mos []float64, ids []string, err error) {
 	var pending []*shards.Record
+	views := br.Views()
 	flush := func() error {
 		n := len(pending)
 		if n == 0 {
@@ -31,24 +33,23 @@ func Predictions(ctx context.Context, p *model.Predictor, br *Bridge, ds *shards
 		for len(pending) < batch {
 			pending = append(pending, pending[n-1])
 		}
-		b, err := br.ScoreBatch(pending)
-		if err != nil {
-			return err
-		}
-		scores, _, err := p.Score(b)
-		if err != nil {
-			return err
-		}
-		var vals []float64
-		switch v := scores.Value().(type) {
-		case []float32:
-			for _, x := range v {
-				vals = append(vals, float64(x))
+		vals := make([]float64, batch)
+		for _, vb := range views {
+			b, err := vb.ScoreBatch(pending)
+			if err != nil {
+				return err
 			}
-		case []float64:
-			vals = v
-		default:
-			return fmt.Errorf("train: scores of type %T", v)
+			scores, _, err := p.Score(b)
+			if err != nil {
+				return err
+			}
+			v, err := Floats(scores)
+			if err != nil {
+				return err
+			}
+			for i := range vals {
+				vals[i] += v[i] / float64(len(views))
+			}
 		}
 		for i := range n {
 			pred = append(pred, vals[i])
@@ -78,6 +79,25 @@ func Predictions(ctx context.Context, p *model.Predictor, br *Bridge, ds *shards
 		return nil, nil, nil, err
 	}
 	return pred, mos, ids, nil
+}
+
+// Floats flattens a float32 or float64 tensor of any rank.
+func Floats(t *tensors.Tensor) ([]float64, error) {
+	var out []float64
+	var err error
+	t.ConstFlatData(func(f any) {
+		switch v := f.(type) {
+		case []float32:
+			for _, x := range v {
+				out = append(out, float64(x))
+			}
+		case []float64:
+			out = append(out, v...)
+		default:
+			err = fmt.Errorf("train: model output of type %T", v)
+		}
+	})
+	return out, err
 }
 
 // Evaluate computes SRCC and PLCC on ds.

@@ -172,35 +172,54 @@ func (s *Scorer) Score(path string, o ScoreOptions) (Result, error) {
 // checkpoints can share one decode.
 func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error) {
 	var res Result
-	t0 := time.Now()
-	batch, err := s.bridge.ScoreBatch([]*shards.Record{rec})
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", rec.ID, err)
-	}
-	res.Timing.Bridge = time.Since(t0).Seconds()
-	t0 = time.Now()
-	scores, probs, err := s.pred.Score(batch)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", rec.ID, err)
-	}
-	sc, err := floats(scores)
-	if err != nil {
-		return res, err
-	}
-	pr, err := floats(probs)
-	if err != nil {
-		return res, err
+	// The model's input.eval_views views, averaged (train.Bridge.Views);
+	// the description is generated from the first (canonical) view.
+	var batch *model.Batch
+	var sc, pr []float64
+	views := s.bridge.Views()
+	for v, vb := range views {
+		t0 := time.Now()
+		b, err := vb.ScoreBatch([]*shards.Record{rec})
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", rec.ID, err)
+		}
+		if v == 0 {
+			batch = b
+		}
+		res.Timing.Bridge += time.Since(t0).Seconds()
+		t0 = time.Now()
+		scores, probs, err := s.pred.Score(b)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", rec.ID, err)
+		}
+		s1, err := floats(scores)
+		if err != nil {
+			return res, err
+		}
+		p1, err := floats(probs)
+		if err != nil {
+			return res, err
+		}
+		if sc == nil {
+			sc, pr = make([]float64, len(s1)), make([]float64, len(p1))
+		}
+		for i := range s1 {
+			sc[i] += s1[i] / float64(len(views))
+		}
+		for i := range p1 {
+			pr[i] += p1[i] / float64(len(views))
+		}
+		res.Timing.Score += time.Since(t0).Seconds()
 	}
 	res.Score, res.Level = sc[0], describe.LevelWord(sc[0])
 	res.Probs = map[string]float64{}
 	for i, w := range model.LevelWords {
 		res.Probs[w] = pr[i]
 	}
-	res.Timing.Score = time.Since(t0).Seconds()
 	if !o.Describe {
 		return res, nil
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	if s.gen == nil {
 		s.gen = generate.NewGenerator(s.Model, s.Backend)
 	}

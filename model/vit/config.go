@@ -27,6 +27,13 @@ type Config struct {
 	ImageMean    float64 `yaml:"image_mean"`     // pixel/255 is normalised as (v - mean) / std
 	ImageStd     float64 `yaml:"image_std"`
 	PoolTokens   int     `yaml:"pool_tokens"` // tokens per image after 2D average pooling (a square); 0 = keep all
+	// StemChannels > 0 puts a 3x3 convolution + GELU with that many output
+	// channels before the patch embedding (an "early convolution" stem). A
+	// linear patch embedding sees a patch's mean colour far more easily than
+	// its noise or sharpness (energy, a quadratic feature); a randomly
+	// initialised pixel encoder trained on little data learns those from a
+	// stem much faster. 0 = plain SigLIP patchify (importable weights).
+	StemChannels int `yaml:"stem_channels"`
 }
 
 // FactorizedConfig sizes the VideoPrism-style pixel encoder: the spatial ViT
@@ -73,6 +80,8 @@ func (c Config) Validate(s int) error {
 		return fmt.Errorf("image_std must be > 0")
 	case c.PoolTokens < 0:
 		return fmt.Errorf("pool_tokens must be >= 0")
+	case c.StemChannels < 0:
+		return fmt.Errorf("stem_channels must be >= 0")
 	case c.PoolTokens > 0 && c.PoolSide() == 0:
 		return fmt.Errorf("pool_tokens %d is not a square number", c.PoolTokens)
 	case c.PoolTokens > 0 && c.PoolSide() > c.Grid(s):

@@ -1,6 +1,8 @@
 package vit
 
 import (
+	"math"
+
 	"github.com/cpllm/cpllm/model/layers"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -13,6 +15,20 @@ import (
 func Normalize(images *Node, dtype dtypes.DType, c Config) *Node {
 	x := ConvertDType(images, dtype)
 	return MulScalar(AddScalar(MulScalar(x, 1/255.0), -c.ImageMean), 1/c.ImageStd)
+}
+
+// Stem is a 3x3 convolution (same padding, stride 1) + bias + GELU:
+// [N, S, S, C] -> [N, S, S, ch]. Variables: stem/{weight [3,3,C,ch], bias}.
+// Only the kernel's gradient is needed (the input is the image), which
+// GoMLX computes correctly for every kernel size.
+func Stem(scope *model.Scope, images *Node, ch int) *Node {
+	layers.AssertRank(images, 4, "stem input")
+	in := images.Shape().Dim(3)
+	g := images.Graph()
+	w := layers.Var(scope, g, "weight", images.DType(), layers.NormalInit(scope, 1/math.Sqrt(float64(9*in))), 3, 3, in, ch)
+	bias := layers.Var(scope, g, "bias", images.DType(), layers.ZeroInit, ch)
+	x := Convolve(images, w).PadSame().Done()
+	return layers.GeluTanh(Add(x, ExpandLeftToRank(bias, 4)))
 }
 
 // Patchify reshapes images [N, S, S, C] into [N, (S/p)^2, p*p*C] (row-major
@@ -32,6 +48,9 @@ func Patchify(images *Node, p int) *Node {
 // Embeddings: patchify + linear patch embedding + learned position embedding.
 // images [N, S, S, 3] already normalised -> [N, T, D].
 func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
+	if c.StemChannels > 0 {
+		images = Stem(scope.In("stem"), images, c.StemChannels)
+	}
 	patches := Patchify(images, c.PatchSize)
 	x := layers.Linear(scope.In("patch_embedding"), patches, c.Width, true)
 	t := x.Shape().Dim(1)
