@@ -43,23 +43,38 @@ test: deps ## run the test suite (real-data tests skip when ../shared/realdata i
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
 
-bench: deps-bench ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer vs PyTorch, generation
+bench: deps-bench ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer vs PyTorch, generation, seconds per scored video
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
 	$(GO) test -run '^$$' -bench . -timeout 30m ./model/
 	$(GO) test -run '^$$' -bench Generate -benchtime 5x -timeout 30m ./model/generate/
 	$(GO) test -run '^$$' -bench TrainerVsPyTorch -benchtime 1x -timeout 30m ./train/
+	$(GO) test -run '^$$' -bench ScoreVideo -benchtime 5x -timeout 30m ./eval/suite/
 
 DEMO ?= runs/demo
-demo: build ## synthetic corpus -> CRF ladder on a few sources -> Arrow shards per split -> verify
-	./$(BIN) --config configs/demo.yaml data synth --out $(DEMO)/synth
-	./$(BIN) --config configs/demo.yaml data ladder --in $(DEMO)/synth/pristine.csv --limit 3 --out $(DEMO)/ladder
+REALDATA ?= ../shared/realdata
+KONVID_ROOT = $(REALDATA)/KoNViD-1k
+KONVID_LABELS = $(REALDATA)/labels/VIDEVAL/features/KONVID_1K_metadata.csv
+demo: build ## synthetic corpus -> CRF ladder -> shards -> train tiny model -> eval (test split, KoNViD clips) -> runs/demo/report.json
+	@start=$$(date +%s); \
+	./$(BIN) --config configs/demo.yaml data synth --out $(DEMO)/synth && \
+	./$(BIN) --config configs/demo.yaml data ladder --in $(DEMO)/synth/pristine.csv --limit 3 --out $(DEMO)/ladder && \
 	for s in train val test; do \
 		./$(BIN) --config configs/demo.yaml data shards --dataset manifest --root $(DEMO)/synth --split $$s \
 			--ladder $(DEMO)/ladder --out $(DEMO)/shards/$$s || exit 1; \
-	done
-	for s in train val test; do ./$(BIN) data verify --shards $(DEMO)/shards/$$s || exit 1; done
-	./$(BIN) tokenizer train --shards $(DEMO)/shards/train --out $(DEMO)/tokenizer/spm --vocab 400
-	@echo "demo: corpus in $(DEMO)/synth (manifest.csv), ladder in $(DEMO)/ladder, shards in $(DEMO)/shards/{train,val,test}"
+	done && \
+	for s in train val test; do ./$(BIN) data verify --shards $(DEMO)/shards/$$s || exit 1; done && \
+	./$(BIN) tokenizer train --shards $(DEMO)/shards/train --out $(DEMO)/tokenizer/spm --vocab 400 && \
+	rm -rf $(DEMO)/run $(DEMO)/eval && \
+	./$(BIN) --config configs/demo.yaml train --train-shards $(DEMO)/shards/train --val-shards $(DEMO)/shards/val --out $(DEMO)/run && \
+	if [ -d "$(KONVID_ROOT)" ]; then \
+		./$(BIN) --config configs/demo.yaml eval --checkpoint $(DEMO)/run --datasets shards:$(DEMO)/shards/test,konvid1k \
+			--root-konvid1k $(KONVID_ROOT) --labels-konvid1k $(KONVID_LABELS) --out $(DEMO)/eval; \
+	else \
+		./$(BIN) --config configs/demo.yaml eval --checkpoint $(DEMO)/run --datasets shards:$(DEMO)/shards/test --out $(DEMO)/eval; \
+	fi && \
+	./$(BIN) --config configs/demo.yaml report --run $(DEMO)/run --eval $(DEMO)/eval \
+		--manifest $(DEMO)/synth/manifest.csv --split test --describe 3 --out $(DEMO) && \
+	echo "demo: $$(( $$(date +%s) - start )) s; report in $(DEMO)/report.json and $(DEMO)/report.md"
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

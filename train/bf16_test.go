@@ -1,11 +1,8 @@
 package train
 
 import (
-	"context"
 	"testing"
 
-	"github.com/cpllm/cpllm/data/shards"
-	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/compute/dtypes"
 )
@@ -23,22 +20,7 @@ func TestBFloat16MixedPrecision(t *testing.T) {
 			t.Fatalf("variable %s is %s, want float32 master weights", v.Path(), d)
 		}
 	}
-	ds, err := shards.Open(trainDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, err := NewBridge(res.Model, ds.FrameSize(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, mos, _, err := Predictions(context.Background(), model.NewPredictor(res.Model, res.Backend), br, ds, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srcc, err := metrics.SRCC(pred, mos)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srcc, _ := datasetSRCC(t, res, trainDir)
 	t.Logf("bfloat16: training SRCC %.4f, last loss %.4f", srcc, res.LastLoss[model.TaskScore])
 	if srcc <= 0.95 {
 		t.Fatalf("training SRCC %.4f with bfloat16, want > 0.95", srcc)

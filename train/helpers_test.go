@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/model"
 )
 
@@ -97,4 +99,27 @@ func dataDirs(t testing.TB) (trainDir, valDir string) {
 	writeShards(t, trainDir, 16, 1, -1)
 	writeShards(t, valDir, 8, 2, 5)
 	return
+}
+
+// datasetSRCC scores dir's records with a trained run's model and returns
+// the SRCC against their MOS and how many were scored.
+func datasetSRCC(t testing.TB, res Result, dir string) (float64, int) {
+	t.Helper()
+	ds, err := shards.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(res.Model, ds.FrameSize(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, mos, _, err := Predictions(context.Background(), model.NewPredictor(res.Model, res.Backend), br, ds, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcc, err := metrics.SRCC(pred, mos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srcc, len(pred)
 }

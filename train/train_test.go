@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cpllm/cpllm/data/shards"
-	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -36,25 +34,10 @@ func TestOverfit(t *testing.T) {
 	res := run(t, Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, ValDir: valDir,
 		OutDir: t.TempDir(), Log: &log})
 	t.Log(strings.TrimSpace(log.String()))
-	ds, err := shards.Open(trainDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, err := NewBridge(res.Model, ds.FrameSize(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, mos, _, err := Predictions(context.Background(), model.NewPredictor(res.Model, res.Backend), br, ds, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srcc, err := metrics.SRCC(pred, mos)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srcc, n := datasetSRCC(t, res, trainDir)
 	t.Logf("training SRCC %.4f, last loss %.4f, val %+v", srcc, res.LastLoss[model.TaskScore], *res.LastEval)
-	if len(pred) != 16 || srcc <= 0.95 {
-		t.Fatalf("training SRCC %.4f on %d records, want > 0.95 on 16", srcc, len(pred))
+	if n != 16 || srcc <= 0.95 {
+		t.Fatalf("training SRCC %.4f on %d records, want > 0.95 on 16", srcc, n)
 	}
 	if res.LastEval == nil || res.LastEval.N != 7 || res.BestCheckpoint == "" {
 		t.Fatalf("validation: %+v best %q (want 7 scored records: one is NaN)", res.LastEval, res.BestCheckpoint)

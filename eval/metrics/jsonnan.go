@@ -24,7 +24,11 @@ func jsonName(f reflect.StructField) (string, bool) {
 	return name, true
 }
 
-func marshalNaNNull(v any) ([]byte, error) {
+func marshalNaNNull(v any) ([]byte, error) { return MarshalNaNNull(v) }
+
+// MarshalNaNNull writes a struct's exported fields in order (json tags,
+// omitempty honoured) with non-finite float64 fields as null.
+func MarshalNaNNull(v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	rt := rv.Type()
 	var buf bytes.Buffer
@@ -33,6 +37,9 @@ func marshalNaNNull(v any) ([]byte, error) {
 	for i := 0; i < rt.NumField(); i++ {
 		name, ok := jsonName(rt.Field(i))
 		if !ok {
+			continue
+		}
+		if _, opts, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); strings.Contains(opts, "omitempty") && rv.Field(i).IsZero() {
 			continue
 		}
 		if !first {
@@ -69,6 +76,9 @@ func unmarshalNullNaN(data []byte, ptr any) error {
 	for i := 0; i < rt.NumField(); i++ {
 		name, ok := jsonName(rt.Field(i))
 		if !ok {
+			continue
+		}
+		if _, opts, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); strings.Contains(opts, "omitempty") && rv.Field(i).IsZero() {
 			continue
 		}
 		fv := rv.Field(i)

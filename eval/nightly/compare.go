@@ -1,15 +1,11 @@
 package nightly
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"path/filepath"
-	"reflect"
-	"strings"
 
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
@@ -117,35 +113,5 @@ func common(cur, old []predictions.Row) (a, b []predictions.Row, note string) {
 	return a, b, note
 }
 
-// marshalFinite writes a struct's exported fields in order, with
-// non-finite float64 fields as null (JSON has no NaN).
-func marshalFinite(v any) ([]byte, error) {
-	rv := reflect.ValueOf(v)
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i := range rv.NumField() {
-		f := rv.Type().Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		fv := rv.Field(i)
-		if !f.IsExported() || name == "-" || strings.Contains(opts, "omitempty") && fv.IsZero() {
-			continue
-		}
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
-		}
-		k, _ := json.Marshal(name)
-		buf.Write(k)
-		buf.WriteByte(':')
-		if fv.Kind() == reflect.Float64 && (math.IsNaN(fv.Float()) || math.IsInf(fv.Float(), 0)) {
-			buf.WriteString("null")
-			continue
-		}
-		b, err := json.Marshal(fv.Interface())
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(b)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+// marshalFinite writes non-finite float64 fields as null (JSON has no NaN).
+func marshalFinite(v any) ([]byte, error) { return metrics.MarshalNaNNull(v) }
