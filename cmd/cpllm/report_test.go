@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,5 +62,48 @@ func TestReportCLI(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
 	if !strings.Contains(string(md), "| test | 12 | 0 | 0 |") || !strings.Contains(stdout, "| test | 12") {
 		t.Fatalf("report.md:\n%s", md)
+	}
+}
+
+// cpllm score on every real clip of ../shared/realdata (including the
+// 192x144 and the portrait ones) plus a corrupt file: one valid JSON object
+// per video, an error entry for the corrupt one, a non-zero exit.
+func TestScoreRealClips(t *testing.T) {
+	root := testutil.RealData(t)
+	var clips []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".mp4") {
+			clips = append(clips, p)
+		}
+		return nil
+	})
+	if len(clips) < 15 {
+		t.Fatalf("found %d real clips", len(clips))
+	}
+	dir := t.TempDir()
+	runDir := evaltest.Train(t, filepath.Join(dir, "run"), evaltest.TrainOptions{Steps: 10})
+	corrupt := filepath.Join(dir, "corrupt.mp4")
+	os.WriteFile(corrupt, []byte("\x00\x00\x00\x18ftypmp42 truncated"), 0o644)
+	args := append([]string{"--set", "shards.size=64", "score", "--checkpoint", runDir, "--max-tokens", "4"}, clips...)
+	stdout, err := run(t, append(args, corrupt)...)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("1 of %d videos failed", len(clips)+1)) {
+		t.Fatalf("score: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(clips)+1 {
+		t.Fatalf("%d JSON lines for %d videos", len(lines), len(clips)+1)
+	}
+	for i, line := range lines {
+		var r scoreResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %d: %v\n%s", i, err, line)
+		}
+		if i < len(clips) {
+			if r.Path != clips[i] || r.Error != "" || r.Score < 1 || r.Score > 5 || r.Level == "" {
+				t.Errorf("%s: %+v", clips[i], r)
+			}
+		} else if r.Error == "" || !strings.Contains(r.Error, "corrupt.mp4") {
+			t.Errorf("corrupt file: %+v", r)
+		}
 	}
 }
