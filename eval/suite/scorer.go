@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
@@ -192,11 +191,11 @@ func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", rec.ID, err)
 		}
-		s1, err := floats(scores)
+		s1, err := train.Floats(scores)
 		if err != nil {
 			return res, err
 		}
-		p1, err := floats(probs)
+		p1, err := train.Floats(probs)
 		if err != nil {
 			return res, err
 		}
@@ -240,28 +239,6 @@ func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error)
 	res.Description, res.Tokens = s.Model.Tok.Decode(out[0]), len(out[0])
 	res.Timing.Describe = time.Since(t0).Seconds()
 	return res, nil
-}
-
-// floats flattens a float32 or float64 tensor.
-func floats(t *tensors.Tensor) ([]float64, error) {
-	var out []float64
-	switch v := t.Value().(type) {
-	case []float32:
-		for _, x := range v {
-			out = append(out, float64(x))
-		}
-	case []float64:
-		out = v
-	case [][]float32:
-		for _, x := range v[0] {
-			out = append(out, float64(x))
-		}
-	case [][]float64:
-		out = v[0]
-	default:
-		return nil, fmt.Errorf("suite: model output of type %T", v)
-	}
-	return out, nil
 }
 
 // ScoreShards scores every labelled record of a shard directory in storage
