@@ -143,3 +143,45 @@ func logOf(p []float64) []float64 {
 	}
 	return l
 }
+
+// The optional L1 term: TaskGraphWith(ScoreL1: w) adds exactly
+// w * mean |expected score - target score| (target from the soft levels by
+// hand) to the default score loss.
+func TestScoreL1Term(t *testing.T) {
+	m, err := Build(tinyConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := testBackend(t)
+	if err := m.Init(backend); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	b := randomBatch(m, TaskScore, 3, 6, rng)
+	in, err := m.Inputs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w = 0.7
+	run := func(opt LossOptions) []float64 {
+		e := gm.MustNewExec(backend, m.Store, func(scope *gm.Scope, in []*Node) []*Node {
+			o := m.TaskGraphWith(scope, TaskScore, in, opt)
+			return []*Node{o.Loss, o.Score}
+		})
+		outs := e.MustCall(in...)
+		return append(flat(t, outs[0]), flat(t, outs[1])...)
+	}
+	base, withL1 := run(LossOptions{}), run(LossOptions{ScoreL1: w})
+	target := flat(t, b.Target)
+	l1 := 0.0
+	for i, s := range base[1:] {
+		ts := 0.0
+		for j := range 5 {
+			ts += target[i*5+j] * float64(5-j)
+		}
+		l1 += math.Abs(s-ts) / float64(len(base)-1)
+	}
+	if want := base[0] + w*l1; math.Abs(withL1[0]-want) > 1e-5*math.Max(1, want) || l1 == 0 {
+		t.Fatalf("loss with L1 %.7g, want %.7g + %g * %.7g = %.7g", withL1[0], base[0], w, l1, want)
+	}
+}

@@ -23,6 +23,11 @@ func RegressionLoss(pred, target *Node) *Node {
 	return ReduceAllMean(Square(Sub(pred, ConvertDType(target, pred.DType()))))
 }
 
+// L1Loss is the mean absolute error between predicted and target scores [B].
+func L1Loss(pred, target *Node) *Node {
+	return ReduceAllMean(Abs(Sub(pred, ConvertDType(target, pred.DType()))))
+}
+
 // LMLoss is the token cross-entropy of logits [B, L, V] against targets int [B, L],
 // averaged over the positions where mask [B, L] (float, 1 = counted) is set.
 func LMLoss(logits, targets, mask *Node) *Node {

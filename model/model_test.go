@@ -82,9 +82,22 @@ func isLoRAA(path string) bool { return strings.HasSuffix(path, "/lora_A") }
 func TestVariantsForwardAndTrain(t *testing.T) {
 	backend := testBackend(t)
 	const b, l = 2, 6
+	type tc struct {
+		name string
+		cfg  func() (Config, error)
+	}
+	var cases []tc
 	for _, name := range Variants() {
+		cases = append(cases, tc{name, func() (Config, error) { return tinyConfig(t).WithVariant(name) }})
+	}
+	// The shipped demo and sweep-base configs: conv stem, local normalisation.
+	for _, file := range []string{"demo", "ablation"} {
+		cases = append(cases, tc{"config-" + file, func() (Config, error) { return LoadConfig(configPath(file)) }})
+	}
+	for _, c := range cases {
+		name := c.name
 		t.Run(strings.ReplaceAll(name, "/", "_"), func(t *testing.T) {
-			cfg, err := tinyConfig(t).WithVariant(name)
+			cfg, err := c.cfg()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -54,3 +54,42 @@ func TestStemMatchesReference(t *testing.T) {
 		t.Fatalf("stem differs from the reference convolution by %g", maxErr)
 	}
 }
+
+// TestLocalNormMatchesReference: the pixel encoder's local normalisation
+// equals a from-scratch per-channel (x - mean) / sqrt(var + eps) over a
+// border-clipped w x w window (float64).
+func TestLocalNormMatchesReference(t *testing.T) {
+	const n, s, ch, w, eps = 2, 6, 3, 3, 1e-3
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := randn(rng, n*s*s*ch, 1)
+	got, _ := runGraph(t, rng, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, n, s, s, ch)},
+		func(_ *gm.Scope, in []*Node) *Node { return vit.LocalNorm(in[0], w, eps) })
+	at := func(i, y, xx, c int) float64 { return x[((i*s+y)*s+xx)*ch+c] }
+	// window mean of f around (y, xx), clipped at the border
+	win := func(y, xx int, f func(sy, sx int) float64) float64 {
+		var sum, cnt float64
+		for sy := max(0, y-w/2); sy <= min(s-1, y+w/2); sy++ {
+			for sx := max(0, xx-w/2); sx <= min(s-1, xx+w/2); sx++ {
+				sum += f(sy, sx)
+				cnt++
+			}
+		}
+		return sum / cnt
+	}
+	maxErr := 0.0
+	for i := range n {
+		for c := range ch {
+			mu := func(y, xx int) float64 { return win(y, xx, func(sy, sx int) float64 { return at(i, sy, sx, c) }) }
+			for y := range s {
+				for xx := range s {
+					d := func(sy, sx int) float64 { v := at(i, sy, sx, c) - mu(sy, sx); return v * v }
+					want := (at(i, y, xx, c) - mu(y, xx)) / math.Sqrt(win(y, xx, d)+eps)
+					maxErr = math.Max(maxErr, math.Abs(got[((i*s+y)*s+xx)*ch+c]-want))
+				}
+			}
+		}
+	}
+	if maxErr > 1e-10 {
+		t.Fatalf("local norm differs from the reference by %g", maxErr)
+	}
+}

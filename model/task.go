@@ -115,9 +115,22 @@ type TaskOutputs struct {
 	PairLogits  *Node // [B, 2] (pair)
 }
 
+// LossOptions are the optional loss terms of a training recipe.
+type LossOptions struct {
+	// ScoreL1 > 0 adds ScoreL1 * mean |expected score - target score| to the
+	// score loss: the cross-entropy alone ignores how far off a wrong level is.
+	ScoreL1 float64
+}
+
 // TaskGraph builds the forward pass and loss of a task from graph inputs in the
-// order of Inputs. This is the hook a trainer calls inside its train step.
+// order of Inputs, with the default loss. This is the hook a trainer calls
+// inside its train step.
 func (m *Model) TaskGraph(scope *gm.Scope, task Task, in []*Node) TaskOutputs {
+	return m.TaskGraphWith(scope, task, in, LossOptions{})
+}
+
+// TaskGraphWith is TaskGraph with optional loss terms.
+func (m *Model) TaskGraphWith(scope *gm.Scope, task Task, in []*Node, opt LossOptions) TaskOutputs {
 	var out TaskOutputs
 	va, in := m.takeVideo(in)
 	videos := []Video{va}
@@ -135,6 +148,9 @@ func (m *Model) TaskGraph(scope *gm.Scope, task Task, in []*Node) TaskOutputs {
 		out.LevelLogits = f32(m.LevelLogits(scope, hidden, answerPos))
 		out.Score = ExpectedScore(out.LevelLogits)
 		out.Loss = ScoreLoss(out.LevelLogits, target)
+		if opt.ScoreL1 > 0 {
+			out.Loss = Add(out.Loss, MulScalar(L1Loss(out.Score, TargetScore(target)), opt.ScoreL1))
+		}
 		if out.Regression = f32(m.RegressionScore(scope, hidden, answerPos)); out.Regression != nil {
 			out.Loss = Add(out.Loss, RegressionLoss(out.Regression, TargetScore(target)))
 		}

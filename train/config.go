@@ -32,6 +32,7 @@ type Config struct {
 	GradClip        float64 `yaml:"grad_clip"`      // global L2 norm; 0 = off
 	Mix             TaskMix `yaml:"mix"`            // task sampling ratios (normalised)
 	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
+	ScoreL1         float64 `yaml:"score_l1"`       // weight of |expected score - MOS| added to the score loss; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
 	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
@@ -91,8 +92,8 @@ func (c Config) Validate() error {
 	if c.GradAccum < 0 {
 		bad("grad_accum must be >= 0 (0 and 1 both mean no accumulation)")
 	}
-	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 {
-		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps >= 0")
+	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 || c.ScoreL1 < 0 {
+		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps, score_l1 >= 0")
 	}
 	if c.Schedule != "cosine" && c.Schedule != "constant" {
 		bad("schedule %q is not cosine or constant", c.Schedule)

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/cpllm/cpllm/model/layers"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -15,6 +16,52 @@ import (
 func Normalize(images *Node, dtype dtypes.DType, c Config) *Node {
 	x := ConvertDType(images, dtype)
 	return MulScalar(AddScalar(MulScalar(x, 1/255.0), -c.ImageMean), 1/c.ImageStd)
+}
+
+// LocalNorm divisively normalises each channel of images [N, S, S, C] by
+// its local mean and variance over a w x w window (same size out; the
+// window is clipped at the border and averages only the pixels inside):
+// (x - mean) / sqrt(var + eps), var = mean((x - mean_here)^2) over the window.
+func LocalNorm(images *Node, w int, eps float64) *Node {
+	layers.AssertRank(images, 4, "local norm input")
+	d := Sub(images, boxMean(images, w))
+	// No parameters before it: stop autodiff from differentiating the filter.
+	return StopGradient(Div(d, Sqrt(AddScalar(boxMean(Square(d), w), eps))))
+}
+
+// boxMean is the border-clipped w x w mean over axes 1 and 2 of x
+// [N, H, W, C], as a separable sum of shifted slices of the zero-padded
+// input divided by the in-bounds counts: the pure-Go backend's generic
+// ReduceWindow (MeanPool) was slower than the rest of the pixel encoder.
+func boxMean(x *Node, w int) *Node {
+	g, r := x.Graph(), w/2
+	sum := func(x *Node, axis int) *Node {
+		n := x.Shape().Dim(axis)
+		pads := make([]compute.PadAxis, 4)
+		pads[axis] = compute.PadAxis{Start: r, End: r}
+		p := Pad(x, ScalarZero(g, x.DType()), pads...)
+		var acc *Node
+		for o := range w {
+			s := SliceAxis(p, axis, AxisRange(o, o+n))
+			if acc == nil {
+				acc = s
+			} else {
+				acc = Add(acc, s)
+			}
+		}
+		return acc
+	}
+	h, wd := x.Shape().Dim(1), x.Shape().Dim(2)
+	inv := make([]float64, h*wd) // 1 / in-bounds count per position
+	for y := range h {
+		for xx := range wd {
+			cy := min(h-1, y+r) - max(0, y-r) + 1
+			cx := min(wd-1, xx+r) - max(0, xx-r) + 1
+			inv[y*wd+xx] = 1 / float64(cy*cx)
+		}
+	}
+	invN := ConvertDType(Reshape(Const(g, inv), 1, h, wd, 1), x.DType())
+	return Mul(sum(sum(x, 1), 2), invN)
 }
 
 // Stem is a 3x3 convolution (same padding, stride 1) + bias + GELU:
@@ -48,6 +95,9 @@ func Patchify(images *Node, p int) *Node {
 // Embeddings: patchify + linear patch embedding + learned position embedding.
 // images [N, S, S, 3] already normalised -> [N, T, D].
 func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
+	if c.LocalNorm > 0 {
+		images = LocalNorm(images, c.LocalNorm, c.LocalNormEps)
+	}
 	if c.StemChannels > 0 {
 		images = Stem(scope.In("stem"), images, c.StemChannels)
 	}
