@@ -148,11 +148,12 @@ func (m *Model) TaskGraphWith(scope *gm.Scope, task Task, in []*Node, opt LossOp
 		out.LevelLogits = f32(m.LevelLogits(scope, hidden, answerPos))
 		out.Score = ExpectedScore(out.LevelLogits)
 		out.Loss = ScoreLoss(out.LevelLogits, target)
+		mos := TargetScore(target)
 		if opt.ScoreL1 > 0 {
-			out.Loss = Add(out.Loss, MulScalar(L1Loss(out.Score, TargetScore(target)), opt.ScoreL1))
+			out.Loss = Add(out.Loss, MulScalar(L1Loss(out.Score, mos), opt.ScoreL1))
 		}
 		if out.Regression = f32(m.RegressionScore(scope, hidden, answerPos)); out.Regression != nil {
-			out.Loss = Add(out.Loss, RegressionLoss(out.Regression, TargetScore(target)))
+			out.Loss = Add(out.Loss, RegressionLoss(out.Regression, mos))
 		}
 	case TaskDescribe:
 		out.LMLogits = f32(m.LMLogits(scope, hidden))

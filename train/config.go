@@ -92,8 +92,11 @@ func (c Config) Validate() error {
 	if c.GradAccum < 0 {
 		bad("grad_accum must be >= 0 (0 and 1 both mean no accumulation)")
 	}
-	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 || c.ScoreL1 < 0 {
-		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps, score_l1 >= 0")
+	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 {
+		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps >= 0")
+	}
+	if c.ScoreL1 < 0 {
+		bad("score_l1 %g must be >= 0 (0 = off)", c.ScoreL1)
 	}
 	if c.Schedule != "cosine" && c.Schedule != "constant" {
 		bad("schedule %q is not cosine or constant", c.Schedule)
