@@ -59,6 +59,7 @@ func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err
 	if codec == nil {
 		return nil, fail(path, "encode setup", errors.New("libx264 encoder not available in this FFmpeg build"))
 	}
+	zeroMallocs() // before the first encoder allocates: see malloc.go
 	e = &Encoder{path: path}
 	defer func() {
 		if err != nil {
