@@ -26,6 +26,10 @@ type State struct {
 	Streams  [3]StreamPos `json:"streams"`
 	BestSRCC *float64     `json:"best_srcc,omitempty"`
 	BestStep int          `json:"best_step,omitempty"`
+	// Averaged: the trainable weights are the EMA (the best checkpoint of an
+	// ema run; its /ema holds the raw weights). Step checkpoints hold the raw
+	// weights, for resume.
+	Averaged bool `json:"averaged,omitempty"`
 }
 
 // savedVar is one store variable: model weights, optimizer moments, the

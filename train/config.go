@@ -33,6 +33,7 @@ type Config struct {
 	Mix             TaskMix `yaml:"mix"`            // task sampling ratios (normalised)
 	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
 	ScoreL1         float64 `yaml:"score_l1"`       // weight of |expected score - MOS| added to the score loss; 0 = off
+	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
 	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
@@ -94,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.LR <= 0 || c.WeightDecay < 0 || c.GradClip < 0 || c.WarmupSteps < 0 {
 		bad("lr must be > 0; weight_decay, grad_clip, warmup_steps >= 0")
+	}
+	if c.EMA < 0 || c.EMA >= 1 {
+		bad("ema %g must be in [0, 1) (0 = off)", c.EMA)
 	}
 	if c.ScoreL1 < 0 {
 		bad("score_l1 %g must be >= 0 (0 = off)", c.ScoreL1)

@@ -12,7 +12,7 @@ import (
 
 // LoadModel builds the model of mc on its backend and restores the variables
 // of a checkpoint: a checkpoint directory, or a run directory (its best
-// checkpoint, else its latest).
+// checkpoint, else its latest). Weights are the EMA where the run kept one.
 func LoadModel(mc model.Config, ckpt string) (*model.Model, compute.Backend, error) {
 	dir, err := resolveCheckpoint(ckpt)
 	if err != nil {
@@ -29,8 +29,14 @@ func LoadModel(mc model.Config, ckpt string) (*model.Model, compute.Backend, err
 	if err := m.Init(b); err != nil {
 		return nil, nil, err
 	}
-	if _, err := loadCheckpoint(m.Store, dir); err != nil {
+	st, err := loadCheckpoint(m.Store, dir)
+	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if !st.Averaged { // a step checkpoint: swap in its averages, if any
+		if err := swapEMA(m.Store); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+		}
 	}
 	return m, b, nil
 }

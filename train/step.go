@@ -144,6 +144,9 @@ func (s *stepper) exec(task model.Task, apply bool) (*gm.Exec, error) {
 			exceptions.Panicf("optimizer %T cannot take precomputed gradients", s.opt)
 		}
 		up.UpdateGraphWithGradients(scope, grads, loss.DType())
+		if s.cfg.EMA > 0 {
+			updateEMA(s.m.Store, g, vars, s.cfg.EMA)
+		}
 		return []*Node{loss, norm}
 	})
 	if err != nil {

@@ -343,7 +343,19 @@ func (r *runner) guardedStep(step int, task model.Task, bs []*model.Batch, lr fl
 	return o.loss, o.norm, nil
 }
 
-func (r *runner) evaluate(ctx context.Context) error {
+// evaluate scores the validation split and keeps the best checkpoint; with
+// ema on, both see the averaged weights (swapped in, then back).
+func (r *runner) evaluate(ctx context.Context) (err error) {
+	if r.cfg.EMA > 0 {
+		if err := swapEMA(r.m.Store); err != nil {
+			return err
+		}
+		defer func() {
+			if e := swapEMA(r.m.Store); err == nil {
+				err = e
+			}
+		}()
+	}
 	ev, err := Evaluate(ctx, r.pred, r.valBr, r.val, r.cfg.BatchSize)
 	if err != nil {
 		return err
@@ -362,7 +374,9 @@ func (r *runner) evaluate(ctx context.Context) error {
 	}
 	if better {
 		r.res.BestCheckpoint = filepath.Join(r.ckDir, bestName)
-		return saveCheckpoint(r.m.Store, r.ckDir, bestName, r.st)
+		st := r.st
+		st.Averaged = r.cfg.EMA > 0
+		return saveCheckpoint(r.m.Store, r.ckDir, bestName, st)
 	}
 	return nil
 }

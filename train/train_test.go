@@ -80,6 +80,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	cfg.Mix = TaskMix{Score: 2, Pair: 1}
 	cfg.BatchSize = 4
 	cfg.EvalEvery, cfg.CheckpointEvery = 4, 4
+	cfg.EMA = 0.9 // the averages must resume exactly too
 	straight := t.TempDir()
 	a := run(t, Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, ValDir: valDir, OutDir: straight})
 
@@ -128,6 +129,13 @@ func TestResumeBitIdentical(t *testing.T) {
 	for i := range va {
 		if !sameTensor(t, va[i].MustValue(), vb[i].MustValue()) {
 			t.Fatalf("variable %s differs after resume", va[i].Path())
+		}
+		if !va[i].Trainable {
+			continue
+		}
+		ea, eb := a.Model.Store.GetVariable(emaPrefix+va[i].Path()), b.Model.Store.GetVariable(emaPrefix+va[i].Path())
+		if ea == nil || eb == nil || !sameTensor(t, ea.MustValue(), eb.MustValue()) {
+			t.Fatalf("average of %s missing or differs after resume", va[i].Path())
 		}
 	}
 }
