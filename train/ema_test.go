@@ -39,21 +39,22 @@ func TestEMA(t *testing.T) {
 	out := t.TempDir()
 	run(t, Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, ValDir: valDir, OutDir: out})
 
-	init, err := model.Build(tinyModel(t)) // same seed: the weights before step 1
+	m0, err := model.Build(tinyModel(t)) // same seed: the weights before step 1
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := model.NewBackend(init.Cfg.Backend)
+	backend, err := model.NewBackend(m0.Cfg.Backend)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := init.Init(backend); err != nil {
+	defer backend.Finalize()
+	if err := m0.Init(backend); err != nil {
 		t.Fatal(err)
 	}
 	ck := filepath.Join(out, "checkpoints")
 	s1, s2 := loadVars(t, filepath.Join(ck, stepName(1))), loadVars(t, filepath.Join(ck, stepName(2)))
 	checked := 0
-	for _, v := range init.Variables() {
+	for _, v := range m0.Variables() {
 		if !v.Trainable || v.DType().String() != "Float32" {
 			continue
 		}
