@@ -2,12 +2,8 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"github.com/cpllm/cpllm/data/shards"
 )
@@ -106,51 +102,4 @@ func (s *recordStream) close() {
 		s.stop()
 	}
 	s.next, s.stop = nil, nil
-}
-
-// pairStream yields pairs from pairs.jsonl in a per-epoch seeded permutation.
-type pairStream struct {
-	ds    *shards.Dataset
-	pairs []shards.Pair
-	seed  uint64
-	pos   StreamPos
-	order []int
-}
-
-// newPairStream reads dir/pairs.jsonl (an error when missing or empty).
-func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos) (*pairStream, error) {
-	path := filepath.Join(ds.Dir(), "pairs.jsonl")
-	pairs, err := shards.ReadPairs(path)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && len(pairs) == 0) {
-		return nil, fmt.Errorf("train: the pair task needs comparison pairs in %s", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &pairStream{ds: ds, pairs: pairs, seed: seed, pos: pos}, nil
-}
-
-// Next returns n pairs of records with their labels.
-func (s *pairStream) Next(n int) (as, bs []*shards.Record, labels []int, err error) {
-	for range n {
-		if s.pos.Consumed >= len(s.pairs) {
-			s.pos, s.order = StreamPos{Epoch: s.pos.Epoch + 1}, nil
-		}
-		if s.order == nil {
-			r := rand.New(rand.NewPCG(s.seed^0x5041495253, uint64(s.pos.Epoch)))
-			s.order = r.Perm(len(s.pairs))
-		}
-		p := s.pairs[s.order[s.pos.Consumed]]
-		s.pos.Consumed++
-		a, err := s.ds.Get(p.A)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		b, err := s.ds.Get(p.B)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		as, bs, labels = append(as, &a), append(bs, &b), append(labels, p.Label)
-	}
-	return as, bs, labels, nil
 }

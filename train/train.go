@@ -186,7 +186,7 @@ func (r *runner) openStreams() error {
 		r.streams[model.TaskDescribe] = newRecordStream(r.train, c.Seed+1, window, hasDesc, "describe", r.st.Streams[model.TaskDescribe])
 	}
 	if c.Mix.Pair > 0 {
-		ps, err := newPairStream(r.train, c.Seed+2, r.st.Streams[model.TaskPair])
+		ps, err := newPairStream(r.train, c.Seed+2, r.st.Streams[model.TaskPair], 2*c.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -197,8 +197,11 @@ func (r *runner) openStreams() error {
 
 func (r *runner) close() {
 	for _, s := range r.streams {
-		if rs, ok := s.(*recordStream); ok {
-			rs.close()
+		switch s := s.(type) {
+		case *recordStream:
+			s.close()
+		case *pairStream:
+			s.close()
 		}
 	}
 	if r.metrics != nil {
