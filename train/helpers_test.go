@@ -82,6 +82,18 @@ func writeShards(t testing.TB, dir string, n int, seed uint64, nan int) {
 	}
 }
 
+// openShards writes n records (seed 1) under a temp dir and opens them.
+func openShards(t testing.TB, n int) (*shards.Dataset, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "s")
+	writeShards(t, dir, n, 1, -1)
+	ds, err := shards.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, dir
+}
+
 // testConfig is a short score-only recipe.
 func testConfig(steps int) Config {
 	c := DefaultConfig()

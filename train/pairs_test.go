@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -16,12 +15,7 @@ import (
 // permutation in order (a reference computed here from pairs.jsonl), across
 // epoch ends, from a restored position too, and close stops its reader.
 func TestPairStreamOrder(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "s")
-	writeShards(t, dir, 9, 1, -1)
-	ds, err := shards.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, dir := openShards(t, 9)
 	pairs, err := shards.ReadPairs(filepath.Join(dir, "pairs.jsonl"))
 	if err != nil || len(pairs) < 3 {
 		t.Fatalf("pairs: %d, %v", len(pairs), err)
@@ -79,8 +73,7 @@ func TestPairStreamOrder(t *testing.T) {
 
 // A record the reader cannot fetch fails the Next that reaches it.
 func TestPairStreamFetchError(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "s")
-	writeShards(t, dir, 6, 1, -1)
+	ds, dir := openShards(t, 6)
 	pairs, err := shards.ReadPairs(filepath.Join(dir, "pairs.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,14 +81,7 @@ func TestPairStreamFetchError(t *testing.T) {
 	for i := range pairs {
 		pairs[i].B = "missing"
 	}
-	if err := os.Remove(filepath.Join(dir, "pairs.jsonl")); err != nil {
-		t.Fatal(err)
-	}
 	if err := shards.WritePairs(filepath.Join(dir, "pairs.jsonl"), pairs); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := shards.Open(dir)
-	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := newPairStream(ds, 3, StreamPos{}, 4)

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/shards"
@@ -10,12 +9,7 @@ import (
 
 // A stream restored at a saved position yields what the original would have.
 func TestStreamRestoreExact(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "s")
-	writeShards(t, dir, 9, 1, -1)
-	ds, err := shards.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, _ := openShards(t, 9)
 	ctx := context.Background()
 	keep := func(r *shards.Record) bool { return Usable(r) }
 	a := newRecordStream(ds, 5, 0, keep, "score", StreamPos{})
