@@ -7,12 +7,14 @@
 package datasets
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -33,6 +35,20 @@ type Record struct {
 	SourceID string // pristine source of a derived clip (manifests); "" otherwise
 	CRF      *int   // H.264 CRF of a ladder item (manifests); nil otherwise
 	Line     int    // 1-based line (CSV, text) or row (xlsx, .mat entry) in the label file
+	File     string // the label file the record was read from ("" for records made in code)
+}
+
+// Where is "file:line" of the record's label row (or what of it is known).
+func (r Record) Where() string {
+	switch {
+	case r.File != "" && r.Line > 0:
+		return fmt.Sprintf("%s:%d", r.File, r.Line)
+	case r.File != "":
+		return r.File
+	case r.Line > 0:
+		return fmt.Sprintf("line %d", r.Line)
+	}
+	return "id " + strconv.Quote(r.ID)
 }
 
 // HasMOS reports whether the record carries a score (manifests may not).
@@ -58,10 +74,15 @@ func (o Options) scaleOverride() (lo, hi float64, set bool, err error) {
 		return 0, 0, false, nil
 	}
 	if !(o.MOSMax > o.MOSMin) || math.IsInf(o.MOSMin, 0) || math.IsInf(o.MOSMax, 0) {
-		return 0, 0, false, fmt.Errorf("MOS scale override [%g, %g]: need finite MOSMin < MOSMax", o.MOSMin, o.MOSMax)
+		return 0, 0, false, fmt.Errorf("%w: override [%g, %g]: the minimum and maximum must be finite, the minimum below the maximum", ErrScale, o.MOSMin, o.MOSMax)
 	}
 	return o.MOSMin, o.MOSMax, true, nil
 }
+
+// ErrScale marks an error about the MOS scale: one that cannot be inferred
+// from the values, or a bad override. Callers name their own way to set the
+// override (the CLI: --mos-min and --mos-max).
+var ErrScale = errors.New("MOS scale")
 
 // labelsPath returns Options.Labels, or def under Root.
 func (o Options) labelsPath(def string) (string, error) {
@@ -205,6 +226,7 @@ func finish(recs []Record, opts Options, f finishing) ([]Record, error) {
 		r.MOSMin, r.MOSMax = lo, hi
 		r.MOSNorm = 1 + 4*(r.MOS-lo)/(hi-lo)
 		r.Dataset = f.dataset
+		r.File = f.file
 		if r.Path != "" && !filepath.IsAbs(r.Path) {
 			r.Path = filepath.Join(f.base, filepath.FromSlash(r.Path))
 		}

@@ -38,6 +38,9 @@ func (l labelsTxt) Load(opts Options) ([]Record, error) {
 		base: opts.Root, splits: []string{SplitAll}, inferFn: inferScale})
 }
 
+// bom is the UTF-8 byte order mark some editors put at the start of a file.
+const bom = "\uFEFF"
+
 // maxLine bounds one label line; real lines are under 200 bytes.
 const maxLine = 1 << 20
 
@@ -49,6 +52,9 @@ func parseLabelsTxt(r io.Reader, file string) ([]Record, error) {
 	for sc.Scan() {
 		line++
 		text := strings.TrimSuffix(sc.Text(), "\r")
+		if line == 1 {
+			text = strings.TrimPrefix(text, bom) // files saved by Windows tools start with one
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -86,5 +92,5 @@ func inferScale(recs []Record) (lo, hi float64, err error) {
 	case mn >= 0 && mx > 5 && mx <= 100:
 		return 0, 100, nil
 	}
-	return 0, 0, fmt.Errorf("cannot infer the MOS scale from values in [%g, %g]; set MOSMin and MOSMax", mn, mx)
+	return 0, 0, fmt.Errorf("%w: cannot infer it from values in [%g, %g] (neither 1-5 nor 0-100); give the scale explicitly", ErrScale, mn, mx)
 }

@@ -87,7 +87,9 @@ func TestLabelsTxtScale(t *testing.T) {
 	if err != nil || recs[1].MOSMax != 100 || recs[1].MOSNorm != 3 {
 		t.Fatalf("0-100: %v %+v", err, recs)
 	}
-	if _, err := load("a.mp4, 1, 1, 0.5\nb.mp4, 1, 1, 4\n", Options{}); err == nil || !strings.Contains(err.Error(), "MOSMin") {
+	// The scale errors are ErrScale, for callers to name their own override
+	// (the CLI's --mos-min/--mos-max), and name no Go fields.
+	if _, err := load("a.mp4, 1, 1, 0.5\nb.mp4, 1, 1, 4\n", Options{}); !errors.Is(err, ErrScale) || strings.Contains(err.Error(), "MOSMin") {
 		t.Errorf("ambiguous scale: %v", err)
 	}
 	recs, err = load("a.mp4, 1, 1, 0.5\n", Options{MOSMin: 0, MOSMax: 1})
@@ -99,8 +101,13 @@ func TestLabelsTxtScale(t *testing.T) {
 	} else {
 		wantRowErr(t, err, 1, "outside the MOS scale")
 	}
-	if _, err := load("a.mp4, 1, 1, 3\n", Options{MOSMin: 5, MOSMax: 1}); err == nil {
-		t.Error("inverted override: no error")
+	if _, err := load("a.mp4, 1, 1, 3\n", Options{MOSMin: 5, MOSMax: 1}); !errors.Is(err, ErrScale) || strings.Contains(err.Error(), "MOSMin") {
+		t.Errorf("inverted override: %v", err)
+	}
+	// A UTF-8 BOM (Windows editors) is not part of the first path.
+	recs, err = load("\uFEFFx/a.mp4, -1, -1, 1\r\nx/b.mp4, -1, -1, 5\r\n", Options{})
+	if err != nil || recs[0].ID != "x/a" || recs[0].Path != "/r/x/a.mp4" {
+		t.Errorf("BOM: %v %+v", err, recs)
 	}
 	if _, err := load("\n\n", Options{}); err == nil || !strings.Contains(err.Error(), "no label rows") {
 		t.Errorf("empty file: %v", err)
@@ -208,6 +215,14 @@ func TestManifest(t *testing.T) {
 	recs, err = Load("manifest", Options{Labels: jl, MOSMin: 0, MOSMax: 100, Split: "test"})
 	if err != nil || len(recs) != 1 {
 		t.Errorf("jsonl split: %v %+v", err, recs)
+	}
+	if recs[0].File != jl || recs[0].Where() != jl+":1" {
+		t.Errorf("record's label row: %q %q", recs[0].File, recs[0].Where())
+	}
+	bomJL := filepath.Join(dir, "bom.jsonl")
+	os.WriteFile(bomJL, []byte("\uFEFF"+`{"id":"a","path":"a.mp4","mos":3}`+"\n"), 0o644)
+	if recs, err := Load("manifest", Options{Labels: bomJL}); err != nil || recs[0].ID != "a" {
+		t.Errorf("jsonl with a BOM: %v %+v", err, recs)
 	}
 	for text, frag := range map[string]string{
 		`{"id":"a","path":"a.mp4","mos":"4"}`:   `field "mos": "4" is not a number`,

@@ -1,10 +1,13 @@
 package datasets
 
 import (
-	"github.com/cpllm/cpllm/internal/testutil"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/internal/testutil"
 )
 
 // realdata is the shared real-data folder, or a skip.
@@ -50,6 +53,35 @@ func checkLoad(t *testing.T, loader string, opts Options, rows int, lo, hi float
 	return recs
 }
 
+// clipsOnDisk counts the records whose video is among the .mp4 files under
+// root, found by walking root (not by Verify): the count the tests expect,
+// since how many clips a copy of the real data holds varies. key maps a
+// file's path relative to root, without .mp4, to a record id.
+func clipsOnDisk(t *testing.T, root string, recs []Record, key func(rel string) string) int {
+	t.Helper()
+	files := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && strings.HasSuffix(p, ".mp4") { // follows links
+			rel, _ := filepath.Rel(root, p)
+			files[key(filepath.ToSlash(strings.TrimSuffix(rel, ".mp4")))] = true
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if files[r.ID] {
+			n++
+		}
+	}
+	return n
+}
+
 func TestRealKoNViD(t *testing.T) {
 	rd := realdata(t)
 	root := filepath.Join(rd, "KoNViD-1k")
@@ -64,14 +96,19 @@ func TestRealKoNViD(t *testing.T) {
 	txt := checkLoad(t, "labels-txt", Options{Root: root, Labels: lab("FAST-VQA-and-FasterVQA/examplar_data_labels/KoNViD/labels.txt")}, 1200, 1, 5,
 		spot{"KoNViD_1k_videos/4542323058", 3.22}, spot{"KoNViD_1k_videos/9753414792", 3.84}, spot{"KoNViD_1k_videos/6935410837", 3.24})
 
-	// The 12 clips on disk are found, the other 1188 reported missing.
-	for _, set := range [][]Record{recs, txt} {
+	// The clips on disk are found and the other rows reported missing. How
+	// many clips a copy of the real data holds varies: count them here.
+	byFlickrID := func(rel string) string { return strings.TrimPrefix(rel, "KoNViD_1k_videos/") }
+	byPath := func(rel string) string { return rel } // labels-txt ids are paths
+	for i, set := range [][]Record{recs, txt} {
+		present := clipsOnDisk(t, root, set, []func(string) string{byFlickrID, byPath}[i])
+		t.Logf("%d of %d KoNViD-1k clips on disk", present, len(set))
 		rep := Verify(set, VerifyOptions{})
-		if rep.Present != 12 || rep.Missing != 1188 || len(rep.MissingFiles) != 1188 {
-			t.Errorf("present %d missing %d", rep.Present, rep.Missing)
+		if rep.Present != present || rep.Missing != len(set)-present || len(rep.MissingFiles) != len(set)-present {
+			t.Errorf("present %d missing %d, want %d and %d", rep.Present, rep.Missing, present, len(set)-present)
 		}
-		if rep.OK(false) || !rep.OK(true) {
-			t.Errorf("OK(false)=%v OK(true)=%v", rep.OK(false), rep.OK(true))
+		if rep.OK(false) != (present == len(set)) || rep.OK(true) != (present > 0) {
+			t.Errorf("OK(false)=%v OK(true)=%v with %d of %d present", rep.OK(false), rep.OK(true), present, len(set))
 		}
 		if len(rep.DuplicateIDs) != 0 || len(rep.EmptyIDs) != 0 || rep.MOS == nil || rep.MOS.Max != 4.64 {
 			t.Errorf("report %+v", rep)
@@ -128,8 +165,10 @@ func TestRealLSVQ(t *testing.T) {
 		t.Errorf("first record %+v", test[0])
 	}
 	rep := Verify(test, VerifyOptions{})
-	if rep.Present != 2 || rep.Missing != 7218 {
-		t.Errorf("LSVQ present %d missing %d", rep.Present, rep.Missing)
+	present := clipsOnDisk(t, root, test, func(rel string) string { return rel })
+	t.Logf("%d of %d LSVQ test clips on disk", present, len(test))
+	if rep.Present != present || rep.Missing != len(test)-present {
+		t.Errorf("LSVQ present %d missing %d, want %d and %d", rep.Present, rep.Missing, present, len(test)-present)
 	}
 	if _, err := Load("lsvq", Options{Root: root, Labels: whole, Split: SplitTrain}); err == nil {
 		t.Error("train split of a test-only file: no error")

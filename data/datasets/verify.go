@@ -28,8 +28,9 @@ type Range struct {
 
 // Duplicate is an id used by more than one record.
 type Duplicate struct {
-	ID    string `json:"id"`
-	Lines []int  `json:"lines"`
+	ID    string   `json:"id"`
+	Lines []int    `json:"lines"`
+	At    []string `json:"at"` // file:line of each row
 }
 
 // Failure is a file that could not be probed or decoded.
@@ -54,7 +55,8 @@ type Report struct {
 	MOS          *Range         `json:"mos,omitempty"`      // raw; nil when nothing is labeled
 	MOSNorm      *Range         `json:"mos_norm,omitempty"` // after mapping to [1, 5]
 	Splits       map[string]int `json:"splits"`
-	EmptyIDs     []int          `json:"empty_ids,omitempty"` // lines of records without id
+	EmptyIDs     []int          `json:"empty_ids,omitempty"`   // lines of records without id
+	EmptyIDAt    []string       `json:"empty_id_at,omitempty"` // the same rows as file:line
 	DuplicateIDs []Duplicate    `json:"duplicate_ids,omitempty"`
 	Present      int            `json:"present"`
 	Missing      int            `json:"missing"`
@@ -68,14 +70,45 @@ type Report struct {
 // duplicate ids, no undecodable files, and no missing files unless
 // allowMissing is set; even then at least one file must be present, since
 // all-missing means a wrong root.
-func (r Report) OK(allowMissing bool) bool {
-	if r.Rows == 0 || len(r.EmptyIDs) > 0 || len(r.DuplicateIDs) > 0 || len(r.Undecodable) > 0 {
-		return false
+func (r Report) OK(allowMissing bool) bool { return len(r.Problems(allowMissing)) == 0 }
+
+// problemListMax bounds how many rows one problem line names.
+const problemListMax = 5
+
+// Problems lists, one line each, what makes OK false: the bad rows by
+// file:line, the count of missing and undecodable files.
+func (r Report) Problems(allowMissing bool) []string {
+	var p []string
+	if r.Rows == 0 {
+		p = append(p, "no rows")
 	}
-	if allowMissing {
-		return r.Present > 0
+	if n := len(r.EmptyIDs); n > 0 {
+		p = append(p, fmt.Sprintf("%d empty ids (%s)", n, listSome(r.EmptyIDAt)))
 	}
-	return r.Missing == 0
+	for i, d := range r.DuplicateIDs {
+		if i == problemListMax {
+			p = append(p, fmt.Sprintf("and %d more duplicate ids", len(r.DuplicateIDs)-i))
+			break
+		}
+		p = append(p, fmt.Sprintf("duplicate id %q (%s)", d.ID, listSome(d.At)))
+	}
+	if n := len(r.Undecodable); n > 0 {
+		p = append(p, fmt.Sprintf("%d undecodable (first: %s: %s)", n, r.Undecodable[0].Path, r.Undecodable[0].Error))
+	}
+	switch {
+	case !allowMissing && r.Missing > 0:
+		p = append(p, fmt.Sprintf("%d missing files (first: %s)", r.Missing, r.MissingFiles[0]))
+	case allowMissing && r.Rows > 0 && r.Present == 0:
+		p = append(p, fmt.Sprintf("all %d files missing (wrong root?)", r.Missing))
+	}
+	return p
+}
+
+func listSome(s []string) string {
+	if len(s) <= problemListMax {
+		return strings.Join(s, ", ")
+	}
+	return strings.Join(s[:problemListMax], ", ") + fmt.Sprintf(" and %d more", len(s)-problemListMax)
 }
 
 // Verify checks records for empty and duplicate ids and for missing files,
@@ -88,6 +121,7 @@ func Verify(recs []Record, opts VerifyOptions) Report {
 	r := Report{Rows: len(recs), Splits: map[string]int{}, Decoded: opts.Decode}
 	datasets := map[string]bool{}
 	lines := map[string][]int{}
+	at := map[string][]string{}
 	var ids []string
 	var raw, norm Range
 	var present []int
@@ -104,11 +138,13 @@ func Verify(recs []Record, opts VerifyOptions) Report {
 		}
 		if rec.ID == "" {
 			r.EmptyIDs = append(r.EmptyIDs, rec.Line)
+			r.EmptyIDAt = append(r.EmptyIDAt, rec.Where())
 		} else {
 			if _, seen := lines[rec.ID]; !seen {
 				ids = append(ids, rec.ID)
 			}
 			lines[rec.ID] = append(lines[rec.ID], rec.Line)
+			at[rec.ID] = append(at[rec.ID], rec.Where())
 		}
 		if isFile(rec.Path) {
 			present = append(present, i)
@@ -121,7 +157,7 @@ func Verify(recs []Record, opts VerifyOptions) Report {
 	}
 	for _, id := range ids {
 		if l := lines[id]; len(l) > 1 {
-			r.DuplicateIDs = append(r.DuplicateIDs, Duplicate{ID: id, Lines: l})
+			r.DuplicateIDs = append(r.DuplicateIDs, Duplicate{ID: id, Lines: l, At: at[id]})
 		}
 	}
 	names := make([]string, 0, len(datasets))
@@ -214,12 +250,19 @@ func (r Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	var b strings.Builder
+	for i, w := range r.EmptyIDAt {
+		if i == tableListMax {
+			fmt.Fprintf(&b, "  ... and %d more empty ids\n", len(r.EmptyIDAt)-i)
+			break
+		}
+		fmt.Fprintf(&b, "empty id: %s\n", w)
+	}
 	for i, d := range r.DuplicateIDs {
 		if i == tableListMax {
 			fmt.Fprintf(&b, "  ... and %d more\n", len(r.DuplicateIDs)-i)
 			break
 		}
-		fmt.Fprintf(&b, "duplicate id %q at lines %v\n", d.ID, d.Lines)
+		fmt.Fprintf(&b, "duplicate id %q at %s\n", d.ID, strings.Join(d.At, ", "))
 	}
 	for i, m := range r.MissingFiles {
 		if i == tableListMax {

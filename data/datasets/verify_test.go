@@ -72,7 +72,7 @@ func TestVerify(t *testing.T) {
 	if err := r.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"rows", "duplicate id \"a\" at lines [2 4]", "missing: " + filepath.Join(dir, "missing.mp4"), "undecodable: "} {
+	for _, want := range []string{"rows", "duplicate id \"a\" at line 2, line 4", "empty id: line 5", "missing: " + filepath.Join(dir, "missing.mp4"), "undecodable: "} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
@@ -102,4 +102,38 @@ func TestVerifyDecodeWithoutProbePanics(t *testing.T) {
 		}
 	}()
 	Verify(nil, VerifyOptions{Decode: true})
+}
+
+// Issue: a manifest row with an empty id made `data verify` exit 1 with a
+// summary of zeros. The problems name the bad row by file:line.
+func TestVerifyEmptyIDNamesRow(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.mp4", "b.mp4", "c.mp4"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	m := filepath.Join(dir, "manifest.csv")
+	os.WriteFile(m, []byte("id,path,mos\n,a.mp4,3\nb,b.mp4,2\nb,c.mp4,4\n"), 0o644)
+	recs, err := Load("manifest", Options{Labels: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Verify(recs, VerifyOptions{})
+	probs := r.Problems(true)
+	if r.OK(true) || len(probs) != 2 {
+		t.Fatalf("problems %q", probs)
+	}
+	if !strings.Contains(probs[0], "1 empty ids") || !strings.Contains(probs[0], m+":2") {
+		t.Errorf("empty id problem %q, want %s:2", probs[0], m)
+	}
+	if !strings.Contains(probs[1], `duplicate id "b"`) || !strings.Contains(probs[1], m+":3, "+m+":4") {
+		t.Errorf("duplicate problem %q", probs[1])
+	}
+	var b strings.Builder
+	r.WriteTable(&b)
+	if !strings.Contains(b.String(), "empty id: "+m+":2") {
+		t.Errorf("table does not name the row:\n%s", b.String())
+	}
+	if clean := Verify(recs[1:2], VerifyOptions{}); clean.Problems(false) != nil {
+		t.Errorf("clean: %q", clean.Problems(false))
+	}
 }
