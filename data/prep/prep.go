@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cpllm/cpllm/data/augment"
@@ -70,17 +71,48 @@ func LadderItems(recs []datasets.Record, dir string) ([]datasets.Record, error) 
 		}
 		out = append(out, datasets.Record{ID: fmt.Sprintf("%s/crf%02d", src.ID, crf), Path: row.Output,
 			MOS: math.NaN(), MOSNorm: math.NaN(), MOSMin: src.MOSMin, MOSMax: src.MOSMax,
-			Split: src.Split, Dataset: src.Dataset, SourceID: family, CRF: &crf})
+			Split: src.Split, Dataset: src.Dataset, SourceID: family, CRF: &crf, File: dir})
 	}
 	return out, nil
 }
 
+// CheckIDs rejects records without an id, or with an id another record
+// has, naming their label rows (file:line), before any video is decoded.
+func CheckIDs(recs []datasets.Record) error {
+	var errs []string
+	first := map[string]datasets.Record{}
+	for _, r := range recs {
+		if r.ID == "" {
+			errs = append(errs, fmt.Sprintf("%s: empty id", r.Where()))
+			continue
+		}
+		if prev, dup := first[r.ID]; dup {
+			errs = append(errs, fmt.Sprintf("%s: id %q already used at %s", r.Where(), r.ID, prev.Where()))
+			continue
+		}
+		first[r.ID] = r
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	const show = 5
+	msg := strings.Join(errs[:min(show, len(errs))], "; ")
+	if len(errs) > show {
+		msg += fmt.Sprintf("; and %d more", len(errs)-show)
+	}
+	return fmt.Errorf("prep: %d records with an empty or duplicate id: %s", len(errs), msg)
+}
+
 // Build samples every record into shards under o.OutDir, in input order (so
 // the same inputs and seed give the same shard bytes), resuming a killed
-// build. A video that fails is recorded in the manifest's failures.
+// build. A video that fails is recorded in the manifest's failures. Empty or
+// duplicate ids fail before anything is decoded or written (CheckIDs).
 func Build(ctx context.Context, recs []datasets.Record, o Options) (shards.Manifest, Summary, error) {
 	var sum Summary
 	if err := o.Params.Validate(); err != nil {
+		return shards.Manifest{}, sum, err
+	}
+	if err := CheckIDs(recs); err != nil {
 		return shards.Manifest{}, sum, err
 	}
 	if o.Progress == nil {
@@ -179,7 +211,8 @@ func Build(ctx context.Context, recs []datasets.Record, o Options) (shards.Manif
 	stop() // ends the producer; workers finish their current video
 	wg.Wait()
 	if werr != nil {
-		return shards.Manifest{}, sum, werr // completed shards stay for a resume
+		w.Abort() // removes the open shard's temp file; completed shards stay for a resume
+		return shards.Manifest{}, sum, werr
 	}
 	man, err := w.Close()
 	if err != nil {

@@ -111,3 +111,60 @@ func augmentLadder(t *testing.T, dir string) (string, error) {
 		augment.Options{OutDir: out, CRFs: []int{20, 40}, Preset: "ultrafast"})
 	return out, err
 }
+
+// Issue: duplicate or empty ids were found only when the second record came
+// to be written, after decoding everything before it. They fail up front,
+// naming file:line, before a video is decoded or the output dir is made.
+func TestBuildRejectsBadIDsUpFront(t *testing.T) {
+	dir, _ := fixture(t)
+	m := filepath.Join(dir, "dups.csv")
+	os.WriteFile(m, []byte("id,path,mos,split\na,a.mp4,4.5,train\nb,b.mp4,1.5,train\na,b.mp4,2,train\n,a.mp4,3,train\n"), 0o644)
+	recs, err := datasets.Load("manifest", datasets.Options{Labels: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "shards")
+	o := small(out)
+	decoded := 0
+	o.Progress = func(n int) { decoded += n }
+	_, _, err = Build(context.Background(), recs, o)
+	if err == nil {
+		t.Fatal("duplicate and empty ids: no error")
+	}
+	for _, want := range []string{m + `:4: id "a" already used at ` + m + ":2", m + ":5: empty id"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if decoded != 0 {
+		t.Errorf("%d videos processed before the id check", decoded)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output dir made before the id check: %v", err)
+	}
+}
+
+// Issue: a build that stops with an error left the open shard's temp file
+// (0 bytes) behind.
+func TestBuildErrorLeavesNoTempFile(t *testing.T) {
+	_, recs := fixture(t)
+	out := filepath.Join(t.TempDir(), "shards")
+	o := small(out)
+	o.Jobs = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.Progress = func(int) { cancel() } // stop after the first record is in the open shard
+	if _, _, err := Build(ctx, recs, o); err == nil {
+		t.Fatal("cancelled build: no error")
+	}
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("temp file %s left after the error", e.Name())
+		}
+	}
+	// The build resumes and completes.
+	if _, sum, err := Build(context.Background(), recs, small(out)); err != nil || sum.Written+sum.Skipped+sum.Failed != len(recs) {
+		t.Fatalf("resume: %+v %v", sum, err)
+	}
+}

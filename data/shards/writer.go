@@ -352,4 +352,19 @@ func (w *Writer) Close() (Manifest, error) {
 	return m, nil
 }
 
+// Abort ends a build that cannot go on: it removes the open shard's temp
+// file and closes the writer. Completed shards and the journal stay, so the
+// build can be resumed.
+func (w *Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if w.cur != nil {
+		w.cur.f.Close()
+		os.Remove(w.cur.tmp)
+		w.cur = nil
+	}
+}
+
 var _ io.Writer = (*openShard)(nil)
