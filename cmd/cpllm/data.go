@@ -56,6 +56,11 @@ work; give each partition its own --out.`,
 		if err := (video.EncodeOptions{CRF: crfs[0], Preset: cfg.Ladder.Preset}).Validate(); err != nil {
 			return fmt.Errorf("config: key \"ladder.preset\": %w", err)
 		}
+		lock, err := lockOut("data ladder", out)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
 		srcs, err := ladderSources(in, ds)
 		if err != nil {
 			return fmt.Errorf("data ladder: %w", err)

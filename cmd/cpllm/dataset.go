@@ -40,6 +40,9 @@ func (d *datasetFlags) load() ([]datasets.Record, error) {
 	}
 	recs, err := datasets.Load(d.name, datasets.Options{Root: d.root, Labels: d.labels, Split: d.split,
 		Layout: d.layout, MOSMin: d.mosMin, MOSMax: d.mosMax})
+	if errors.Is(err, datasets.ErrScale) {
+		return nil, fmt.Errorf("dataset %s: %w; set the scale with --mos-min and --mos-max (e.g. --mos-min 0 --mos-max 100)", d.name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", d.name, err)
 	}
@@ -81,9 +84,8 @@ directory instead: manifest, every shard's sha256, row counts, ids, pairs.`,
 		} else if err := rep.WriteTable(out); err != nil {
 			return err
 		}
-		if !rep.OK(allowMissing) {
-			return fmt.Errorf("data verify: %s has problems (%d missing, %d duplicate ids, %d undecodable)",
-				ds.name, rep.Missing, len(rep.DuplicateIDs), len(rep.Undecodable))
+		if probs := rep.Problems(allowMissing); len(probs) > 0 {
+			return fmt.Errorf("data verify: %s has problems: %s", ds.name, strings.Join(probs, "; "))
 		}
 		return nil
 	}

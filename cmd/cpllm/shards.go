@@ -50,6 +50,11 @@ run (shard file boundaries and storage order differ).`,
 		if out == "" {
 			return fmt.Errorf("data shards: --out is required")
 		}
+		lock, err := lockOut("data shards", out)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
 		recs, err := ds.load()
 		if err != nil {
 			return err
@@ -63,6 +68,9 @@ run (shard file boundaries and storage order differ).`,
 			if recs, err = prep.LadderItems(recs, dir); err != nil {
 				return fmt.Errorf("data shards: --ladder %s: %w", dir, err)
 			}
+		}
+		if err := prep.CheckIDs(recs); err != nil { // before any video is sampled
+			return fmt.Errorf("data shards: %w", err)
 		}
 		o := prepOptions(cfg, out)
 		if descs != "" {
@@ -122,6 +130,11 @@ from the same settings and hold disjoint ids.`,
 			if out == "" {
 				return fmt.Errorf("data merge: --out is required")
 			}
+			lock, err := lockOut("data merge", out)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
 			man, n, err := shards.Merge(out, args, shards.MergeOptions{PairMargin: cfg.Shards.PairMargin, MaxCross: cfg.Shards.MaxCross})
 			if err != nil {
 				return err

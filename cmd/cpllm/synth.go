@@ -39,6 +39,11 @@ an interrupted run resumes.`,
 			if err != nil {
 				return err
 			}
+			lock, err := lockOut("data synth", out)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
 			bar := progress.New(cmd.ErrOrStderr(), "synth", "sources", o.Videos)
 			sum, err := synth.Run(cmd.Context(), out, o, bar.Add)
 			bar.Finish()
