@@ -72,14 +72,27 @@ func TestNewBackend(t *testing.T) {
 		}
 		b.Finalize()
 	}
-	for _, spec := range []string{"xla:cpu", "xla", "cuda"} {
-		if _, err := NewBackend(spec); err == nil {
-			t.Errorf("%q: no error", spec)
-		} else if strings.HasPrefix(spec, "xla") && !strings.Contains(err.Error(), "PJRT plugin") && !strings.Contains(err.Error(), "not compiled") {
-			t.Errorf("%q: %v", spec, err)
-		} else {
-			t.Logf("%q: %v", spec, err)
+	// A plugin that no machine has must fail, naming the plugin (or saying XLA
+	// is not compiled in); "xla:cpu" may work where a PJRT CPU plugin is
+	// installed, and otherwise must fail the same way.
+	for _, spec := range []string{"xla:cpllm-no-such-plugin", "xla:cpu"} {
+		b, err := NewBackend(spec)
+		if err == nil {
+			if spec != "xla:cpu" {
+				t.Errorf("%q: no error", spec)
+			}
+			t.Logf("%q: PJRT plugin present (%s)", spec, b.Name())
+			b.Finalize()
+			continue
 		}
+		plugin := strings.TrimPrefix(spec, "xla:")
+		if !(strings.Contains(err.Error(), "PJRT plugin \""+plugin+"\"") && strings.Contains(err.Error(), "is the plugin installed")) &&
+			!strings.Contains(err.Error(), "not compiled") {
+			t.Errorf("%q: error does not name the missing plugin: %v", spec, err)
+		}
+	}
+	if _, err := NewBackend("cuda"); err == nil || !strings.Contains(err.Error(), "unknown backend") {
+		t.Errorf("\"cuda\": %v, want an unknown-backend error", err)
 	}
 	if _, err := NewBackend("go:bogus"); err == nil {
 		t.Error("go:bogus accepted")
@@ -101,6 +114,19 @@ func TestVocab(t *testing.T) {
 	for _, id := range ids {
 		if id < 0 || id >= v.Size() {
 			t.Errorf("id %d out of range", id)
+		}
+	}
+}
+
+func TestEmptyConfigNamesTheFile(t *testing.T) {
+	for _, body := range []string{"", "\n# only a comment\n", "~\n"} {
+		p := t.TempDir() + "/empty.yaml"
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(p)
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "is empty") || strings.Contains(err.Error(), "EOF") {
+			t.Errorf("%q: got %v, want an error naming %s and saying it is empty", body, err, p)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/internal/testutil"
 	"github.com/cpllm/cpllm/model/tokenizer"
 )
 
@@ -106,7 +107,7 @@ func TestModelListCLI(t *testing.T) {
 
 func TestTokenizerTrainCLI(t *testing.T) {
 	if _, err := exec.LookPath("spm_train"); err != nil {
-		t.Skip("spm_train not installed (make deps)")
+		testutil.MissingOracle(t, "spm_train (Debian package sentencepiece)")
 	}
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "c.txt")

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/internal/testutil"
 )
 
 // num decodes a JSON number or the strings "nan", "inf", "-inf".
@@ -251,12 +253,9 @@ func TestFixturesRegenerate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3")
-	}
 	ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output()
 	if err != nil {
-		t.Skip("scipy not importable by /usr/bin/python3")
+		testutil.MissingOracle(t, "python3-scipy for "+py)
 	}
 	if !strings.HasPrefix(string(ver), "1.10.") {
 		t.Skipf("fixtures pin scipy 1.10, found %s", strings.TrimSpace(string(ver)))
@@ -276,13 +275,52 @@ func TestFixturesRegenerate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	dropIllConditioned(got)
+	dropIllConditioned(want)
 	if diff := jsonDiff("$", got, want); diff != "" {
 		t.Errorf("regenerated fixtures differ from committed ones: %s", diff)
 	}
 }
 
-// jsonDiff reports the first difference; numbers may differ by 1e-12
-// relative so that a different BLAS/libm does not fail the check.
+// dropIllConditioned removes Williams' and Steiger's statistics from the
+// correlation cases where a correlation is ±1: they divide by 1 - r² ~ 0, so
+// the last bit of r (BLAS, CPU) decides between inf, nan and a large finite
+// value. TestScipyFixtures skips the same cases.
+func dropIllConditioned(doc any) {
+	m, _ := doc.(map[string]any)
+	cases, _ := m["corr_cases"].([]any)
+	for _, c := range cases {
+		cm, _ := c.(map[string]any)
+		worst := 0.0
+		for _, k := range []string{"r12", "r13", "r23"} {
+			if r, ok := cm[k].(float64); ok {
+				worst = max(worst, math.Abs(r))
+			}
+		}
+		if worst > 1-1e-9 {
+			delete(cm, "williams")
+			delete(cm, "steiger")
+		}
+	}
+}
+
+// fixtureTolerance is the relative tolerance a regenerated fixture value
+// must meet. Logistic fit parameters come from an iterative optimiser whose
+// path depends on BLAS and the CPU (curve_fit stops at xtol/ftol 1.5e-8), so
+// they are checked at what the fit can promise; the fitted curve's PLCC and
+// RMSE sit at the optimum, where they are flat in the parameters, and are
+// checked tighter; closed-form statistics are checked almost exactly.
+func fixtureTolerance(path string) float64 {
+	switch {
+	case strings.Contains(path, ".params_4pl") || strings.Contains(path, ".params_5pl"):
+		return 1e-5
+	case strings.Contains(path, "_4pl") || strings.Contains(path, "_5pl"):
+		return 1e-7
+	}
+	return 1e-12
+}
+
+// jsonDiff reports the first difference beyond fixtureTolerance.
 func jsonDiff(path string, a, b any) string {
 	switch av := a.(type) {
 	case map[string]any:
@@ -307,7 +345,7 @@ func jsonDiff(path string, a, b any) string {
 		}
 	case float64:
 		bv, ok := b.(float64)
-		if !ok || math.Abs(av-bv) > 1e-12*math.Max(1, math.Abs(bv)) {
+		if !ok || math.Abs(av-bv) > fixtureTolerance(path)*math.Max(1, math.Abs(bv)) {
 			return fmt.Sprintf("%s: %v vs %v", path, a, b)
 		}
 	default:
@@ -316,4 +354,32 @@ func jsonDiff(path string, a, b any) string {
 		}
 	}
 	return ""
+}
+
+// TestJSONDiffTolerances pins the tolerances: the 4PL parameter drift seen
+// between CPUs (5.0626371893 vs 5.0626372831) passes, while the same drift in
+// a fitted PLCC or a closed-form correlation fails.
+func TestJSONDiffTolerances(t *testing.T) {
+	doc := func(field string, v float64) any {
+		return map[string]any{"corr_cases": []any{map[string]any{field: []any{v}}}}
+	}
+	for _, c := range []struct {
+		field string
+		a, b  float64
+		same  bool
+	}{
+		{"params_4pl", 5.0626371893127855, 5.062637283104451, true},
+		{"params_5pl", 5.0626371893127855, 5.062637283104451, true},
+		{"params_4pl", 5.06, 5.07, false},
+		{"plcc_4pl", 0.8, 0.8 + 1e-9, true},
+		{"plcc_4pl", 0.8, 0.8 + 1e-6, false},
+		{"rmse_5pl", 0.3, 0.3 + 1e-6, false},
+		{"srcc", 0.8, 0.8 + 1e-9, false},
+		{"srcc", 0.8, 0.8 + 1e-14, true},
+	} {
+		d := jsonDiff("$", doc(c.field, c.a), doc(c.field, c.b))
+		if (d == "") != c.same {
+			t.Errorf("%s %v vs %v: diff %q, want same=%v", c.field, c.a, c.b, d, c.same)
+		}
+	}
 }

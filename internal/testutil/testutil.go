@@ -17,12 +17,39 @@ var long = flag.Bool("long", false, "run the heavy tests (full ladders on real d
 // Long reports whether `go test -long` asked for the heavy variants.
 func Long() bool { return *long }
 
-// RequireFFmpeg skips the test when the ffmpeg CLI (the oracle) is missing.
+// RequireOraclesEnv, when set to 1 (as `make test` does), turns a missing
+// test oracle into a failure: `make deps` installs every oracle, so under
+// `make test` no test may skip the check it exists for.
+const RequireOraclesEnv = "CPLLM_REQUIRE_ORACLES"
+
+// MissingOracle skips the test (plain `go test`) or fails it (under
+// CPLLM_REQUIRE_ORACLES=1) because the oracle named by what is missing.
+func MissingOracle(t testing.TB, what string) {
+	t.Helper()
+	msg := what + " not found (run `make deps`)"
+	if os.Getenv(RequireOraclesEnv) == "1" {
+		t.Fatal(msg + "; " + RequireOraclesEnv + "=1 requires every oracle")
+	}
+	t.Skip(msg)
+}
+
+// RequireFFmpeg stops the test when the ffmpeg CLI (the oracle) is missing.
 func RequireFFmpeg(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg CLI not found (run `make deps`)")
+		MissingOracle(t, "ffmpeg CLI")
 	}
+}
+
+// RequireTorch stops the test when Debian's python3-torch is missing and
+// returns the interpreter that has it.
+func RequireTorch(t testing.TB) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if exec.Command(py, "-c", "import torch").Run() != nil {
+		MissingOracle(t, "python3-torch for "+py)
+	}
+	return py
 }
 
 // FFmpeg runs the ffmpeg CLI quietly and fails the test on error.

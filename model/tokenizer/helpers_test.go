@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/cpllm/cpllm/internal/testutil"
 )
 
 const testVocab = 600
@@ -13,7 +15,7 @@ func needTools(t *testing.T, bins ...string) {
 	t.Helper()
 	for _, b := range bins {
 		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s not installed (Debian package sentencepiece)", b)
+			testutil.MissingOracle(t, b+" (Debian package sentencepiece)")
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/internal/testutil"
 )
 
 // assemble builds safetensors bytes by hand from a header string and data.
@@ -183,13 +185,7 @@ func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 // for the f16/bf16 rounding) and the same tensors written by this package are
 // byte-identical, decode to the same values, and each side reads the other's.
 func TestPythonReference(t *testing.T) {
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3")
-	}
-	if exec.Command(py, "-c", "import torch").Run() != nil {
-		t.Skip("no torch for /usr/bin/python3")
-	}
+	py := testutil.RequireTorch(t)
 	dir := t.TempDir()
 	script := filepath.Join("testdata", "safetensors_ref.py")
 	if out, err := exec.Command(py, script, "write", dir).CombinedOutput(); err != nil {
