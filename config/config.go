@@ -103,6 +103,9 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"auto", "train", "eval"}, c.Shards.Mode) {
 		return &KeyError{Key: "shards.mode", Value: c.Shards.Mode, Want: "auto, train or eval"}
 	}
+	if c.Shards.MaxRows < 1 {
+		return &KeyError{Key: "shards.max_rows", Value: c.Shards.MaxRows, Want: "an integer >= 1 (rows per shard)"}
+	}
 	if !slices.Contains([]string{"none", "zstd", "lz4"}, c.Shards.Compression) {
 		return &KeyError{Key: "shards.compression", Value: c.Shards.Compression, Want: "none, zstd or lz4"}
 	}

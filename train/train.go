@@ -90,6 +90,14 @@ func newRunner(opts Options) (*runner, error) {
 		r.res.LastLoss[i] = math.NaN()
 	}
 	var err error
+	if opts.ValDir != "" { // before the model is built: a too small set fails at once
+		if r.val, err = shards.Open(opts.ValDir); err != nil {
+			return nil, err
+		}
+		if err := checkValSize(r.val); err != nil {
+			return nil, err
+		}
+	}
 	if r.m, err = model.Build(opts.ModelConfig); err != nil {
 		return nil, err
 	}
@@ -108,10 +116,7 @@ func newRunner(opts Options) (*runner, error) {
 	if r.bridge, err = NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
 		return nil, err
 	}
-	if opts.ValDir != "" {
-		if r.val, err = shards.Open(opts.ValDir); err != nil {
-			return nil, err
-		}
+	if r.val != nil {
 		if r.valBr, err = NewBridge(r.m, r.val.FrameSize(), cfg.DescribeLen); err != nil {
 			return nil, err
 		}
