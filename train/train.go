@@ -399,5 +399,15 @@ func (r *runner) checkpoint() error {
 	if keep == 0 {
 		keep = 2
 	}
-	return prune(r.ckDir, keep)
+	if err := prune(r.ckDir, keep); err != nil {
+		return err
+	}
+	if AfterCheckpoint != nil {
+		AfterCheckpoint(r.ckDir, r.st.Step)
+	}
+	return nil
 }
+
+// AfterCheckpoint, when set, is called once each step checkpoint is on disk.
+// Kill-and-resume tests use it to stop a run at an exact step.
+var AfterCheckpoint func(dir string, step int)

@@ -3,23 +3,77 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cpllm/cpllm/internal/testutil"
+	"github.com/cpllm/cpllm/train"
 )
 
+// killAtCheckpoint runs the CLI with args in a child process, waits until the
+// child has written step checkpoint step of the run whose checkpoint dir
+// contains dirPart, and SIGKILLs it there.
+func killAtCheckpoint(t *testing.T, args []string, dirPart string, step int) {
+	t.Helper()
+	argv, _ := json.Marshal(args)
+	marker := filepath.Join(t.TempDir(), "hung")
+	child := exec.Command(os.Args[0], "-test.run", "^$")
+	child.Env = append(os.Environ(), "CPLLM_CLI_CHILD="+string(argv),
+		fmt.Sprintf("CPLLM_CLI_HANG=%s:%d:%s", dirPart, step, marker))
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the child exited before checkpoint %d of %s: %v\n%s", step, dirPart, err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatalf("no checkpoint %d of %s within 5 minutes", step, dirPart)
+		}
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	<-exited
+}
+
 // TestMain lets a test run the CLI in a child process (to SIGKILL it).
+// With CPLLM_CLI_HANG="DIRPART:STEP:MARKER" the child stops for good once the
+// step checkpoint STEP of a run whose checkpoint dir contains DIRPART is on
+// disk, and creates MARKER: the kill then lands at an exact point.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("CPLLM_CLI_CHILD"); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
 			os.Exit(3)
+		}
+		if hang := os.Getenv("CPLLM_CLI_HANG"); hang != "" {
+			parts := strings.SplitN(hang, ":", 3)
+			step, err := strconv.Atoi(parts[1])
+			if len(parts) != 3 || err != nil {
+				os.Exit(3)
+			}
+			train.AfterCheckpoint = func(dir string, s int) {
+				if s == step && strings.Contains(dir, parts[0]) {
+					os.WriteFile(parts[2], nil, 0o644)
+					select {} // wait for the parent's SIGKILL
+				}
+			}
 		}
 		cmd := newRootCmd()
 		cmd.SetArgs(argv)
@@ -60,22 +114,9 @@ func TestTrainKillResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := filepath.Join(dir, "killed")
-	argv, _ := json.Marshal(args(killed))
-	child := exec.Command(os.Args[0], "-test.run", "^$")
-	child.Env = append(os.Environ(), "CPLLM_CLI_CHILD="+string(argv))
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	mid := filepath.Join(killed, "checkpoints", "step-00000060", "state.json")
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(mid); err == nil {
-			break
-		}
-	}
-	child.Process.Signal(syscall.SIGKILL)
-	child.Wait()
+	killAtCheckpoint(t, args(killed), filepath.Join("killed", "checkpoints"), 60)
 	if _, err := os.Stat(filepath.Join(killed, "checkpoints", "step-00000120")); err == nil {
-		t.Skip("the child finished before the kill; nothing to resume (machine too fast for this test)")
+		t.Fatal("the run got past the kill point")
 	}
 	if _, err := run(t, append(args(killed), "--resume")...); err != nil {
 		t.Fatalf("resume: %v", err)

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cpllm/cpllm/experiments/sweep/sweeptest"
 )
@@ -114,24 +111,11 @@ func TestSweepKillResumeCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := filepath.Join(f.Dir, "killed")
-	argv, _ := json.Marshal(args(killed))
-	child := exec.Command(os.Args[0], "-test.run", "^$")
-	child.Env = append(os.Environ(), "CPLLM_CLI_CHILD="+string(argv))
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
 	cell := func(root, v string) string { return filepath.Join(root, "tsweep", v, "seed1") }
 	done0 := filepath.Join(cell(killed, "both"), "done.json")
-	mid := filepath.Join(cell(killed, "pixel"), "checkpoints", "step-00000008", "state.json")
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(mid); err == nil {
-			break
-		}
-	}
-	child.Process.Signal(syscall.SIGKILL)
-	child.Wait()
+	killAtCheckpoint(t, args(killed), filepath.Join("killed", "tsweep", "pixel"), 8)
 	if _, err := os.Stat(filepath.Join(cell(killed, "pixel"), "done.json")); err == nil {
-		t.Skip("the child finished before the kill; nothing to resume (machine too fast for this test)")
+		t.Fatal("the second cell finished past the kill point")
 	}
 	st0, err := os.Stat(done0)
 	if err != nil {
