@@ -7,8 +7,12 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cpllm/cpllm/internal/strictyaml"
 )
 
 // Config is the whole effective configuration. Later subsystems add sections.
@@ -20,6 +24,14 @@ type Config struct {
 	Ladder      LadderConfig `key:"ladder" yaml:"ladder"`
 	Synth       SynthConfig  `key:"synth" yaml:"synth"`
 	Shards      ShardsConfig `key:"shards" yaml:"shards"`
+
+	// ModelSets and TrainSets are the --set model.KEY=VALUE and
+	// train.KEY=VALUE overrides (keys without the prefix), in order, for the
+	// command that reads model_config or train_config to apply to the file
+	// with strictyaml.Apply before parsing it. Load fills them when
+	// Sources.Schemas names the namespace; they are not part of the YAML.
+	ModelSets []strictyaml.Override `yaml:"-"`
+	TrainSets []strictyaml.Override `yaml:"-"`
 }
 
 // LadderConfig configures the H.264 CRF ladder (the paper's compression augmentation).
@@ -68,6 +80,53 @@ type ShardsConfig struct {
 // LogLevels are the accepted values of log_level.
 var LogLevels = []string{"debug", "info", "warn", "error"}
 
+// Presets are libx264's speed presets, fastest first: the values of
+// ladder.preset and synth.preset. They equal data/video.Presets (a cmd test
+// keeps the two equal); config does not import data/video, which needs FFmpeg.
+var Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+
+// crfWant says what a CRF spec must be.
+const crfWant = "lo:hi:step with lo <= hi and step > 0, or a list like 15,23,31; every level in 0..63"
+
+// ParseCRFs reads a CRF spec: "lo:hi:step" (inclusive) or a comma list
+// "15,23,31", every level in 0..63, sorted without duplicates. It accepts
+// exactly what data/augment.ParseCRFs accepts (a cmd test compares them).
+func ParseCRFs(spec string) ([]int, error) {
+	spec = strings.TrimSpace(spec)
+	var out []int
+	if parts := strings.Split(spec, ":"); len(parts) == 3 {
+		var v [3]int
+		for i, p := range parts {
+			n, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an integer", p)
+			}
+			v[i] = n
+		}
+		if v[2] <= 0 || v[0] > v[1] {
+			return nil, fmt.Errorf("the range %d:%d:%d is empty (want lo <= hi and step > 0)", v[0], v[1], v[2])
+		}
+		for c := v[0]; c <= v[1]; c += v[2] {
+			out = append(out, c)
+		}
+	} else {
+		for _, p := range strings.Split(spec, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an integer", p)
+			}
+			out = append(out, n)
+		}
+	}
+	for _, c := range out {
+		if c < 0 || c > 63 {
+			return nil, fmt.Errorf("level %d is outside 0..63", c)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // Default is the configuration when nothing overrides it; configs/default.yaml mirrors it.
 func Default() Config {
 	return Config{
@@ -114,6 +173,16 @@ func (c Config) Validate() error {
 	}
 	if c.Ladder.BufferMB < 0 {
 		return &KeyError{Key: "ladder.buffer_mb", Value: c.Ladder.BufferMB, Want: "an integer >= 0 (0 = decode per encoder group)"}
+	}
+	for _, kv := range [][2]string{{"ladder.crf", c.Ladder.CRF}, {"synth.ladder_crf", c.Synth.LadderCRF}} {
+		if _, err := ParseCRFs(kv[1]); err != nil {
+			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q (%v)", kv[1], err), Want: crfWant}
+		}
+	}
+	for _, kv := range [][2]string{{"ladder.preset", c.Ladder.Preset}, {"synth.preset", c.Synth.Preset}} {
+		if !slices.Contains(Presets, kv[1]) {
+			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q", kv[1]), Want: fmt.Sprintf("a libx264 preset, one of %v", Presets)}
+		}
 	}
 	return nil
 }

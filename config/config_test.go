@@ -103,3 +103,80 @@ func TestYAMLRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v != %+v", got, cfg)
 	}
 }
+
+func TestLadderValuesValidated(t *testing.T) {
+	for _, c := range []struct {
+		set  string
+		want []string
+	}{
+		{"ladder.crf=60:10:2", []string{`"ladder.crf"`, "--set ladder.crf", "is empty", "lo <= hi"}},
+		{"ladder.crf=15:53:0", []string{`"ladder.crf"`, "is empty"}},
+		{"ladder.crf=15:70:5", []string{`"ladder.crf"`, "level 65 is outside 0..63"}},
+		{"ladder.crf=15,,23", []string{`"ladder.crf"`, "not an integer"}},
+		{"synth.ladder_crf=-1,20", []string{`"synth.ladder_crf"`, "-1 is outside 0..63"}},
+		{"ladder.preset=bogus", []string{`"ladder.preset"`, "--set ladder.preset", "libx264 preset", "veryslow"}},
+		{"synth.preset=Fast", []string{`"synth.preset"`, "libx264 preset"}},
+	} {
+		if _, err := Load(Sources{Sets: []string{c.set}}); err == nil {
+			t.Errorf("%s: accepted", c.set)
+		} else {
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q lacks %q", c.set, err, w)
+				}
+			}
+		}
+	}
+	for _, ok := range []string{"ladder.crf=15:53:2", "ladder.crf=0:63:63", "ladder.crf=20", "ladder.crf=31,15,23", "ladder.preset=ultrafast", "synth.preset=placebo"} {
+		if _, err := Load(Sources{Sets: []string{ok}}); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if got, err := ParseCRFs("15:21:3"); err != nil || !reflect.DeepEqual(got, []int{15, 18, 21}) {
+		t.Errorf("ParseCRFs: %v %v", got, err)
+	}
+}
+
+type testModel struct {
+	Variant struct {
+		Fusion string `yaml:"fusion"`
+	} `yaml:"variant"`
+}
+
+type testRecipe struct {
+	Steps int     `yaml:"steps"`
+	LR    float64 `yaml:"lr"`
+}
+
+func TestNamespacedSets(t *testing.T) {
+	schemas := map[string]any{ModelNS: testModel{}, TrainNS: testRecipe{}}
+	cfg, err := Load(Sources{Schemas: schemas, Sets: []string{"train.steps=40", "seed=3", "model.variant.fusion=average", "train.lr=0.5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Seed != 3 || len(cfg.TrainSets) != 2 || cfg.TrainSets[0].Key != "steps" || cfg.TrainSets[0].Value.Value != "40" ||
+		cfg.TrainSets[1].Key != "lr" || len(cfg.ModelSets) != 1 || cfg.ModelSets[0].Key != "variant.fusion" || cfg.ModelSets[0].Value.Value != "average" {
+		t.Fatalf("sets: %+v %+v", cfg.ModelSets, cfg.TrainSets)
+	}
+	if b, _ := cfg.YAML(); strings.Contains(string(b), "sets") {
+		t.Errorf("the overrides leaked into the YAML:\n%s", b)
+	}
+	for _, c := range []struct {
+		sets    []string
+		schemas map[string]any
+		want    string
+	}{
+		{[]string{"train.stepz=40"}, schemas, `config: --set "train.stepz=40": unknown key "train.stepz" (did you mean "train.steps"?)`},
+		{[]string{"train.steps=many"}, schemas, `key "train.steps": got "many", expected an integer`},
+		{[]string{"model.variant.fuson=x"}, schemas, `did you mean "model.variant.fusion"?`},
+		{[]string{"model.variant=x"}, schemas, `key "model.variant": got "x", expected a mapping`},
+		{[]string{"steps=40"}, schemas, `unknown key "steps" (did you mean "train.steps"?)`},
+		{[]string{"train..steps=40"}, schemas, `empty part`},
+		{[]string{"train.steps=40"}, nil, `unknown key "train.steps"`},
+	} {
+		_, err := Load(Sources{Schemas: c.schemas, Sets: c.sets})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want %q", c.sets, err, c.want)
+		}
+	}
+}

@@ -3,15 +3,19 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cpllm/cpllm/internal/strictyaml"
 )
 
 // EnvPrefix prefixes every environment override: log_level -> CPLLM_LOG_LEVEL,
@@ -23,7 +27,21 @@ type Sources struct {
 	File string   // YAML file; "" for none
 	Env  []string // "KEY=VALUE" pairs, usually os.Environ()
 	Sets []string // --set key=value, applied in order
+	// Schemas enable --set NS.KEY=VALUE for the YAML files the config names:
+	// ModelNS and TrainNS map to the struct each file decodes into (the
+	// config package imports neither). Such overrides are checked against the
+	// struct here (key and type) and returned in Config.ModelSets/TrainSets
+	// for the command that reads the file; without a schema the prefix is
+	// an unknown key.
+	Schemas map[string]any
 }
+
+// The --set prefixes of the model config (model_config) and the training
+// recipe (train_config): --set model.variant.fusion=average, --set train.steps=40.
+const (
+	ModelNS = "model"
+	TrainNS = "train"
+)
 
 // EnvName is the environment variable that overrides key.
 func EnvName(key string) string {
@@ -56,14 +74,26 @@ func Load(src Sources) (Config, error) {
 			origin[key] = "env " + EnvName(key)
 		}
 	}
+	var nsSets = map[string][]strictyaml.Override{}
 	for _, s := range src.Sets {
 		key, raw, ok := strings.Cut(s, "=")
 		key = strings.TrimSpace(key)
 		if !ok || key == "" {
 			return Config{}, fmt.Errorf("config: --set %q: expected key=value", s)
 		}
+		if ns, sub, dotted := strings.Cut(key, "."); dotted && src.Schemas[ns] != nil {
+			o, err := strictyaml.ParseOverride(sub + "=" + raw)
+			if err == nil {
+				err = strictyaml.Apply(&yaml.Node{}, src.Schemas[ns], ns+".", o)
+			}
+			if err != nil {
+				return Config{}, fmt.Errorf("config: --set %q: %w", s, err)
+			}
+			nsSets[ns] = append(nsSets[ns], o)
+			continue
+		}
 		if _, known := fields[key]; !known {
-			return Config{}, fmt.Errorf("config: --set %q: unknown key %q%s", s, key, suggest(key, fields))
+			return Config{}, fmt.Errorf("config: --set %q: unknown key %q%s", s, key, suggestNS(key, fields, src.Schemas))
 		}
 		var val any
 		if err := yaml.Unmarshal([]byte(raw), &val); err != nil || val == nil {
@@ -84,6 +114,7 @@ func Load(src Sources) (Config, error) {
 			return Config{}, &KeyError{Key: key, Value: fmt.Sprintf("%#v", v.Get(key)), Source: origin[key], Want: err.Error()}
 		}
 	}
+	cfg.ModelSets, cfg.TrainSets = nsSets[ModelNS], nsSets[TrainNS]
 	if err := cfg.Validate(); err != nil {
 		var ke *KeyError
 		if errors.As(err, &ke) && ke.Source == "" {
@@ -173,36 +204,34 @@ func readFile(v *viper.Viper, path string, fields map[string][]int, origin map[s
 
 // suggest names the closest known key, for typos.
 func suggest(key string, fields map[string][]int) string {
-	best, bestD := "", 4
-	for k := range fields {
-		if d := editDistance(key, k); d < bestD || (d == bestD && k < best) {
-			best, bestD = k, d
-		}
+	if best := strictyaml.Closest(key, slices.Collect(maps.Keys(fields))); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return ""
 }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+// suggestNS is suggest that also knows the keys of the files the config
+// names: --set steps=40 suggests train.steps.
+func suggestNS(key string, fields map[string][]int, schemas map[string]any) string {
+	var exact, near []string
+	for _, ns := range slices.Sorted(maps.Keys(schemas)) {
+		keys := strictyaml.Keys(schemas[ns])
+		if slices.Contains(keys, key) {
+			exact = append(exact, fmt.Sprintf("%q", ns+"."+key))
+		} else if c := strictyaml.Closest(key, keys); c != "" {
+			near = append(near, fmt.Sprintf("%q", ns+"."+c))
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	if len(exact) == 0 {
+		if s := suggest(key, fields); s != "" {
+			return s
+		}
+		exact = near
+	}
+	if len(exact) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", strings.Join(exact, " or "))
 }
 
 // assign converts a YAML/env/flag value into the field's type; the error text

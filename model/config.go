@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cpllm/cpllm/internal/strictyaml"
 	"github.com/cpllm/cpllm/model/decoder"
 	"github.com/cpllm/cpllm/model/vit"
 	"github.com/gomlx/compute/dtypes"
@@ -93,6 +94,9 @@ func LoadConfig(path string) (Config, error) {
 
 // ParseConfig parses YAML strictly and validates the result.
 func ParseConfig(data []byte) (Config, error) {
+	if strictyaml.IsEmpty(data) {
+		return Config{}, errors.New("model config: the file is empty (a model config needs at least its input, encoder and decoder sizes; see configs/model/tiny.yaml)")
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cpllm/cpllm/internal/strictyaml"
 )
 
 // TaskMix gives one number per task (mix ratios or loss weights).
@@ -68,6 +70,9 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig reads a YAML recipe strictly over DefaultConfig; name is used
 // in errors.
 func ParseConfig(data []byte, path string) (Config, error) {
+	if strictyaml.IsEmpty(data) {
+		return Config{}, fmt.Errorf("%s: train config: the file is empty (write the keys that differ from the defaults, or {} for all defaults)", path)
+	}
 	c := DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

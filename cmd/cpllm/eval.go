@@ -38,7 +38,7 @@ func (e *evalFlags) scorers(cfg config.Config) ([]*suite.Scorer, error) {
 	seen := map[string]int{}
 	var out []*suite.Scorer
 	for _, c := range e.ckpts {
-		sc, err := loadScorer(c, cfg.ModelConfig, p)
+		sc, err := loadScorer(cfg, c, p)
 		if err != nil {
 			return nil, err
 		}

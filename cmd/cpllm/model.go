@@ -24,9 +24,9 @@ capacity-matched ablations can be configured.`,
 			if err != nil {
 				return err
 			}
-			mc, err := model.LoadConfig(cfg.ModelConfig)
+			mc, _, err := loadModel(cfg)
 			if err != nil {
-				return fmt.Errorf("config: key \"model_config\": %w", err)
+				return err
 			}
 			infos, err := model.ListVariants(mc)
 			if err != nil {

@@ -143,11 +143,7 @@ scored and described by the run's best checkpoint.`,
 				}
 			}
 			if manifest != "" && describeN > 0 {
-				mc, _, err := suite.ModelConfigFor(runDir, cfg.ModelConfig)
-				if err != nil {
-					return err
-				}
-				sc, err := suite.Load(mc, runDir, prepOptions(cfg, "").Params)
+				sc, err := loadScorer(cfg, runDir, prepOptions(cfg, "").Params)
 				if err != nil {
 					return err
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cpllm/cpllm/config"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/eval/suite"
 )
@@ -47,7 +48,7 @@ non-zero; the others are still scored.`,
 				return fmt.Errorf("score: --checkpoint is required (a run directory or a checkpoint)")
 			}
 			p := prepOptions(cfg, "").Params
-			sc, err := loadScorer(ckpt, cfg.ModelConfig, p)
+			sc, err := loadScorer(cfg, ckpt, p)
 			if err != nil {
 				return err
 			}
@@ -84,9 +85,13 @@ non-zero; the others are still scored.`,
 }
 
 // loadScorer loads a checkpoint with the architecture its run recorded
-// (model.yaml), falling back to the model_config file.
-func loadScorer(ckpt, modelConfig string, p sample.Params) (*suite.Scorer, error) {
-	mc, _, err := suite.ModelConfigFor(ckpt, modelConfig)
+// (model.yaml), falling back to the model_config file, with the --set
+// model.* overrides applied (e.g. model.backend, model.input.eval_views).
+func loadScorer(cfg config.Config, ckpt string, p sample.Params) (*suite.Scorer, error) {
+	mc, path, err := suite.ModelConfigFor(ckpt, cfg.ModelConfig)
+	if err == nil && len(cfg.ModelSets) > 0 {
+		mc, _, err = modelConfig(cfg, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("model config of %s (the run's model.yaml, else config key \"model_config\"): %w", ckpt, err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/progress"
-	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/train"
 )
 
@@ -34,20 +33,20 @@ checkpoint.`,
 			if trainDir == "" || valDir == "" || out == "" {
 				return fmt.Errorf("train: --train-shards, --val-shards and --out are required")
 			}
-			mc, err := model.LoadConfig(cfg.ModelConfig)
+			mc, mYAML, err := loadModel(cfg)
 			if err != nil {
-				return fmt.Errorf("config: key \"model_config\": %w", err)
+				return err
 			}
-			tc, err := train.LoadConfig(cfg.TrainConfig)
+			tc, tYAML, err := loadRecipe(cfg)
 			if err != nil {
-				return fmt.Errorf("config: key \"train_config\": %w", err)
+				return err
 			}
 			lock, err := lockOut("train", out) // creates out
 			if err != nil {
 				return err
 			}
 			defer lock.Unlock()
-			if err := recordRunConfig(out, cfg.YAML, cfg.ModelConfig, cfg.TrainConfig); err != nil {
+			if err := recordRunConfig(out, cfg.YAML, mYAML, tYAML); err != nil {
 				return err
 			}
 			logf, err := os.OpenFile(filepath.Join(out, "train.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -83,9 +82,10 @@ checkpoint.`,
 	return cmd
 }
 
-// recordRunConfig copies the effective config and the model and recipe
-// files into the run directory, so a run can be reproduced from it alone.
-func recordRunConfig(out string, cfgYAML func() ([]byte, error), files ...string) error {
+// recordRunConfig writes the effective config and the effective model and
+// recipe YAML (the files with any --set model.* / train.* applied) into the
+// run directory, so a run can be reproduced from it alone.
+func recordRunConfig(out string, cfgYAML func() ([]byte, error), files ...[]byte) error {
 	b, err := cfgYAML()
 	if err != nil {
 		return err
@@ -94,11 +94,7 @@ func recordRunConfig(out string, cfgYAML func() ([]byte, error), files ...string
 		return err
 	}
 	for i, name := range []string{"model.yaml", "recipe.yaml"} {
-		data, err := os.ReadFile(files[i])
-		if err != nil {
-			return err
-		}
-		if err := fsutil.WriteFileAtomic(filepath.Join(out, name), data, 0o644); err != nil {
+		if err := fsutil.WriteFileAtomic(filepath.Join(out, name), files[i], 0o644); err != nil {
 			return err
 		}
 	}

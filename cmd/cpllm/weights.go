@@ -71,9 +71,9 @@ func buildModel(g *globals) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc, err := model.LoadConfig(cfg.ModelConfig)
+	mc, _, err := loadModel(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("config: key \"model_config\": %w", err)
+		return nil, err
 	}
 	m, err := model.Build(mc)
 	if err != nil {

@@ -1,16 +1,15 @@
 package sweep
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cpllm/cpllm/internal/strictyaml"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/train"
 )
@@ -56,25 +55,25 @@ func (e *Experiment) resolve() error {
 	if _, err := model.ParseConfig(mdata); err != nil {
 		return fmt.Errorf("%s: %w", e.ModelPath, err)
 	}
-	if _, err := parseTrain(tdata); err != nil {
-		return fmt.Errorf("%s: %w", e.TrainPath, err)
+	if _, err := train.ParseConfig(tdata, e.TrainPath); err != nil {
+		return err
 	}
 	for _, v := range e.Variants {
 		at := func(line int, f string, a ...any) error {
 			return fmt.Errorf("%s:%d: variant %q: "+f, append([]any{e.File, line, v.Name}, a...)...)
 		}
-		if v.res.modelDoc, err = applyAll(mdata, v.Model, func(b []byte) error { return strictDecode(b, &model.Config{}) },
-			func(o Override, err error) error { return at(o.Line, "model key %q: %v", o.Key, err) }); err != nil {
+		if v.res.modelDoc, err = applyAll(mdata, model.Config{}, v.Model,
+			func(o Override, err error) error { return at(o.Line, "model: %v", err) }); err != nil {
 			return err
 		}
-		if v.res.trainDoc, err = applyAll(tdata, v.Train, func(b []byte) error { c := train.DefaultConfig(); return strictDecode(b, &c) },
-			func(o Override, err error) error { return at(o.Line, "train key %q: %v", o.Key, err) }); err != nil {
+		if v.res.trainDoc, err = applyAll(tdata, train.Config{}, v.Train,
+			func(o Override, err error) error { return at(o.Line, "train: %v", err) }); err != nil {
 			return err
 		}
 		if v.res.model, err = model.ParseConfig(marshal(v.res.modelDoc)); err != nil {
 			return at(v.Line, "%v", err)
 		}
-		if v.res.train, err = parseTrain(marshal(v.res.trainDoc)); err != nil {
+		if v.res.train, err = train.ParseConfig(marshal(v.res.trainDoc), e.TrainPath+" (with the variant's train overrides)"); err != nil {
 			return at(v.Line, "%v", err)
 		}
 	}
@@ -115,7 +114,10 @@ func matchCapacity(v *Variant, target int64) error {
 			return errors.New("the variant uses both encoders; name the knob with capacity_key")
 		}
 	}
-	cur := getKey(v.res.modelDoc, key)
+	if err := strictyaml.Apply(clone(v.res.modelDoc), model.Config{}, "", strictyaml.Override{Key: key, Value: intNode(1)}); err != nil {
+		return err // an unknown key, with a suggestion, or not an integer
+	}
+	cur := strictyaml.Get(v.res.modelDoc, key)
 	if cur == nil {
 		return fmt.Errorf("key %q is not in the model config", key)
 	}
@@ -125,7 +127,7 @@ func matchCapacity(v *Variant, target int64) error {
 	}
 	count := func(val int) (*yaml.Node, model.Config, int64, int64, error) {
 		doc := clone(v.res.modelDoc)
-		if err := setKey(doc, key, intNode(val)); err != nil {
+		if err := strictyaml.Apply(doc, model.Config{}, "", strictyaml.Override{Key: key, Value: intNode(val)}); err != nil {
 			return nil, model.Config{}, 0, 0, err
 		}
 		mc, err := model.ParseConfig(marshal(doc))
@@ -160,54 +162,24 @@ func matchCapacity(v *Variant, target int64) error {
 	return nil
 }
 
-// parseTrain is train.LoadConfig on bytes: strict over the defaults, validated.
-func parseTrain(data []byte) (train.Config, error) {
-	c := train.DefaultConfig()
-	if err := strictDecode(data, &c); err != nil {
-		return c, fmt.Errorf("train config: %w", err)
-	}
-	return c, c.Validate()
-}
-
-// strictDecode decodes with unknown keys as errors; messages lose the line
-// of the generated YAML (the caller names the key instead).
-func strictDecode(data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(v)
-	if err == nil {
-		return nil
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var msgs []string
-		for _, m := range te.Errors {
-			m = lineRE.ReplaceAllString(m, "")
-			msgs = append(msgs, unknownRE.ReplaceAllString(m, `unknown key "$1"`))
-		}
-		return errors.New(strings.Join(msgs, "; "))
-	}
-	return err
-}
-
-// applyAll parses base and applies the overrides one by one, checking after
-// each that the document still decodes strictly, so an error names its key.
-func applyAll(base []byte, ovs []Override, check func([]byte) error, blame func(Override, error) error) (*yaml.Node, error) {
+// applyAll parses base and applies the overrides one by one with the
+// shared strict override engine (strictyaml.Apply, also behind --set), so an
+// error names its key and blame can add the override's line.
+func applyAll(base []byte, schema any, ovs []Override, blame func(Override, error) error) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(base, &doc); err != nil {
 		return nil, err
 	}
 	for _, o := range ovs {
-		if err := setKey(&doc, o.Key, o.Value); err != nil {
-			return nil, blame(o, err)
-		}
-		if err := check(marshal(&doc)); err != nil {
+		if err := strictyaml.Apply(&doc, schema, "", strictyaml.Override{Key: o.Key, Value: o.Value}); err != nil {
 			return nil, blame(o, err)
 		}
 	}
 	return &doc, nil
 }
 
+// marshal renders a document as the cell's YAML. It keeps yaml.Marshal's
+// layout: a cell's fingerprint hashes these bytes.
 func marshal(doc *yaml.Node) []byte {
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -221,88 +193,24 @@ func intNode(v int) *yaml.Node {
 }
 
 // clone deep-copies a node tree (overrides must not alias between variants).
-func clone(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, k := range n.Content {
-		c.Content[i] = clone(k)
-	}
-	return &c
-}
-
-// root returns the top mapping of a document, creating it for an empty one.
-func root(doc *yaml.Node) *yaml.Node {
-	if doc.Kind == yaml.DocumentNode {
-		if len(doc.Content) == 0 {
-			doc.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}
-		}
-		return doc.Content[0]
-	}
-	return doc
-}
-
-// getKey finds the value node of a dotted key (nil when absent).
-func getKey(doc *yaml.Node, key string) *yaml.Node {
-	m := root(doc)
-	for _, p := range strings.Split(key, ".") {
-		if m.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == p {
-				next = m.Content[i+1]
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		m = next
-	}
-	return m
-}
-
-// setKey sets a dotted key to a copy of val, creating missing mappings.
-func setKey(doc *yaml.Node, key string, val *yaml.Node) error {
-	m := root(doc)
-	parts := strings.Split(key, ".")
-	for i, p := range parts {
-		if m.Kind != yaml.MappingNode {
-			return fmt.Errorf("%q is not a mapping", strings.Join(parts[:i], "."))
-		}
-		var next *yaml.Node
-		for j := 0; j+1 < len(m.Content); j += 2 {
-			if m.Content[j].Value == p {
-				if i == len(parts)-1 {
-					m.Content[j+1] = clone(val)
-					return nil
-				}
-				next = m.Content[j+1]
-			}
-		}
-		if next == nil {
-			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			if i == len(parts)-1 {
-				next = clone(val)
-			}
-			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, next)
-		}
-		m = next
-	}
-	return nil
-}
+func clone(n *yaml.Node) *yaml.Node { return strictyaml.Clone(n) }
 
 // cellConfigs returns the model config and recipe of one seed, and the
 // exact YAML written into the cell (the seed set in both).
 func (v *Variant) cellConfigs(seed int) (mc model.Config, tc train.Config, mYAML, tYAML []byte, err error) {
 	md, td := clone(v.res.modelDoc), clone(v.res.trainDoc)
-	_ = setKey(md, "seed", intNode(seed))
-	_ = setKey(td, "seed", intNode(seed))
+	seedSet := strictyaml.Override{Key: "seed", Value: intNode(seed)}
+	if err = strictyaml.Apply(md, model.Config{}, "", seedSet); err != nil {
+		return
+	}
+	if err = strictyaml.Apply(td, train.Config{}, "", seedSet); err != nil {
+		return
+	}
 	mYAML, tYAML = marshal(md), marshal(td)
 	if mc, err = model.ParseConfig(mYAML); err != nil {
 		return
 	}
-	tc, err = parseTrain(tYAML)
+	tc, err = train.ParseConfig(tYAML, TrainFile)
 	return
 }
 

@@ -64,8 +64,8 @@ func TestLoadErrors(t *testing.T) {
 	two := "variants:\n  - name: a\n  - name: b\n"
 	cases := []struct{ body, want string }{
 		{head + "alpah: 0.1\n" + two, `bad.yaml:6: unknown key "alpah"`},
-		{head + "variants:\n  - name: a\n  - name: b\n    model: {context_encoder.mlp_dimm: 5}\n", `bad.yaml:9: variant "b": model key "context_encoder.mlp_dimm": unknown key "mlp_dimm"`},
-		{head + "variants:\n  - name: a\n  - name: b\n    train:\n      steps: lots\n", `bad.yaml:10: variant "b": train key "steps": cannot unmarshal`},
+		{head + "variants:\n  - name: a\n  - name: b\n    model: {context_encoder.mlp_dimm: 5}\n", `bad.yaml:9: variant "b": model: unknown key "context_encoder.mlp_dimm" (did you mean "context_encoder.mlp_dim"?)`},
+		{head + "variants:\n  - name: a\n  - name: b\n    train:\n      steps: lots\n", `bad.yaml:10: variant "b": train: key "steps": got "lots", expected an integer`},
 		{head + "variants:\n  - name: a\n  - name: b\n    model: {variant.encoders: eyes-only}\n", `bad.yaml:8: variant "b": variant: unknown variant`},
 		{head + "variants:\n  - name: a\n  - name: b\n    data: {tain: d}\n", `bad.yaml:9: unknown key "tain"`},
 		{head + "baseline: c\n" + two, `baseline "c" is not a variant`},

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -56,66 +57,98 @@ func lineRef(name, msg string) string {
 
 // check walks node against type t, failing on the first unknown key.
 func check(name string, n *yaml.Node, t reflect.Type, path string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	k, key, fields := unknownKey(n, t, path)
+	if k == nil {
+		return nil
 	}
+	valid := slices.Sorted(maps.Keys(fields))
+	return fmt.Errorf("%s:%d: unknown key %q (valid keys%s: %s)", name, k.Line, key,
+		where(strings.TrimSuffix(key, k.Value)), strings.Join(valid, ", "))
+}
+
+// unknownKey walks node against type t and returns the first key node the
+// type does not declare, its dotted path, and the keys valid at its level.
+func unknownKey(n *yaml.Node, t reflect.Type, path string) (*yaml.Node, string, map[string]reflect.Type) {
+	t = deref(t)
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return nil // a type mismatch; Decode reports it with its line
+		if n.Kind != yaml.MappingNode || isLeaf(t) {
+			return nil, "", nil // a type mismatch; decoding reports it
 		}
-		fields := map[string]reflect.Type{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if tag == "-" {
-				continue
-			}
-			if tag == "" {
-				tag = strings.ToLower(f.Name)
-			}
-			fields[tag] = f.Type
-		}
+		fields := fieldsOf(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
 			if !ok {
-				valid := make([]string, 0, len(fields))
-				for f := range fields {
-					valid = append(valid, f)
-				}
-				slices.Sort(valid)
-				return fmt.Errorf("%s:%d: unknown key %q (valid keys%s: %s)", name, k.Line, path+k.Value,
-					where(path), strings.Join(valid, ", "))
+				return k, path + k.Value, fields
 			}
-			if err := check(name, n.Content[i+1], ft, path+k.Value+"."); err != nil {
-				return err
+			if k, key, f := unknownKey(n.Content[i+1], ft, path+k.Value+"."); k != nil {
+				return k, key, f
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				if err := check(name, c, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
-					return err
+				if k, key, f := unknownKey(c, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); k != nil {
+					return k, key, f
 				}
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if err := check(name, n.Content[i+1], t.Elem(), path+n.Content[i].Value+"."); err != nil {
-					return err
+				if k, key, f := unknownKey(n.Content[i+1], t.Elem(), path+n.Content[i].Value+"."); k != nil {
+					return k, key, f
 				}
 			}
 		}
 	}
-	return nil
+	return nil, "", nil
+}
+
+// fieldsOf maps the YAML keys of struct type t to their types, as yaml.v3
+// names them: the yaml tag, else the lowercased field name; ",inline"
+// structs contribute their own keys.
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "-" {
+			continue
+		}
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			if ft := deref(f.Type); ft.Kind() == reflect.Struct {
+				maps.Copy(out, fieldsOf(ft))
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		out[tag] = f.Type
+	}
+	return out
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// isLeaf reports whether a struct type decodes itself (it has no keys of its own).
+func isLeaf(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType)
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 func where(path string) string {
