@@ -8,6 +8,8 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
+
+	_ "github.com/cpllm/cpllm/internal/simdpin" // same matmul kernels on every AVX2 CPU: see the package
 )
 
 // DefaultBackend is the backend spec used when a config leaves it empty: the
