@@ -20,7 +20,7 @@ type Row struct {
 	Bytes         int64   `json:"bytes"`
 	Bitrate       float64 `json:"bitrate"` // b/s over the clip's duration
 	Frames        int     `json:"frames"`
-	Duration      float64 `json:"duration_s"`
+	Duration      float64 `json:"duration_s"`     // length of the output, to the end of its last frame
 	EncodeSeconds float64 `json:"encode_seconds"` // wall time of the shared decode + this encode
 	Preset        string  `json:"preset"`
 	X264          string  `json:"x264"` // the encoder's settings string from its SEI

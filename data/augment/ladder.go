@@ -213,19 +213,18 @@ func (r *runner) recover(s Source, crf int, out string) error {
 		_ = os.Remove(out)
 		return fmt.Errorf("existing output %s is unreadable and was removed, rerun to redo it: %w", out, err)
 	}
-	row := r.row(s, crf, out, info.Frames, info.FPS, 0)
+	row := r.row(s, crf, out, info.Frames, info.Duration, 0)
 	row.Recovered = true
 	r.o.Log("ladder: %s crf %d: recovered complete output missing from %s", s.ID, crf, rowsFile)
 	return r.rows.append(row)
 }
 
-func (r *runner) row(s Source, crf int, out string, frames int, fps, secs float64) Row {
-	row := Row{SourceID: s.ID, SourcePath: s.Path, CRF: crf, Output: out, Frames: frames, EncodeSeconds: secs, Preset: r.o.Preset}
+// row describes a finished output; duration is its real length in seconds.
+func (r *runner) row(s Source, crf int, out string, frames int, duration, secs float64) Row {
+	row := Row{SourceID: s.ID, SourcePath: s.Path, CRF: crf, Output: out, Frames: frames, Duration: duration,
+		EncodeSeconds: secs, Preset: r.o.Preset}
 	if st, err := os.Stat(out); err == nil {
 		row.Bytes = st.Size()
-	}
-	if fps > 0 {
-		row.Duration = float64(frames) / fps
 	}
 	if row.Duration > 0 {
 		row.Bitrate = float64(row.Bytes) * 8 / row.Duration
@@ -265,7 +264,7 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 		tmp := filepath.Join(dir, OutputName(crf)+partialExt)
 		enc, err := video.NewEncoder(tmp, "mp4", p, video.EncodeOptions{CRF: crf, Preset: r.o.Preset})
 		if err != nil {
-			return err
+			return fmt.Errorf("source %s: %w", s.Path, err)
 		}
 		pipes = append(pipes, video.StartPipe(enc, nil))
 		tmps = append(tmps, tmp)
@@ -297,11 +296,15 @@ func (r *runner) encodeBatch(ctx context.Context, s Source, dir string, crfs []i
 	}
 	secs := time.Since(start).Seconds()
 	for i, crf := range crfs {
+		if pipes[i].Encoder().Frames() == 0 {
+			return fmt.Errorf("%s: encode: no frame has a usable timestamp", s.Path)
+		}
 		out := filepath.Join(dir, OutputName(crf))
 		if err := fsutil.Rename(tmps[i], out); err != nil {
 			return err
 		}
-		row := r.row(s, crf, out, pipes[i].Encoder().Frames(), p.FrameRate.Float64(), secs)
+		enc := pipes[i].Encoder()
+		row := r.row(s, crf, out, enc.Frames(), enc.Duration(), secs)
 		if err := r.rows.append(row); err != nil {
 			return err
 		}
@@ -357,7 +360,8 @@ func decodeToMemory(ctx context.Context, path string, budget int64) (*frameBuffe
 	}
 }
 
-// reader replays the buffered frames.
+// reader replays the buffered frames; clones keep the pts and packet
+// durations the encoders place them by.
 func (b *frameBuffer) reader() func() (*astiav.Frame, error) {
 	i := 0
 	return func() (*astiav.Frame, error) {

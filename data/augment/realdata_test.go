@@ -2,6 +2,7 @@ package augment
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -9,9 +10,12 @@ import (
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
-// Acceptance 3: the real clips (KoNViD-1k 960x540, LSVQ portrait 406x720 and
-// 1280x720, unlabeled incl. 192x144 at 10 fps) ladder without error. The
-// default run uses two levels at ultrafast; -long runs the paper's 20 at medium.
+// Acceptance 3: the real clips (KoNViD-1k 960x540, one of them with a
+// rotate-90 display matrix, LSVQ portrait 406x720 and 1280x720, unlabeled
+// incl. 192x144 at 10 fps) ladder without error, each output with the size,
+// frame count and duration of the ffmpeg CLI's own encode (upright, on its
+// constant-rate grid). The default run uses two levels at ultrafast; -long
+// runs the paper's 20 at medium.
 func TestRealClipsLadder(t *testing.T) {
 	root := testutil.RealData(t)
 	var srcs []Source
@@ -36,17 +40,21 @@ func TestRealClipsLadder(t *testing.T) {
 	if err != nil || sum.Failed != 0 || sum.Written != len(srcs)*len(o.CRFs) {
 		t.Fatalf("%+v %v", sum, err)
 	}
+	cli := filepath.Join(t.TempDir(), "cli.mp4")
 	for _, s := range srcs {
-		want, err := video.Probe(s.Path)
+		crf := o.CRFs[len(o.CRFs)-1] // the fastest level to repeat with the CLI
+		cliEncode(t, s.Path, cli, crf, o.Preset)
+		want, err := video.Probe(cli)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := video.Verify(filepath.Join(o.OutDir, s.ID, OutputName(o.CRFs[0])))
+		got, err := video.Verify(filepath.Join(o.OutDir, s.ID, OutputName(crf)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Width != want.Width || got.Height != want.Height || got.Frames != want.Frames {
-			t.Errorf("%s: ladder output %dx%d %d frames, source %dx%d %d", s.ID, got.Width, got.Height, got.Frames, want.Width, want.Height, want.Frames)
+		if got.Width != want.Width || got.Height != want.Height || got.Frames != want.Frames || math.Abs(got.Duration-want.Duration) > 1e-3 {
+			t.Errorf("%s: ladder output %dx%d %d frames %.3f s, CLI %dx%d %d frames %.3f s", s.ID,
+				got.Width, got.Height, got.Frames, got.Duration, want.Width, want.Height, want.Frames, want.Duration)
 		}
 	}
 }

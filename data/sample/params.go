@@ -74,7 +74,7 @@ type Views struct {
 	PatchPix   []byte  // K*Size*Size*3: crop of Patches[i] from its resized frame
 	PixelW     int     // pixel-view frame size the patches were cut from
 	PixelH     int
-	SrcW, SrcH int      // coded size of the source
+	SrcW, SrcH int      // displayed size of the source (coded size turned by its display rotation)
 	Frames     int      // frames in the clip: the container count, or the decoded count when fewer decode
 	FPS        float64  // the source's frame rate (from the probe Sample already does)
 	Native     [][]byte // SampleNative only: some context frames as SrcW x SrcH RGB24

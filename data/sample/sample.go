@@ -15,8 +15,9 @@ import (
 // ignores seed and id; Train draws frames and patch positions from
 // NewRand(seed, id) (context frames first, then patches), so the same
 // (clip, seed, id) always gives byte-identical views. Pixels come from
-// bilinear swscale, equal to `ffmpeg -vf scale=W:H:flags=bilinear`; display
-// rotation is not applied (as in data/video). Errors name the file.
+// bilinear swscale, equal to `ffmpeg -vf scale=W:H:flags=bilinear`, from
+// frames turned upright by the display matrix as the CLI shows them (so a
+// phone clip recorded sideways is sampled as portrait). Errors name the file.
 func Sample(path string, p Params, mode Mode, seed uint64, id string) (Views, error) {
 	return SampleNative(path, p, mode, seed, id, 0)
 }

@@ -10,7 +10,7 @@ import (
 
 // Params describe a decoded stream, enough to set up an encoder that matches it.
 type Params struct {
-	Width, Height  int
+	Width, Height  int // as displayed: after the display rotation
 	PixFmt         astiav.PixelFormat
 	FrameRate      astiav.Rational
 	SAR            astiav.Rational
@@ -18,18 +18,30 @@ type Params struct {
 	ColorSpace     astiav.ColorSpace
 	ColorPrimaries astiav.ColorPrimaries
 	ColorTrc       astiav.ColorTransferCharacteristic
+	// TimeBase is the unit of the frames' pts (the stream's time base). An
+	// encoder given it places frames by their timestamps as the ffmpeg CLI
+	// does; zero (generated frames) means each frame is encoded once, in order.
+	TimeBase astiav.Rational
+	// OnlyStream: the video is its file's only stream, for which the CLI
+	// starts the output at the first frame instead of repeating it back to 0.
+	OnlyStream bool
 }
 
-// Decoder yields the native (undecorated) frames of a file's best video
-// stream in presentation order, one at a time.
+// Decoder yields the frames of a file's best video stream in presentation
+// order, one at a time, turned upright by the stream's display matrix and
+// timed from 0 as the ffmpeg CLI outputs them: pts in Params().TimeBase,
+// the decoder's best-effort timestamps less the file's start time.
 type Decoder struct {
-	in      *input
-	cc      *astiav.CodecContext
-	pkt     *astiav.Packet
-	frame   *astiav.Frame
-	next    int  // index of the next frame to return
-	flushed bool // the decoder has been sent the end-of-stream packet
-	done    bool
+	in       *input
+	cc       *astiav.CodecContext
+	pkt      *astiav.Packet
+	frame    *astiav.Frame
+	disp     display
+	rot      rotator
+	tsOffset int64 // added to every pts: minus the file's start time
+	next     int   // index of the next frame to return
+	flushed  bool  // the decoder has been sent the end-of-stream packet
+	done     bool
 }
 
 // OpenDecoder opens path and prepares its video decoder.
@@ -64,6 +76,11 @@ func OpenDecoder(path string) (*Decoder, error) {
 	}
 	d.pkt = astiav.AllocPacket()
 	d.frame = astiav.AllocFrame()
+	d.disp = displayOf(in.stream)
+	d.rot = rotator{filter: d.disp.filter, tb: in.stream.TimeBase()}
+	if st := in.fc.StartTime(); st != astiav.NoPtsValue {
+		d.tsOffset = astiav.RescaleQ(-st, astiav.NewRational(1, 1000000), in.stream.TimeBase())
+	}
 	return d, nil
 }
 
@@ -77,7 +94,7 @@ func (d *Decoder) Params() Params {
 	if sar.Num() <= 0 || sar.Den() <= 0 {
 		sar = astiav.NewRational(0, 1)
 	}
-	return Params{
+	return d.disp.apply(Params{
 		Width:          cp.Width(),
 		Height:         cp.Height(),
 		PixFmt:         cp.PixelFormat(),
@@ -87,12 +104,39 @@ func (d *Decoder) Params() Params {
 		ColorSpace:     cp.ColorSpace(),
 		ColorPrimaries: cp.ColorPrimaries(),
 		ColorTrc:       cp.ColorTransferCharacteristic(),
-	}
+		TimeBase:       d.in.stream.TimeBase(),
+		OnlyStream:     d.in.fc.NbStreams() == 1,
+	})
 }
 
 // Next returns the next decoded frame, or io.EOF after the last one. The frame
 // belongs to the decoder and is valid until the next call; Clone it to keep it.
 func (d *Decoder) Next() (*astiav.Frame, error) {
+	f, err := d.decode()
+	if err != nil {
+		return nil, err
+	}
+	// The CLI's frame pts: the best-effort timestamp, on a timeline where
+	// the file starts at 0 (its default -copyts off).
+	pts := bestEffortPts(f)
+	if pts == astiav.NoPtsValue {
+		pts = f.Pts()
+	}
+	if pts != astiav.NoPtsValue {
+		pts += d.tsOffset
+	}
+	f.SetPts(pts)
+	if d.disp.filter == "" {
+		return f, nil
+	}
+	out, err := d.rot.rotate(f)
+	if err != nil {
+		return nil, &Error{Path: d.in.path, Step: "decode", Frame: d.next - 1, Err: err}
+	}
+	return out, nil
+}
+
+func (d *Decoder) decode() (*astiav.Frame, error) {
 	if d.done {
 		return nil, io.EOF
 	}
@@ -152,6 +196,7 @@ func (d *Decoder) frameErr(err error) error {
 
 // Close releases the decoder. Safe to call twice.
 func (d *Decoder) Close() {
+	d.rot.close()
 	if d.frame != nil {
 		d.frame.Free()
 		d.frame = nil

@@ -45,13 +45,19 @@ type Encoder struct {
 	pkt    *astiav.Packet
 	conv   *astiav.SoftwareScaleContext // only when the source format is not x264's
 	cframe *astiav.Frame
-	n      int64 // frames sent, used as pts in 1/fps units
+	sync   *cfrSync        // nil: frames carry no timestamps, each is encoded once
+	last   *astiav.Frame   // the previous input frame, repeated when sync says so
+	n      int64           // frames sent to x264
+	end    int64           // pts after the last frame sent, in tb
+	tb     astiav.Rational // the encoder's time base, 1/fps
 	opened bool
 	closed bool
 }
 
-// NewEncoder creates path and an encoder for frames described by p.
-func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err error) {
+// NewEncoder creates path and an encoder for frames described by p. When
+// p.TimeBase is set, frames are placed by their pts as the ffmpeg CLI does
+// (see cfrSync); otherwise each frame is encoded once, in order.
+func NewEncoder(path, format string, p Params, o EncodeOptions) (_ *Encoder, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, fail(path, "encode setup", err)
 	}
@@ -59,20 +65,29 @@ func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err
 	if codec == nil {
 		return nil, fail(path, "encode setup", errors.New("libx264 encoder not available in this FFmpeg build"))
 	}
+	pixFmt := p.PixFmt
+	if !slices.Contains(codec.PixelFormats(), pixFmt) {
+		pixFmt = astiav.PixelFormatYuv420P
+	}
+	if err := checkX264Size(p.Width, p.Height, pixFmt); err != nil {
+		return nil, fail(path, "encode setup", err)
+	}
 	zeroMallocs() // before the first encoder allocates: see malloc.go
-	e = &Encoder{path: path}
+	// Not the named result: `return nil, err` must not hide e from this cleanup.
+	e := &Encoder{path: path}
 	defer func() {
 		if err != nil {
 			e.free()
 		}
 	}()
 	if e.fc, err = astiav.AllocOutputFormatContext(nil, format, path); err != nil || e.fc == nil {
-		return nil, fail(path, "encode setup", fmt.Errorf("no muxer for %q: %v", path, err))
+		if err == nil {
+			err = errors.New("unknown output format")
+		}
+		return nil, fail(path, "encode setup", fmt.Errorf("no muxer for %q (format %q): %w", path, format, err))
 	}
 	e.cc = astiav.AllocCodecContext(codec)
-	pixFmt := p.PixFmt
-	if !slices.Contains(codec.PixelFormats(), pixFmt) {
-		pixFmt = astiav.PixelFormatYuv420P
+	if pixFmt != p.PixFmt {
 		e.conv, err = astiav.CreateSoftwareScaleContext(p.Width, p.Height, p.PixFmt, p.Width, p.Height, pixFmt,
 			astiav.NewSoftwareScaleContextFlags(astiav.SoftwareScaleContextFlagBicubic))
 		if err != nil {
@@ -85,7 +100,8 @@ func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err
 	e.cc.SetPixelFormat(pixFmt)
 	e.cc.SetSampleAspectRatio(p.SAR)
 	e.cc.SetFramerate(p.FrameRate)
-	e.cc.SetTimeBase(astiav.NewRational(p.FrameRate.Den(), p.FrameRate.Num()))
+	e.tb = astiav.NewRational(p.FrameRate.Den(), p.FrameRate.Num())
+	e.cc.SetTimeBase(e.tb)
 	e.cc.SetThreadCount(0) // auto, as the CLI: x264's output depends on its thread count
 	if e.fc.OutputFormat().Flags().Has(astiav.IOFormatFlagGlobalheader) {
 		e.cc.SetFlags(e.cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
@@ -116,25 +132,76 @@ func NewEncoder(path, format string, p Params, o EncodeOptions) (e *Encoder, err
 		return nil, fail(path, "encode (write header)", err)
 	}
 	e.pkt = astiav.AllocPacket()
+	if p.TimeBase.Num() > 0 && p.TimeBase.Den() > 0 {
+		e.sync = &cfrSync{inTB: p.TimeBase, encTB: e.tb, vscfr: p.OnlyStream}
+		e.last = astiav.AllocFrame()
+	}
 	return e, nil
 }
 
-// WriteFrame encodes one frame. The caller keeps ownership of f, but its pts
-// and picture type are overwritten (stale I/P/B hints would steer x264).
+// checkX264Size refuses frame sizes libx264 cannot encode in pf (it needs
+// whole chroma samples: even width and height for 4:2:0, even width for
+// 4:2:2), before any file is created.
+func checkX264Size(w, h int, pf astiav.PixelFormat) error {
+	cw, ch, ok := chromaShifts(pf)
+	if !ok || (w%(1<<cw) == 0 && h%(1<<ch) == 0) {
+		return nil
+	}
+	need := "an even width"
+	if ch > 0 {
+		need = "an even width and height"
+	}
+	side, n := "width", 1<<cw // x264 checks the width first
+	if w%n == 0 {
+		side, n = "height", 1<<ch
+	}
+	return fmt.Errorf("frame size %dx%d cannot be encoded as H.264 in %s: libx264 needs %s "+
+		"(the ffmpeg CLI refuses it too: \"%s not divisible by %d\"); crop or scale the source "+
+		"to even dimensions first, e.g. ffmpeg -vf crop=trunc(iw/2)*2:trunc(ih/2)*2", w, h, pf.Name(), need, side, n)
+}
+
+// WriteFrame encodes f: once, or as often as its timestamp asks (see
+// cfrSync). The caller keeps ownership of f, but its pts and picture type
+// are overwritten (stale I/P/B hints would steer x264).
 func (e *Encoder) WriteFrame(f *astiav.Frame) error {
+	var nb0, nb, pts int64 = 0, 1, e.n
+	keep := false
+	if e.sync != nil {
+		nb0, nb, pts, keep = e.sync.place(f.Pts(), pktDuration(f))
+	}
 	if e.conv != nil {
-		e.cframe.Unref()
+		e.cframe.Unref() // e.last may still hold the previous buffers
 		if err := e.conv.ScaleFrame(f, e.cframe); err != nil {
 			return &Error{Path: e.path, Step: "encode (convert)", Frame: int(e.n), Err: err}
 		}
 		f = e.cframe
 	}
-	f.SetPts(e.n)
+	for i := range nb {
+		src := f
+		if i < nb0 && e.last.Width() > 0 {
+			src = e.last
+		}
+		if err := e.send(src, pts+i); err != nil {
+			return err
+		}
+	}
+	if keep {
+		e.last.Unref()
+		if err := e.last.Ref(f); err != nil {
+			return &Error{Path: e.path, Step: "encode", Frame: int(e.n), Err: err}
+		}
+	}
+	return nil
+}
+
+func (e *Encoder) send(f *astiav.Frame, pts int64) error {
+	f.SetPts(pts)
 	f.SetPictureType(astiav.PictureTypeNone)
 	if err := e.cc.SendFrame(f); err != nil {
 		return &Error{Path: e.path, Step: "encode", Frame: int(e.n), Err: err}
 	}
 	e.n++
+	e.end = pts + 1
 	return e.drain()
 }
 
@@ -162,6 +229,12 @@ func (e *Encoder) drain() error {
 // Frames is how many frames were sent to the encoder.
 func (e *Encoder) Frames() int { return int(e.n) }
 
+// Duration is the time the encoded frames span, in seconds: up to the end of
+// the last frame (once closed, including the CLI's final repeats).
+func (e *Encoder) Duration() float64 {
+	return float64(e.end) * e.tb.Float64()
+}
+
 // Close flushes the encoder, writes the trailer, fsyncs and closes the file.
 func (e *Encoder) Close() error {
 	if e.closed {
@@ -169,6 +242,14 @@ func (e *Encoder) Close() error {
 	}
 	e.closed = true
 	defer e.free()
+	if e.sync != nil && e.last.Width() > 0 {
+		nb, pts := e.sync.flush()
+		for i := range nb {
+			if err := e.send(e.last, pts+i); err != nil {
+				return err
+			}
+		}
+	}
 	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
 		return &Error{Path: e.path, Step: "encode (flush)", Frame: int(e.n), Err: err}
 	}
@@ -197,6 +278,10 @@ func (e *Encoder) Abort() {
 }
 
 func (e *Encoder) free() {
+	if e.last != nil {
+		e.last.Free()
+		e.last = nil
+	}
 	if e.pkt != nil {
 		e.pkt.Free()
 		e.pkt = nil

@@ -30,7 +30,7 @@ func NewSourceGraph(desc string) (*Graph, error) {
 }
 
 // NewFilterGraph builds "in -> desc -> out" for frames described by p, with
-// timestamps in 1/fps units (as the encoder uses).
+// timestamps in p.TimeBase, or in 1/fps units when that is unset.
 func NewFilterGraph(desc string, p Params) (*Graph, error) {
 	return newGraph(desc, &p)
 }
@@ -66,6 +66,9 @@ func newGraph(desc string, p *Params) (g *Graph, err error) {
 		}
 		if p.SAR.Num() > 0 {
 			args["pixel_aspect"] = p.SAR.String()
+		}
+		if p.TimeBase.Num() > 0 && p.TimeBase.Den() > 0 {
+			args["time_base"] = fmt.Sprintf("%d/%d", p.TimeBase.Num(), p.TimeBase.Den())
 		}
 		if g.src, err = g.g.NewFilterContext(astiav.FindFilterByName("buffer"), "in", args); err != nil {
 			return nil, gerr(err)

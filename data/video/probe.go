@@ -31,7 +31,7 @@ type Info struct {
 	Format    string  `json:"format"`
 	Codec     string  `json:"codec"`
 	PixFmt    string  `json:"pix_fmt"`
-	Width     int     `json:"width"`
+	Width     int     `json:"width"` // coded size, before the display rotation
 	Height    int     `json:"height"`
 	FPS       float64 `json:"fps"`
 	FPSNum    int     `json:"fps_num"`
@@ -201,7 +201,9 @@ func (in *input) countPackets() (int, error) {
 	}
 }
 
-// rotation returns the display-matrix rotation in degrees, normalised to [0, 360).
+// rotation returns the angle the display matrix turns frames by for display,
+// counter-clockwise in degrees as ffprobe prints it, normalised to [0, 360).
+// Info keeps the coded size; Decoder outputs the turned frames.
 func rotation(s *astiav.Stream) float64 {
 	b := s.SideData(astiav.PacketSideDataTypeDisplaymatrix)
 	if len(b) == 0 {
@@ -211,7 +213,7 @@ func rotation(s *astiav.Stream) float64 {
 	if err != nil {
 		return 0
 	}
-	r := -m.Rotation() // FFmpeg's matrix angle is counter-clockwise; report clockwise like ffprobe's "rotate".
+	r := -m.Rotation() // astiav's Rotation is clockwise: -av_display_rotation_get
 	r = math.Mod(math.Round(r), 360)
 	if r < 0 {
 		r += 360
