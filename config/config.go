@@ -7,12 +7,11 @@ package config
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cpllm/cpllm/internal/strictyaml"
+	"github.com/cpllm/cpllm/internal/x264"
 )
 
 // Config is the whole effective configuration. Later subsystems add sections.
@@ -80,53 +79,6 @@ type ShardsConfig struct {
 // LogLevels are the accepted values of log_level.
 var LogLevels = []string{"debug", "info", "warn", "error"}
 
-// Presets are libx264's speed presets, fastest first: the values of
-// ladder.preset and synth.preset. They equal data/video.Presets (a cmd test
-// keeps the two equal); config does not import data/video, which needs FFmpeg.
-var Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
-
-// crfWant says what a CRF spec must be.
-const crfWant = "lo:hi:step with lo <= hi and step > 0, or a list like 15,23,31; every level in 0..63"
-
-// ParseCRFs reads a CRF spec: "lo:hi:step" (inclusive) or a comma list
-// "15,23,31", every level in 0..63, sorted without duplicates. It accepts
-// exactly what data/augment.ParseCRFs accepts (a cmd test compares them).
-func ParseCRFs(spec string) ([]int, error) {
-	spec = strings.TrimSpace(spec)
-	var out []int
-	if parts := strings.Split(spec, ":"); len(parts) == 3 {
-		var v [3]int
-		for i, p := range parts {
-			n, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an integer", p)
-			}
-			v[i] = n
-		}
-		if v[2] <= 0 || v[0] > v[1] {
-			return nil, fmt.Errorf("the range %d:%d:%d is empty (want lo <= hi and step > 0)", v[0], v[1], v[2])
-		}
-		for c := v[0]; c <= v[1]; c += v[2] {
-			out = append(out, c)
-		}
-	} else {
-		for _, p := range strings.Split(spec, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an integer", p)
-			}
-			out = append(out, n)
-		}
-	}
-	for _, c := range out {
-		if c < 0 || c > 63 {
-			return nil, fmt.Errorf("level %d is outside 0..63", c)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
-
 // Default is the configuration when nothing overrides it; configs/default.yaml mirrors it.
 func Default() Config {
 	return Config{
@@ -175,13 +127,13 @@ func (c Config) Validate() error {
 		return &KeyError{Key: "ladder.buffer_mb", Value: c.Ladder.BufferMB, Want: "an integer >= 0 (0 = decode per encoder group)"}
 	}
 	for _, kv := range [][2]string{{"ladder.crf", c.Ladder.CRF}, {"synth.ladder_crf", c.Synth.LadderCRF}} {
-		if _, err := ParseCRFs(kv[1]); err != nil {
-			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q (%v)", kv[1], err), Want: crfWant}
+		if _, err := x264.ParseCRFs(kv[1]); err != nil {
+			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q (%v)", kv[1], err), Want: x264.CRFWant}
 		}
 	}
 	for _, kv := range [][2]string{{"ladder.preset", c.Ladder.Preset}, {"synth.preset", c.Synth.Preset}} {
-		if !slices.Contains(Presets, kv[1]) {
-			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q", kv[1]), Want: fmt.Sprintf("a libx264 preset, one of %v", Presets)}
+		if !slices.Contains(x264.Presets, kv[1]) {
+			return &KeyError{Key: kv[0], Value: fmt.Sprintf("%q", kv[1]), Want: fmt.Sprintf("a libx264 preset, one of %v", x264.Presets)}
 		}
 	}
 	return nil

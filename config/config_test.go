@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/internal/x264"
 )
 
 func writeYAML(t *testing.T, body string) string {
@@ -132,7 +134,7 @@ func TestLadderValuesValidated(t *testing.T) {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	if got, err := ParseCRFs("15:21:3"); err != nil || !reflect.DeepEqual(got, []int{15, 18, 21}) {
+	if got, err := x264.ParseCRFs("15:21:3"); err != nil || !reflect.DeepEqual(got, []int{15, 18, 21}) {
 		t.Errorf("ParseCRFs: %v %v", got, err)
 	}
 }

@@ -4,15 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cpllm/cpllm/config"
-	"github.com/cpllm/cpllm/data/augment"
-	"github.com/cpllm/cpllm/data/video"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/train"
 )
@@ -163,22 +159,6 @@ func TestReadersExist(t *testing.T) {
 	for p := range readers {
 		if !paths[p] {
 			t.Errorf("readers names %q, which is not a command", p)
-		}
-	}
-}
-
-// config keeps its own copy of the preset list and the CRF spec grammar
-// (importing data/video would pull FFmpeg into the config package): they
-// must agree with data/video and data/augment.
-func TestConfigMatchesVideo(t *testing.T) {
-	if !slices.Equal(config.Presets, video.Presets) {
-		t.Errorf("config.Presets %v != video.Presets %v", config.Presets, video.Presets)
-	}
-	for _, spec := range []string{"15:53:2", "60:10:2", "15:53:0", "0:63:7", "15:70:5", "-5:10:5", "20", "31,15,23,15", "15,,23", "", "a:b:c", "1:2", "64", " 15 : 20 : 5 "} {
-		a, errA := config.ParseCRFs(spec)
-		b, errB := augment.ParseCRFs(spec)
-		if (errA == nil) != (errB == nil) || !slices.Equal(a, b) {
-			t.Errorf("%q: config %v %v, augment %v %v", spec, a, errA, b, errB)
 		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/cpllm/cpllm/internal/x264"
 )
 
 // Source is one video to augment; ID names its output folder.
@@ -25,42 +26,9 @@ type Source struct {
 // VideoExts are the file endings treated as videos when walking a directory.
 var VideoExts = []string{".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".flv", ".ts", ".mts", ".mpg", ".mpeg", ".3gp", ".y4m", ".wmv"}
 
-// ParseCRFs reads "lo:hi:step" (inclusive) or a comma list "15,23,31".
-func ParseCRFs(spec string) ([]int, error) {
-	spec = strings.TrimSpace(spec)
-	var out []int
-	if parts := strings.Split(spec, ":"); len(parts) == 3 {
-		var v [3]int
-		for i, p := range parts {
-			n, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil {
-				return nil, fmt.Errorf("crf spec %q: %q is not an integer", spec, p)
-			}
-			v[i] = n
-		}
-		if v[2] <= 0 || v[0] > v[1] {
-			return nil, fmt.Errorf("crf spec %q: want lo:hi:step with lo <= hi and step > 0", spec)
-		}
-		for c := v[0]; c <= v[1]; c += v[2] {
-			out = append(out, c)
-		}
-	} else {
-		for _, p := range strings.Split(spec, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil {
-				return nil, fmt.Errorf("crf spec %q: %q is not an integer (want lo:hi:step or a comma list)", spec, p)
-			}
-			out = append(out, n)
-		}
-	}
-	for _, c := range out {
-		if c < 0 || c > 63 {
-			return nil, fmt.Errorf("crf spec %q: %d outside 0..63", spec, c)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
+// ParseCRFs reads "lo:hi:step" (inclusive) or a comma list "15,23,31",
+// every level in 0..63, sorted without duplicates.
+func ParseCRFs(spec string) ([]int, error) { return x264.ParseCRFs(spec) }
 
 // SourcesFromPath reads a video file, a directory of videos (recursive; the
 // ID is the relative path without extension), or a CSV manifest "id,path"

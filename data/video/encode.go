@@ -11,10 +11,12 @@ import (
 	"strings"
 
 	"github.com/asticode/go-astiav"
+
+	"github.com/cpllm/cpllm/internal/x264"
 )
 
 // Presets are libx264's speed presets, fastest first.
-var Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+var Presets = x264.Presets
 
 // EncodeOptions configure an H.264 (libx264) encode.
 type EncodeOptions struct {
