@@ -20,6 +20,11 @@
 //     start whenever the optimum is well defined. When it lies at infinity
 //     (a logistic fitted to a line or an exponential), fits stop after a
 //     bounded number of iterations and Fit.Converged is false.
+//   - The fitted curve may be decreasing (an anti-correlated model). The
+//     PLCC after the fit then carries the sign of the curve, never a
+//     positive value for a model that ranks the videos upside down
+//     (Fit.Decreasing); the RMSE after the fit is that of the curve as
+//     fitted.
 //   - Bootstrap resample b draws its indices from PCG(seed, b), so results
 //     depend only on the seed, not on the number of worker goroutines.
 //     Fitting dominates the cost of Compute (two fits per resample; about

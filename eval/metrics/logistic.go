@@ -46,8 +46,12 @@ type Fit struct {
 	// default (InitialParams), 4 (5PL only) the nested 4PL solution.
 	Start int
 	// Linear is set when every start failed and the least-squares line
-	// was used instead (its PLCC equals |PLCC|).
+	// was used instead.
 	Linear bool
+	// Decreasing is set when the fitted values fall as the predictions
+	// rise (negative covariance): the best mapping turns the model's
+	// ranking upside down. The PLCC after such a fit is reported negative.
+	Decreasing bool
 }
 
 // sigmoid is a logistic 1/(1+exp(-z)) that never overflows.
@@ -221,6 +225,12 @@ func fitModel(m Model, pred, mos []float64) Fit {
 // hence agreement with curve_fit, while rescuing the cases where LM ends on
 // a saddle.
 func fitLogistic(m Model, c curve, pred, mos []float64, nested *Fit) Fit {
+	f := fitCurve(m, c, pred, mos, nested)
+	f.Decreasing = covariance(f.Fitted, pred) < 0
+	return f
+}
+
+func fitCurve(m Model, c curve, pred, mos []float64, nested *Fit) Fit {
 	n := len(pred)
 	if isConstant(pred) || isConstant(mos) {
 		f := Fit{Model: m, Params: make([]float64, c.nParams), Fitted: make([]float64, n), SSE: math.NaN()}
@@ -323,6 +333,11 @@ func fittedScores(m Model, pred, mos []float64) (plcc, rmse float64) {
 	return scores(fitModel(m, pred, mos), mos)
 }
 
+// scores are the PLCC and RMSE of the fitted values against MOS. A fit
+// only ever raises |PLCC| (it maps the predictions to MOS as well as it
+// can), so the PLCC carries the sign of the mapping: negative when the
+// mapping is decreasing. An anti-correlated model thus never reports a
+// positive PLCC after the fit.
 func scores(f Fit, mos []float64) (plcc, rmse float64) {
 	if !allFinite(f.Fitted) {
 		return math.NaN(), math.NaN()
@@ -331,7 +346,21 @@ func scores(f Fit, mos []float64) (plcc, rmse float64) {
 	for i := range mos {
 		s += (f.Fitted[i] - mos[i]) * (f.Fitted[i] - mos[i])
 	}
-	return pearson(f.Fitted, mos), math.Sqrt(s / float64(len(mos)))
+	plcc = pearson(f.Fitted, mos)
+	if f.Decreasing {
+		plcc = -plcc
+	}
+	return plcc, math.Sqrt(s / float64(len(mos)))
+}
+
+// covariance is the (unnormalised) covariance of a and b; NaN if either
+// holds a NaN.
+func covariance(a, b []float64) float64 {
+	ma, mb, s := mean(a), mean(b), 0.0
+	for i := range a {
+		s += (a[i] - ma) * (b[i] - mb)
+	}
+	return s
 }
 
 func fittedMetric(m Model, wantRMSE bool) MetricFunc {

@@ -22,6 +22,11 @@ other documented starts of starts() (tried by the Go fit when the default
 one gets stuck) nor, for the 5PL, the nested 4PL solution, nor a start with
 one initial value halved or doubled (so there is no competing local optimum
 that a different optimiser path could reach).
+
+The PLCC after a fit carries the sign of the fitted curve (as in
+logistic.go): it is negated when the fitted values fall as the predictions
+rise (negative covariance), so an anti-correlated model never gets a
+positive PLCC from a decreasing curve.
 """
 import json
 import math
@@ -86,6 +91,12 @@ def starts(model, x, y):
     return out
 
 
+def signed_plcc(yh, x, y):
+    """pearson(fitted, MOS), negated for a decreasing fitted curve."""
+    r = stats.pearsonr(yh, y)[0]
+    return -r if np.sum((yh - yh.mean()) * (x - x.mean())) < 0 else r
+
+
 def f(v):
     """JSON has no NaN/Inf: encode them as strings."""
     v = float(v)
@@ -108,7 +119,7 @@ def fit(model, x, y, nested=None):
     except Exception:
         return out
     yh = model(x, *p)
-    plcc = stats.pearsonr(yh, y)[0]
+    plcc = signed_plcc(yh, x, y)
     rmse = np.sqrt(np.mean((yh - y) ** 2))
     out.update(plcc=f(plcc), rmse=f(rmse), params=[f(v) for v in p],
                raw=[float(v) for v in p])
@@ -116,7 +127,7 @@ def fit(model, x, y, nested=None):
         p2, _ = curve_fit(model, x, y, p0=p, maxfev=MAXFEV,
                           ftol=1e-15, xtol=1e-15, gtol=1e-15)
         yh2 = model(x, *p2)
-        plcc2 = stats.pearsonr(yh2, y)[0]
+        plcc2 = signed_plcc(yh2, x, y)
         rmse2 = np.sqrt(np.mean((yh2 - y) ** 2))
         stable = abs(plcc2 - plcc) < 1e-9 and abs(rmse2 - rmse) < 1e-9
     except Exception:
