@@ -2,6 +2,8 @@ package model
 
 import (
 	"strings"
+
+	"github.com/cpllm/cpllm/internal/levels"
 )
 
 // Tokenizer is the seam between the model and text: the stub Vocab below for
@@ -20,11 +22,11 @@ const (
 	UnkToken = "<unk>"
 )
 
-// LevelWords are the five quality levels, best first, with their scores 5..1.
-var LevelWords = [5]string{"excellent", "good", "fair", "poor", "bad"}
+// LevelWords are the five quality levels, best first (levels.Words).
+var LevelWords = levels.Words
 
-// LevelScores are the scores of LevelWords.
-var LevelScores = [5]float64{5, 4, 3, 2, 1}
+// LevelScores are the scores of LevelWords (levels.Scores).
+var LevelScores = levels.Scores
 
 // PairWords answer the pairwise question: which video is better.
 var PairWords = [2]string{"first", "second"}

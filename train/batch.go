@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -101,27 +102,6 @@ func NewBridge(m *model.Model, shardSize, descLen int) (*Bridge, error) {
 		}
 	}
 	return b, nil
-}
-
-// LevelIndex is the index in model.LevelWords of the level nearest to a
-// [1, 5] score (LevelWords are best first: 5 -> 0, 1 -> 4).
-func LevelIndex(mos float64) int {
-	s := int(math.Round(math.Max(1, math.Min(5, mos))))
-	return 5 - s
-}
-
-// SoftTarget spreads a [1, 5] score over its two neighbouring levels so that
-// the target's expected score (model.TargetScore) equals the score exactly.
-func SoftTarget(mos float64) [5]float32 {
-	var t [5]float32
-	s := math.Max(1, math.Min(5, mos))
-	lo := math.Floor(s)
-	frac := s - lo
-	t[5-int(lo)] = float32(1 - frac)
-	if frac > 0 {
-		t[5-int(lo)-1] = float32(frac)
-	}
-	return t
 }
 
 // Usable reports whether a record has a score label.
@@ -237,8 +217,8 @@ func (b *Bridge) pad(rows [][]int, l int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(data, len(rows), l)
 }
 
-// ScoreBatch builds a score batch: the prompt answered by the level word
-// nearest to MOSNorm, with the soft target of MOSNorm. Records without a
+// ScoreBatch builds a score batch: the prompt answered by MOSNorm's level
+// word, with its soft target (package levels). Records without a
 // score must be filtered out first (Usable).
 func (b *Bridge) ScoreBatch(recs []*shards.Record) (*model.Batch, error) {
 	frames, patches, err := b.videos(recs)
@@ -252,12 +232,12 @@ func (b *Bridge) ScoreBatch(recs []*shards.Record) (*model.Batch, error) {
 		if !Usable(r) {
 			return nil, fmt.Errorf("train: record %s has no score (mos_norm %v)", r.ID, r.MOSNorm)
 		}
-		toks, p, err := b.M.Sequence(model.TaskScore, model.LevelWords[LevelIndex(r.MOSNorm)])
+		toks, p, err := b.M.Sequence(model.TaskScore, levels.Words[levels.Index(r.MOSNorm)])
 		if err != nil {
 			return nil, err
 		}
 		rows[i], pos[i] = toks, int32(p)
-		t := SoftTarget(r.MOSNorm)
+		t := levels.Target(r.MOSNorm)
 		target = append(target, t[:]...)
 	}
 	return &model.Batch{Task: model.TaskScore, Frames: frames, Patches: patches,

@@ -11,24 +11,6 @@ import (
 	"github.com/cpllm/cpllm/model"
 )
 
-func TestSoftTarget(t *testing.T) {
-	for _, mos := range []float64{1, 1.3, 2.5, 3, 4.99, 5, 0.2, 7} {
-		tg := SoftTarget(mos)
-		sum, exp := 0.0, 0.0
-		for i, p := range tg {
-			sum += float64(p)
-			exp += float64(p) * model.LevelScores[i]
-		}
-		want := math.Max(1, math.Min(5, mos))
-		if math.Abs(sum-1) > 1e-6 || math.Abs(exp-want) > 1e-6 {
-			t.Errorf("SoftTarget(%v) = %v: sum %v, expectation %v", mos, tg, sum, exp)
-		}
-	}
-	if LevelIndex(4.6) != 0 || LevelIndex(1.2) != 4 || LevelIndex(3) != 2 {
-		t.Error("LevelIndex")
-	}
-}
-
 // TestResizeBox: 4x4 -> 2x2 is the mean of each 2x2 block; 3 -> 2 weighs
 // the shared middle pixel by half.
 func TestResizeBox(t *testing.T) {

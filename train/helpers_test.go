@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/eval/metrics"
+	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
 )
 
@@ -63,7 +64,7 @@ func writeShards(t testing.TB, dir string, n int, seed uint64, nan int) {
 			Context: img(4, mos), M: 4, Patches: img(2, mos), K: 2,
 			PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}
 		if i%3 == 0 {
-			rec.Description = model.LevelWords[LevelIndex(mos)] + " quality"
+			rec.Description = levels.Word(mos) + " quality"
 		}
 		if i == nan {
 			rec.MOSNorm = math.NaN()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cpllm/cpllm/internal/levels"
 )
 
 // Facts are what is known about one clip.
@@ -56,14 +58,14 @@ var (
 
 // Describe writes a description of f whose wording, sentence structure and
 // order are drawn from seed (PCG); the same facts and seed give the same text.
-// Every statement's word follows Scales / Levels for its value.
+// Every statement's word follows Scales (levels.Word for the MOS) for its value.
 func Describe(f Facts, seed uint64) Description {
 	rng := rand.New(rand.NewPCG(seed, 0x64657363)) // "desc"
 	pick := func(ts []string) string { return ts[rng.IntN(len(ts))] }
 	var d Description
 	var quality, format, encoding string
 	if !math.IsNaN(f.MOS) && f.MOS > 0 {
-		w := LevelWord(f.MOS)
+		w := levels.Word(f.MOS)
 		d.Statements = append(d.Statements, Statement{KindQuality, f.MOS, w})
 		quality = w
 	}

@@ -72,32 +72,3 @@ func (s Scale) Band(v float64) Band {
 	}
 	return s.Bands[len(s.Bands)-1] // NaN
 }
-
-// Level is a quality level word for MOS in [Lo, Hi) on the 1..5 scale.
-type Level struct {
-	Word   string
-	Lo, Hi float64
-}
-
-// Levels are CP-LLM's five quality levels with equal-width cut points.
-var Levels = []Level{
-	{"bad", 1, 1.8},
-	{"poor", 1.8, 2.6},
-	{"fair", 2.6, 3.4},
-	{"good", 3.4, 4.2},
-	{"excellent", 4.2, 5},
-}
-
-// LevelWord is the level of a MOS normalised to 1..5; values outside the
-// range take the nearest end level (5 itself is "excellent"); NaN gives "".
-func LevelWord(mos float64) string {
-	if math.IsNaN(mos) {
-		return ""
-	}
-	for _, l := range Levels[:len(Levels)-1] {
-		if mos < l.Hi {
-			return l.Word
-		}
-	}
-	return Levels[len(Levels)-1].Word
-}

@@ -14,7 +14,7 @@ import (
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
-func levels(crfs []int, scores []float64) []LadderLevel {
+func ladderLevels(crfs []int, scores []float64) []LadderLevel {
 	out := make([]LadderLevel, len(crfs))
 	for i := range crfs {
 		out[i] = LadderLevel{CRF: crfs[i], Score: scores[i]}
@@ -36,7 +36,7 @@ func TestLadderStats(t *testing.T) {
 		{[]float64{2, 3, 4}, -1, 2, 0},
 		{[]float64{3, 3, 3}, math.NaN(), 2, 2}, // constant: SRCC undefined, ties count as ordered
 	} {
-		srcc, pairs, ordered := LadderStats(levels([]int{20, 35, 50}, c.scores))
+		srcc, pairs, ordered := LadderStats(ladderLevels([]int{20, 35, 50}, c.scores))
 		same := math.Abs(srcc-c.srcc) < 1e-12 || math.IsNaN(srcc) && math.IsNaN(c.srcc)
 		if !same || pairs != c.pairs || ordered != c.ordered {
 			t.Errorf("%v: srcc %v pairs %d ordered %d, want %v %d %d", c.scores, srcc, pairs, ordered, c.srcc, c.pairs, c.ordered)
@@ -44,9 +44,9 @@ func TestLadderStats(t *testing.T) {
 	}
 	// Means over sources skip undefined SRCCs and count them.
 	by := map[string][]LadderLevel{
-		"a": levels([]int{35, 20, 50}, []float64{3, 4, 3.5}), // unsorted input
-		"b": levels([]int{20, 35, 50}, []float64{4, 3, 2}),
-		"c": levels([]int{20, 35, 50}, []float64{3, 3, 3}),
+		"a": ladderLevels([]int{35, 20, 50}, []float64{3, 4, 3.5}), // unsorted input
+		"b": ladderLevels([]int{20, 35, 50}, []float64{4, 3, 2}),
+		"c": ladderLevels([]int{20, 35, 50}, []float64{3, 3, 3}),
 	}
 	lc, err := summarizeLadder("m", []string{"a", "b", "c"}, by, 200, 1)
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/model/generate"
 	"github.com/cpllm/cpllm/train"
@@ -210,7 +210,7 @@ func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error)
 		}
 		res.Timing.Score += time.Since(t0).Seconds()
 	}
-	res.Score, res.Level = sc[0], describe.LevelWord(sc[0])
+	res.Score, res.Level = sc[0], levels.Word(sc[0])
 	res.Probs = map[string]float64{}
 	for i, w := range model.LevelWords {
 		res.Probs[w] = pr[i]
