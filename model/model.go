@@ -88,18 +88,5 @@ func (m *Model) VisualTokensPerVideo() int {
 	if m.Variant.Pixel {
 		tp = c.Input.Patches * c.PixelEncoder.Tokens(c.Input.Size)
 	}
-	switch m.Variant.Fusion {
-	case FusionAverage, FusionEarlyConcat:
-		return m.alignedTokens(tc, tp)
-	}
-	return tc + tp
-}
-
-// alignedTokens is the common token count of the two streams for average and
-// early-concat fusion.
-func (m *Model) alignedTokens(tc, tp int) int {
-	if t := m.Cfg.Variant.FusionTokens; t > 0 {
-		return t
-	}
-	return min(tc, tp)
+	return m.Variant.fusion.Tokens(m, tc, tp)
 }

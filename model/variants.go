@@ -8,21 +8,19 @@ import (
 // Variant is one registered (encoders, fusion) combination.
 type Variant struct {
 	Encoders string // context+pixel | context-only | pixel-only
-	Fusion   string // concat | cross-attention | average | early-concat
+	Fusion   string // a fusions entry's name
 	Context  bool   // uses the context (SigLIP-style) encoder
 	Pixel    bool   // uses the pixel (VideoPrism-style) encoder
+
+	fusion *fusionSpec
 }
 
 // Name is "encoders/fusion".
 func (v Variant) Name() string { return v.Encoders + "/" + v.Fusion }
 
-// Fusion modes.
-const (
-	FusionConcat      = "concat"          // visual tokens side by side in the sequence
-	FusionCrossAttn   = "cross-attention" // decoder reads visual tokens through added cross-attention
-	FusionAverage     = "average"         // aligned, projected streams averaged into one token set
-	FusionEarlyConcat = "early-concat"    // aligned streams concatenated on channels, one shared projector
-)
+// Memory reports whether the visual tokens are a cross-attention memory
+// rather than positions in the decoder sequence.
+func (v Variant) Memory() bool { return v.fusion.Memory }
 
 var encoderSets = []struct {
 	name           string
@@ -33,16 +31,17 @@ var encoderSets = []struct {
 	{"pixel-only", false, true},
 }
 
-// registry lists every valid variant, default first. Fusions that combine two
-// streams (average, early-concat) need both encoders.
+// registry lists every valid variant, default first: each encoder set with
+// each fusion it admits.
 var registry = func() []Variant {
 	var vs []Variant
 	for _, e := range encoderSets {
-		for _, f := range []string{FusionConcat, FusionCrossAttn, FusionAverage, FusionEarlyConcat} {
-			if (f == FusionAverage || f == FusionEarlyConcat) && !(e.context && e.pixel) {
+		for i := range fusions {
+			f := &fusions[i]
+			if f.Both && !(e.context && e.pixel) {
 				continue
 			}
-			vs = append(vs, Variant{Encoders: e.name, Fusion: f, Context: e.context, Pixel: e.pixel})
+			vs = append(vs, Variant{Encoders: e.name, Fusion: f.Name, Context: e.context, Pixel: e.pixel, fusion: f})
 		}
 	}
 	return vs

@@ -64,31 +64,22 @@ func Positions(start *Node, t int) *Node {
 	return Add(s, BroadcastToDims(Iota(start.Graph(), shapes.Make(dtypes.Int32, 1, t), 1), b, t))
 }
 
-// blockCached mirrors Block (same variables) with a cached self-attention.
+// blockCached is Block (same variables and operations) with the cached
+// self-attention; it also returns the layer's updated cache.
 func (d Decoder) blockCached(scope *model.Scope, x, pos, write, mask *Node, cache KV, memory *Node) (*Node, KV) {
-	c := d.Cfg
-	h := layers.RMSNorm(scope.In("input_layernorm"), x, c.RMSNormEps)
-	attn, cache := d.selfAttentionCached(scope.In("self_attn"), h, pos, write, mask, cache)
-	x = Add(x, attn)
-	if memory != nil {
-		cs := scope.In("cross_attn_layernorm")
-		cs.SetParam(layers.ParamTrainable, true)
-		h = layers.RMSNorm(cs, x, c.RMSNormEps)
-		ca := scope.In("cross_attn")
-		ca.SetParam(layers.ParamTrainable, true)
-		x = Add(x, d.CrossAttention(ca, h, memory))
-	}
-	h = layers.RMSNorm(scope.In("post_attention_layernorm"), x, c.RMSNormEps)
-	return Add(x, layers.GeGLU(scope.In("mlp"), h, c.MLPDim)), cache
+	x = d.block(scope, x, memory, func(s *model.Scope, h *Node) *Node {
+		var o *Node
+		o, cache = d.selfAttentionCached(s, h, pos, write, mask, cache)
+		return o
+	})
+	return x, cache
 }
 
 // selfAttentionCached is SelfAttention at positions pos [B, T], reading and
 // updating the layer's cache.
 func (d Decoder) selfAttentionCached(scope *model.Scope, x, pos, write, mask *Node, cache KV) (*Node, KV) {
 	c := d.Cfg
-	q := layers.SplitHeads(d.proj(scope, "q_proj", x, c.Heads*c.HeadDim), c.Heads)
-	k := layers.SplitHeads(d.proj(scope, "k_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
-	v := layers.SplitHeads(d.proj(scope, "v_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
+	q, k, v := d.qkv(scope, x)
 	q, k = RoPEAt(q, pos, c.RopeTheta), RoPEAt(k, pos, c.RopeTheta)
 	cache = KV{K: writeCache(cache.K, k, write), V: writeCache(cache.V, v, write)}
 	o := layers.MergeHeads(cachedAttention(q, cache.K, cache.V, mask))

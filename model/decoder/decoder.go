@@ -72,9 +72,15 @@ func (d Decoder) Forward(scope *model.Scope, x, memory *Node) *Node {
 // x + o(attn(rope(q), rope(k), v)) on input_layernorm(x), optional
 // + cross_attn(cross_attn_layernorm(.), memory), then + mlp(post_attention_layernorm(.)).
 func (d Decoder) Block(scope *model.Scope, x, mask, memory *Node) *Node {
+	return d.block(scope, x, memory, func(s *model.Scope, h *Node) *Node { return d.SelfAttention(s, h, mask) })
+}
+
+// block is Block with the self-attention sub-layer given, so that the cached
+// path (ForwardCached) runs the same layer with its cached attention.
+func (d Decoder) block(scope *model.Scope, x, memory *Node, selfAttn func(scope *model.Scope, h *Node) *Node) *Node {
 	c := d.Cfg
 	h := layers.RMSNorm(scope.In("input_layernorm"), x, c.RMSNormEps)
-	x = Add(x, d.SelfAttention(scope.In("self_attn"), h, mask))
+	x = Add(x, selfAttn(scope.In("self_attn"), h))
 	if memory != nil {
 		cs := scope.In("cross_attn_layernorm")
 		cs.SetParam(layers.ParamTrainable, true)
@@ -99,12 +105,20 @@ func (d Decoder) proj(scope *model.Scope, name string, x *Node, out int) *Node {
 // SelfAttention: x [B, T, D] -> [B, T, D], rotary q/k, H query heads sharing KVHeads.
 func (d Decoder) SelfAttention(scope *model.Scope, x, mask *Node) *Node {
 	c := d.Cfg
-	q := layers.SplitHeads(d.proj(scope, "q_proj", x, c.Heads*c.HeadDim), c.Heads)
-	k := layers.SplitHeads(d.proj(scope, "k_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
-	v := layers.SplitHeads(d.proj(scope, "v_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
+	q, k, v := d.qkv(scope, x)
 	q, k = layers.RoPE(q, c.RopeTheta), layers.RoPE(k, c.RopeTheta)
 	o := layers.MergeHeads(layers.Attention(q, k, v, mask))
 	return d.proj(scope, "o_proj", o, c.Width)
+}
+
+// qkv are the self-attention projections of x [B, T, D], split into heads
+// (before the rotary embedding).
+func (d Decoder) qkv(scope *model.Scope, x *Node) (q, k, v *Node) {
+	c := d.Cfg
+	q = layers.SplitHeads(d.proj(scope, "q_proj", x, c.Heads*c.HeadDim), c.Heads)
+	k = layers.SplitHeads(d.proj(scope, "k_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
+	v = layers.SplitHeads(d.proj(scope, "v_proj", x, c.KVHeads*c.HeadDim), c.KVHeads)
+	return q, k, v
 }
 
 // CrossAttention: queries from x [B, T, D], keys/values from memory [B, Tm, D],

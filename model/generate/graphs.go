@@ -52,7 +52,7 @@ func (g *Generator) exec(key string, fn graphFn) (*gm.Exec, error) {
 
 // crossAttn reports whether visual tokens are a cross-attention memory rather
 // than part of the decoder sequence.
-func (g *Generator) crossAttn() bool { return g.M.Variant.Fusion == model.FusionCrossAttn }
+func (g *Generator) crossAttn() bool { return g.M.Variant.Memory() }
 
 // visualExec encodes and fuses n videos -> [B, n*T_v, D] (sequence tokens or memory).
 func (g *Generator) visualExec(n int) (*gm.Exec, error) {
