@@ -45,12 +45,6 @@ func TestExpectedScoreByHand(t *testing.T) {
 	if math.Abs(got[0]-3) > 1e-12 {
 		t.Errorf("uniform logits: %g, want 3", got[0])
 	}
-	// Pairwise from scores: sigmoid(a - b).
-	p := gm.MustNewExec(testBackend(t), gm.NewStore(), func(_ *gm.Scope, a, b *Node) *Node { return PairProbFromScores(a, b) })
-	pf := flat(t, p.MustCall([]float64{4.5, 2}, []float64{2, 2})[0])
-	if math.Abs(pf[0]-1/(1+math.Exp(-2.5))) > 1e-12 || math.Abs(pf[1]-0.5) > 1e-12 {
-		t.Errorf("pair probs %v", pf)
-	}
 }
 
 // On the tiny model: the level logits are the LM logits of the five level words

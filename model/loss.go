@@ -46,13 +46,3 @@ func PairLoss(pairLogits, label *Node) *Node {
 	onehot := OneHot(ConvertDType(label, dtypes.Int32), 2, logp.DType())
 	return Neg(ReduceAllMean(ReduceSum(Mul(onehot, logp), -1)))
 }
-
-// RankLoss is the binary cross-entropy of sigmoid(scoreA - scoreB) against
-// label int [B] (0 = first/A is better).
-func RankLoss(scoreA, scoreB, label *Node) *Node {
-	d := Sub(scoreA, scoreB)
-	y := OneMinus(ConvertDType(label, d.DType())) // 1 when A is better
-	// -[y log s(d) + (1-y) log s(-d)] = softplus(d) - y d
-	softplus := Add(MaxScalar(d, 0), Log1p(Exp(Neg(Abs(d)))))
-	return ReduceAllMean(Sub(softplus, Mul(y, d)))
-}

@@ -7,6 +7,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	gm "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
 // Predictor runs inference graphs (no labels, no updates). Batches need the
@@ -91,4 +92,19 @@ func (p *Predictor) Logits(b *Batch) (*tensors.Tensor, error) {
 		return nil, err
 	}
 	return out[0], nil
+}
+
+// ScalarValue reads a float32 or float64 scalar tensor (a loss, a norm).
+func ScalarValue(t *tensors.Tensor) (v float64, err error) {
+	err = exceptions.TryCatch[error](func() {
+		switch x := t.Value().(type) {
+		case float32:
+			v = float64(x)
+		case float64:
+			v = x
+		default:
+			exceptions.Panicf("scalar: unexpected %T", x)
+		}
+	})
+	return
 }

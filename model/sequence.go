@@ -85,11 +85,6 @@ func (m *Model) RegressionScore(scope *gm.Scope, hidden, answerPos *Node) *Node 
 	return AddScalar(Reshape(y, state.Shape().Dim(0)), 3)
 }
 
-// PairProbFromScores is P(first better) = sigmoid(score_a - score_b).
-func PairProbFromScores(scoreA, scoreB *Node) *Node {
-	return Sigmoid(Sub(scoreA, scoreB))
-}
-
 // InputShapes returns the graph input shapes of one batch of b items with text
 // length l: frames, patches (uint8) and tokens (int32).
 func (m *Model) InputShapes(b, l int) (frames, patches, tokens shapes.Shape) {

@@ -84,9 +84,6 @@ func OpenDecoder(path string) (*Decoder, error) {
 	return d, nil
 }
 
-// Path is the file being decoded.
-func (d *Decoder) Path() string { return d.in.path }
-
 // Params returns the stream's decoding parameters (valid before the first frame).
 func (d *Decoder) Params() Params {
 	cp := d.in.stream.CodecParameters()

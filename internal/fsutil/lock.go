@@ -41,13 +41,9 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // DirLock is an exclusive lock on a directory, held until Unlock or the end
 // of the process.
 type DirLock struct {
-	dir  string
 	path string
 	f    *os.File
 }
-
-// Dir is the locked directory.
-func (l *DirLock) Dir() string { return l.dir }
 
 // LockDir creates dir if needed and takes an exclusive lock on it without
 // waiting: a flock (LOCK_EX|LOCK_NB) on dir/LockName, into which it writes
@@ -92,7 +88,7 @@ func LockDir(dir string) (*DirLock, error) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		return &DirLock{dir: dir, path: path, f: f}, nil
+		return &DirLock{path: path, f: f}, nil
 	}
 }
 

@@ -5,16 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/cpllm/cpllm/model"
-	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 )
-
-// Generate decodes up to opts.MaxNew tokens after each prompt with a fresh
-// Generator (graphs compile on every call; keep a Generator to reuse them).
-func Generate(m *model.Model, backend compute.Backend, videos []Video, prompts [][]int, opts Options) ([][]int, error) {
-	return NewGenerator(m, backend).Generate(videos, prompts, opts)
-}
 
 // Generate decodes a batch: row i reads the videos' row i, then prompts[i]
 // (token ids, may differ in length), and continues until it samples a stop

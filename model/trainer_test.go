@@ -5,20 +5,19 @@ import (
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	gm "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// TrainConfig configures the example optimiser.
+// TrainConfig configures the tests' optimiser.
 type TrainConfig struct {
 	LearningRate float64 // AdamW learning rate
 	WeightDecay  float64 // AdamW decoupled weight decay
 }
 
 // Trainer runs AdamW training steps on the trainable variables only (encoders,
-// projectors, LoRA adapters, cross-attention and heads; the decoder base is frozen).
+// projectors, LoRA adapters, cross-attention and heads; the decoder base is
+// frozen), for the tests; training proper is package train.
 type Trainer struct {
 	M       *Model
 	Backend compute.Backend
@@ -65,19 +64,4 @@ func (t *Trainer) Step(b *Batch) (loss float64, err error) {
 		return 0, fmt.Errorf("train step %s: %w", b.Task, err)
 	}
 	return ScalarValue(out[0])
-}
-
-// ScalarValue reads a float32 or float64 scalar tensor (a loss, a norm).
-func ScalarValue(t *tensors.Tensor) (v float64, err error) {
-	err = exceptions.TryCatch[error](func() {
-		switch x := t.Value().(type) {
-		case float32:
-			v = float64(x)
-		case float64:
-			v = x
-		default:
-			exceptions.Panicf("scalar: unexpected %T", x)
-		}
-	})
-	return
 }
