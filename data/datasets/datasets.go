@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,19 +102,15 @@ type Loader interface {
 	Load(opts Options) ([]Record, error)
 }
 
-func init() {
-	for _, l := range []Loader{lsvq{}, konvid{}, livevqc{}, youtubeUGC{}, labelsTxt{}, manifest{}} {
-		Register(l)
-	}
-}
-
 var (
 	regMu    sync.RWMutex
 	registry = map[string]Loader{}
 )
 
-// Register adds a loader; it panics on an empty or duplicate name, which is
-// a programming error.
+// Register adds a loader and the presets it offers (a Loader with a
+// Presets() []Preset method); it panics on an empty or duplicate name, or a
+// preset of another loader or named like an existing one, which are
+// programming errors.
 func Register(l Loader) {
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -123,6 +120,18 @@ func Register(l Loader) {
 	}
 	if _, dup := registry[name]; dup {
 		panic("datasets: Register called twice for " + name)
+	}
+	if pl, ok := l.(presetLoader); ok {
+		for _, p := range pl.Presets() {
+			if p.Loader != name {
+				panic("datasets: " + name + " offers preset " + p.Name + " of loader " + p.Loader)
+			}
+			for _, other := range registry {
+				if po, ok := other.(presetLoader); ok && slices.ContainsFunc(po.Presets(), func(q Preset) bool { return q.Name == p.Name }) {
+					panic("datasets: preset " + p.Name + " registered twice")
+				}
+			}
+		}
 	}
 	registry[name] = l
 }
@@ -250,15 +259,6 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// noLayout rejects Options.Layout for loaders without layouts, so a layout
-// meant for youtube-ugc is not silently ignored.
-func noLayout(name string, o Options) error {
-	if o.Layout != "" {
-		return fmt.Errorf("%s: Layout %q: only youtube-ugc has video layouts", name, o.Layout)
-	}
-	return nil
 }
 
 // openLabels opens a label file; os errors already name the path.

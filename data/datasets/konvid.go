@@ -9,7 +9,7 @@ import (
 // KoNViDMOSFile is the default KoNViD-1k label file under Root.
 const KoNViDMOSFile = "KoNViD_1k_mos.csv"
 
-// konvid loads KoNViD-1k (Hosu et al.). MOS scale 1-5, no official split
+// konvid1k loads KoNViD-1k (Hosu et al.). MOS scale 1-5, no official split
 // (records get "all"). Video path: Root/KoNViD_1k_videos/<flickr_id>.mp4.
 // Accepted CSV layouts, column names matched ignoring case:
 //   - KoNViD_1k_mos.csv: flickr_id,mos
@@ -18,20 +18,10 @@ const KoNViDMOSFile = "KoNViD_1k_mos.csv"
 //   - VIDEVAL's KONVID_1K_metadata.csv: flickr_id,mos,width,...
 //   - headerless flickr_id,mos[,...] rows (cnn-tlvqm's KoNViD_mos_fr.csv),
 //     recognized by a numeric first cell.
-type konvid struct{}
-
-func (konvid) Name() string { return "konvid1k" }
-
-func (k konvid) Load(opts Options) ([]Record, error) {
-	if err := noLayout(k.Name(), opts); err != nil {
-		return nil, err
-	}
-	recs, path, err := readLabels(opts, KoNViDMOSFile, map[string]parser{"": parseKoNViD})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: k.Name(), file: path, mosField: "mos",
-		lo: 1, hi: 5, base: opts.Root, splits: []string{SplitAll}})
+func init() {
+	Register(spec{name: "konvid1k", file: KoNViDMOSFile, parsers: map[string]parser{"": parseKoNViD},
+		mosField: "mos", lo: 1, hi: 5, splits: []string{SplitAll},
+		presets: []Preset{{Name: "konvid1k", Loader: "konvid1k"}}})
 }
 
 func parseKoNViD(r io.Reader, file string) ([]Record, error) {
@@ -52,35 +42,27 @@ func parseKoNViD(r io.Reader, file string) ([]Record, error) {
 		_, err := t.need("mos")
 		return nil, err
 	}
-	var recs []Record
-	for {
-		row, line, err := t.next()
-		if err == io.EOF {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	return t.records(func(row []string, line int) (Record, error) {
 		id := cell(row, iID)
 		if iID < 0 { // "8536919744_original_centercrop_960x540_8s.mp4" -> 8536919744
 			name := cell(row, iName)
 			id, _, _ = strings.Cut(stripExt(name), "_")
 			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				return nil, rowErr(file, line, "file_name", "%q does not start with a flickr id", name)
+				return Record{}, rowErr(file, line, "file_name", "%q does not start with a flickr id", name)
 			}
 		}
 		mos, err := parseNum(file, line, "mos", row[iMOS])
 		if err != nil {
-			return nil, err
+			return Record{}, err
 		}
 		std, err := parseOptNum(file, line, "SD", cell(row, iSD))
 		if err != nil {
-			return nil, err
+			return Record{}, err
 		}
 		rec := Record{ID: id, MOS: mos, Split: SplitAll, Std: std, Line: line}
 		if id != "" {
 			rec.Path = "KoNViD_1k_videos/" + id + ".mp4"
 		}
-		recs = append(recs, rec)
-	}
+		return rec, nil
+	})
 }

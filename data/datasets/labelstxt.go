@@ -1,8 +1,6 @@
 package datasets
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -22,63 +20,27 @@ const LabelsTxtFile = "labels.txt"
 // some exceed 5. Anything else (e.g. values below 1 but none above 5) is
 // ambiguous and an error asking for the override. The scale used is recorded
 // in every Record's MOSMin/MOSMax.
-type labelsTxt struct{}
-
-func (labelsTxt) Name() string { return "labels-txt" }
-
-func (l labelsTxt) Load(opts Options) ([]Record, error) {
-	if err := noLayout(l.Name(), opts); err != nil {
-		return nil, err
-	}
-	recs, path, err := readLabels(opts, LabelsTxtFile, map[string]parser{"": parseLabelsTxt})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: l.Name(), file: path, mosField: "mos",
-		base: opts.Root, splits: []string{SplitAll}, inferFn: inferScale})
+func init() {
+	Register(spec{name: "labels-txt", file: LabelsTxtFile, parsers: map[string]parser{"": parseLabelsTxt},
+		mosField: "mos", splits: []string{SplitAll}, inferFn: inferScale})
 }
 
-// bom is the UTF-8 byte order mark some editors put at the start of a file.
-const bom = "\uFEFF"
-
-// maxLine bounds one label line; real lines are under 200 bytes.
-const maxLine = 1 << 20
-
 func parseLabelsTxt(r io.Reader, file string) ([]Record, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
-	var recs []Record
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSuffix(sc.Text(), "\r")
-		if line == 1 {
-			text = strings.TrimPrefix(text, bom) // files saved by Windows tools start with one
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
+	return textRecords(r, file, func(text string, line int) (Record, error) {
 		f := strings.Split(text, ",")
 		if len(f) != 4 {
-			return nil, rowErr(file, line, "", "%d comma-separated fields, want 4 (path, duration, fps, mos)", len(f))
+			return Record{}, rowErr(file, line, "", "%d comma-separated fields, want 4 (path, duration, fps, mos)", len(f))
 		}
 		path := strings.TrimSpace(f[0])
 		if path == "" {
-			return nil, rowErr(file, line, "path", "empty")
+			return Record{}, rowErr(file, line, "path", "empty")
 		}
 		mos, err := parseNum(file, line, "mos", f[3])
 		if err != nil {
-			return nil, err
+			return Record{}, err
 		}
-		recs = append(recs, Record{ID: stripExt(path), Path: path, MOS: mos, Split: SplitAll, Line: line})
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, rowErr(file, line+1, "", "line longer than %d bytes", maxLine)
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return recs, nil
+		return Record{ID: stripExt(path), Path: path, MOS: mos, Split: SplitAll, Line: line}, nil
+	})
 }
 
 func inferScale(recs []Record) (lo, hi float64, err error) {

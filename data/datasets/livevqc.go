@@ -18,20 +18,11 @@ const LIVEVQCFile = "data.mat"
 // a cell of file names, and mos); anything else is read as CSV with File and
 // MOS columns (VIDEVAL's LIVE_VQC_metadata.csv). In .mat files Record.Line
 // is the 1-based entry index.
-type livevqc struct{}
-
-func (livevqc) Name() string { return "livevqc" }
-
-func (l livevqc) Load(opts Options) ([]Record, error) {
-	if err := noLayout(l.Name(), opts); err != nil {
-		return nil, err
-	}
-	recs, path, err := readLabels(opts, LIVEVQCFile, map[string]parser{".mat": parseLIVEVQCMat, "": parseLIVEVQCCSV})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: l.Name(), file: path, mosField: "mos",
-		lo: 0, hi: 100, base: opts.Root, splits: []string{SplitAll}})
+func init() {
+	Register(spec{name: "livevqc", file: LIVEVQCFile,
+		parsers:  map[string]parser{".mat": parseLIVEVQCMat, "": parseLIVEVQCCSV},
+		mosField: "mos", lo: 0, hi: 100, splits: []string{SplitAll},
+		presets: []Preset{{Name: "livevqc", Loader: "livevqc"}}})
 }
 
 func liveVQCRecord(name string, mos float64, line int) Record {
@@ -89,19 +80,11 @@ func parseLIVEVQCCSV(r io.Reader, file string) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	var recs []Record
-	for {
-		row, line, err := t.next()
-		if err == io.EOF {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	return t.records(func(row []string, line int) (Record, error) {
 		mos, err := parseNum(file, line, t.header[iMOS], row[iMOS])
 		if err != nil {
-			return nil, err
+			return Record{}, err
 		}
-		recs = append(recs, liveVQCRecord(cell(row, iFile), mos, line))
-	}
+		return liveVQCRecord(cell(row, iFile), mos, line), nil
+	})
 }

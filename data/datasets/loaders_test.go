@@ -39,12 +39,16 @@ func TestRegistry(t *testing.T) {
 	if _, err := Get("nope"); err == nil || !strings.Contains(err.Error(), "konvid1k, labels-txt") {
 		t.Errorf("Get(nope): %v", err)
 	}
+	l, err := Get("lsvq")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
 		if recover() == nil {
 			t.Error("duplicate Register did not panic")
 		}
 	}()
-	Register(lsvq{})
+	Register(l)
 }
 
 func TestRowErrorFormat(t *testing.T) {

@@ -30,25 +30,15 @@ const (
 //
 // With Labels unset, Split "test-1080p" reads Root/labels_test_1080p.csv and
 // anything else Root/labels_train_test.csv.
-type lsvq struct{}
-
-func (lsvq) Name() string { return "lsvq" }
-
-func (l lsvq) Load(opts Options) ([]Record, error) {
-	if err := noLayout(l.Name(), opts); err != nil {
-		return nil, err
-	}
-	def := LSVQTrainTestFile
-	if opts.Split == SplitTest1080p {
-		def = LSVQTest1080pFile
-	}
-	recs, path, err := readLabels(opts, def, map[string]parser{"": parseLSVQ})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: l.Name(), file: path, mosField: "mos",
-		lo: 0, hi: 100, base: opts.Root,
-		splits: []string{SplitTrain, SplitTest, SplitTest1080p}})
+func init() {
+	Register(spec{name: "lsvq", file: LSVQTrainTestFile,
+		splitFiles: map[string]string{SplitTest1080p: LSVQTest1080pFile},
+		parsers:    map[string]parser{"": parseLSVQ},
+		mosField:   "mos", lo: 0, hi: 100, splits: []string{SplitTrain, SplitTest, SplitTest1080p},
+		presets: []Preset{
+			{Name: "lsvq-test", Loader: "lsvq", Split: SplitTest},
+			{Name: "lsvq-1080p", Loader: "lsvq", Split: SplitTest1080p},
+		}})
 }
 
 func parseLSVQ(r io.Reader, file string) ([]Record, error) {
@@ -69,19 +59,11 @@ func parseLSVQ(r io.Reader, file string) ([]Record, error) {
 	if iTest < 0 && t.col("is_valid") >= 0 {
 		split = SplitTest1080p
 	}
-	var recs []Record
-	for {
-		row, line, err := t.next()
-		if err == io.EOF {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	return t.records(func(row []string, line int) (Record, error) {
 		name := cell(row, iName)
 		mos, err := parseNum(file, line, "mos", row[iMOS])
 		if err != nil {
-			return nil, err
+			return Record{}, err
 		}
 		s := split
 		if iTest >= 0 {
@@ -91,13 +73,13 @@ func parseLSVQ(r io.Reader, file string) ([]Record, error) {
 			case "false", "0":
 				s = SplitTrain
 			default:
-				return nil, rowErr(file, line, "is_test", "%q is not True or False", row[iTest])
+				return Record{}, rowErr(file, line, "is_test", "%q is not True or False", row[iTest])
 			}
 		}
 		rec := Record{ID: name, MOS: mos, Split: s, Line: line}
 		if name != "" {
 			rec.Path = name + ".mp4"
 		}
-		recs = append(recs, rec)
-	}
+		return rec, nil
+	})
 }

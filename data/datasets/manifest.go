@@ -1,14 +1,10 @@
 package datasets
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -23,21 +19,10 @@ const ManifestFile = "manifest.csv"
 // absent "mos", marks an unlabeled video: MOS is NaN and HasMOS is false.
 // Rows without split get "all". Optional source_id and crf columns/fields
 // tie derived clips (CRF-ladder levels, distortions) to their pristine source. MOS scale 1-5 unless Options overrides it.
-type manifest struct{}
-
-func (manifest) Name() string { return "manifest" }
-
-func (m manifest) Load(opts Options) ([]Record, error) {
-	if err := noLayout(m.Name(), opts); err != nil {
-		return nil, err
-	}
-	recs, path, err := readLabels(opts, ManifestFile, map[string]parser{
-		".jsonl": parseManifestJSONL, ".ndjson": parseManifestJSONL, "": parseManifestCSV})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: m.Name(), file: path, mosField: "mos",
-		lo: 1, hi: 5, base: filepath.Dir(path)})
+func init() {
+	Register(spec{name: "manifest", file: ManifestFile,
+		parsers:  map[string]parser{".jsonl": parseManifestJSONL, ".ndjson": parseManifestJSONL, "": parseManifestCSV},
+		mosField: "mos", lo: 1, hi: 5, labelDirBase: true})
 }
 
 func manifestRecord(id, path, split string, mos float64, line int) Record {
@@ -64,19 +49,12 @@ func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
 		}
 	}
 	iSplit, iSource, iCRF := t.col("split"), t.col("source_id"), t.col("crf")
-	var recs []Record
-	for {
-		row, line, err := t.next()
-		if err == io.EOF {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	return t.records(func(row []string, line int) (Record, error) {
 		mos := math.NaN()
 		if s := cell(row, idx[2]); s != "" {
+			var err error
 			if mos, err = parseNum(file, line, "mos", s); err != nil {
-				return nil, err
+				return Record{}, err
 			}
 		}
 		r := manifestRecord(cell(row, idx[0]), cell(row, idx[1]), cell(row, iSplit), mos, line)
@@ -84,12 +62,12 @@ func parseManifestCSV(r io.Reader, file string) ([]Record, error) {
 		if c := cell(row, iCRF); c != "" {
 			n, err := strconv.Atoi(c)
 			if err != nil || n < 0 || n > 63 {
-				return nil, rowErr(file, line, "crf", "%q is not a CRF (integer 0..63)", c)
+				return Record{}, rowErr(file, line, "crf", "%q is not a CRF (integer 0..63)", c)
 			}
 			r.CRF = &n
 		}
-		recs = append(recs, r)
-	}
+		return r, nil
+	})
 }
 
 type manifestLine struct {
@@ -103,54 +81,35 @@ type manifestLine struct {
 }
 
 func parseManifestJSONL(r io.Reader, file string) ([]Record, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
-	var recs []Record
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Bytes()
-		if line == 1 {
-			text = bytes.TrimPrefix(text, []byte(bom))
-		}
-		text = bytes.TrimSpace(text)
-		if len(text) == 0 {
-			continue
-		}
+	return textRecords(r, file, func(line string, n int) (Record, error) {
+		text := []byte(strings.TrimSpace(line))
 		if text[0] != '{' {
-			return nil, rowErr(file, line, "", "not a JSON object")
+			return Record{}, rowErr(file, n, "", "not a JSON object")
 		}
 		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.DisallowUnknownFields()
 		var m manifestLine
 		if err := dec.Decode(&m); err != nil {
-			return nil, rowErr(file, line, "", "invalid JSON object: %v", err)
+			return Record{}, rowErr(file, n, "", "invalid JSON object: %v", err)
 		}
 		if len(bytes.TrimSpace(text[dec.InputOffset():])) > 0 {
-			return nil, rowErr(file, line, "", "more than one JSON value on the line")
+			return Record{}, rowErr(file, n, "", "more than one JSON value on the line")
 		}
 		mos := math.NaN()
 		if raw := strings.TrimSpace(string(m.MOS)); raw != "" && raw != "null" {
 			if raw[0] == '"' || raw[0] == '{' || raw[0] == '[' || raw == "true" || raw == "false" {
-				return nil, rowErr(file, line, "mos", "%s is not a number", raw)
+				return Record{}, rowErr(file, n, "mos", "%s is not a number", raw)
 			}
 			var err error
-			if mos, err = parseNum(file, line, "mos", raw); err != nil {
-				return nil, err
+			if mos, err = parseNum(file, n, "mos", raw); err != nil {
+				return Record{}, err
 			}
 		}
-		r := manifestRecord(strings.TrimSpace(m.ID), strings.TrimSpace(m.Path), strings.TrimSpace(m.Split), mos, line)
+		r := manifestRecord(strings.TrimSpace(m.ID), strings.TrimSpace(m.Path), strings.TrimSpace(m.Split), mos, n)
 		r.SourceID, r.CRF = strings.TrimSpace(m.SourceID), m.CRF
 		if r.CRF != nil && (*r.CRF < 0 || *r.CRF > 63) {
-			return nil, rowErr(file, line, "crf", "%d is not a CRF (0..63)", *r.CRF)
+			return Record{}, rowErr(file, n, "crf", "%d is not a CRF (0..63)", *r.CRF)
 		}
-		recs = append(recs, r)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, rowErr(file, line+1, "", "line longer than %d bytes", maxLine)
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return recs, nil
+		return r, nil
+	})
 }

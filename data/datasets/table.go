@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -93,6 +94,64 @@ func (t *table) next() ([]string, int, error) {
 	line, _ := t.cr.FieldPos(0)
 	return row, line, nil
 }
+
+// records calls rec on every data row, in order, and collects the records;
+// the first error stops it.
+func (t *table) records(rec func(row []string, line int) (Record, error)) ([]Record, error) {
+	var recs []Record
+	for {
+		row, line, err := t.next()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := rec(row, line)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+}
+
+// textRecords calls rec on every non-blank line of a text file (1-based
+// line numbers; a leading byte order mark and a trailing "\r" removed) and
+// collects the records; the first error stops it.
+func textRecords(r io.Reader, file string, rec func(text string, line int) (Record, error)) ([]Record, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	var recs []Record
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if line == 1 {
+			text = strings.TrimPrefix(text, bom) // files saved by Windows tools start with one
+		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		r, err := rec(text, line)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, rowErr(file, line+1, "", "line longer than %d bytes", maxLine)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return recs, nil
+}
+
+// bom is the UTF-8 byte order mark some editors put at the start of a file.
+const bom = "\uFEFF"
+
+// maxLine bounds one line of a text label file; real lines are under 200 bytes.
+const maxLine = 1 << 20
 
 func (t *table) csvErr(err error) error {
 	var pe *csv.ParseError

@@ -30,27 +30,17 @@ var YouTubeLayouts = []string{LayoutFlat, LayoutCategory, LayoutFastVQA}
 // x_Subjects, MOSFull, stdFull (others ignored) from the official .xlsx (sheet
 // "MOS") or a CSV with the same columns (VIDEVAL's YOUTUBE_UGC_metadata.csv).
 // MOS is MOSFull, Std stdFull, Raters x_Subjects, ResClass resolution.
-type youtubeUGC struct{}
-
-func (youtubeUGC) Name() string { return "youtube-ugc" }
-
-func (y youtubeUGC) Load(opts Options) ([]Record, error) {
-	layout := opts.Layout
-	if layout == "" {
-		layout = LayoutFlat
-	}
-	if !contains(YouTubeLayouts, layout) {
-		return nil, fmt.Errorf("youtube-ugc: unknown layout %q (known: %s)", layout, strings.Join(YouTubeLayouts, ", "))
-	}
-	recs, path, err := readLabels(opts, YouTubeUGCFile, map[string]parser{
-		".xlsx": func(r io.Reader, file string) ([]Record, error) { return parseUGCXLSX(r, file, layout) },
-		"":      func(r io.Reader, file string) ([]Record, error) { return parseUGCCSV(r, file, layout) },
-	})
-	if err != nil {
-		return nil, err
-	}
-	return finish(recs, opts, finishing{dataset: y.Name(), file: path, mosField: "MOSFull",
-		lo: 1, hi: 5, base: opts.Root, splits: []string{SplitAll}})
+func init() {
+	Register(spec{name: "youtube-ugc", file: YouTubeUGCFile,
+		layouts: YouTubeLayouts,
+		layoutParsers: func(layout string) map[string]parser {
+			return map[string]parser{
+				".xlsx": func(r io.Reader, file string) ([]Record, error) { return parseUGCXLSX(r, file, layout) },
+				"":      func(r io.Reader, file string) ([]Record, error) { return parseUGCCSV(r, file, layout) },
+			}
+		},
+		mosField: "MOSFull", lo: 1, hi: 5, splits: []string{SplitAll},
+		presets: []Preset{{Name: "youtube-ugc", Loader: "youtube-ugc"}}})
 }
 
 // ugcRows turns header-plus-rows input, from CSV or a sheet, into records.
@@ -128,21 +118,7 @@ func parseUGCCSV(r io.Reader, file, layout string) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	var recs []Record
-	for {
-		row, line, err := t.next()
-		if err == io.EOF {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		rec, err := u.record(row, line)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, rec)
-	}
+	return t.records(u.record)
 }
 
 // parseUGCXLSX reads the MOS sheet. Cells are read raw so a display format
