@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "summary.md"), summary(res, o, ""), 0o644); err != nil {
 		return nil, err
 	}
-	if err := publish(tmp, res.Dir); err != nil {
+	if err := fsutil.ReplaceDir(tmp, res.Dir); err != nil {
 		return nil, err
 	}
 	// Only now, with the run complete and in place, the top-level summary moves on.
@@ -172,31 +172,6 @@ func Runs(out string) ([]string, error) {
 	}
 	slices.Sort(dates)
 	return dates, nil
-}
-
-// publish renames the finished temp run to its final name; an existing run
-// of the same date is moved aside first and removed after.
-func publish(tmp, final string) error {
-	if err := fsutil.SyncDir(tmp); err != nil {
-		return err
-	}
-	var old string
-	if _, err := os.Stat(final); err == nil {
-		old = filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".old-"+filepath.Base(tmp))
-		if err := os.Rename(final, old); err != nil {
-			return err
-		}
-	}
-	if err := fsutil.Rename(tmp, final); err != nil {
-		if old != "" {
-			_ = os.Rename(old, final)
-		}
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
 }
 
 // lock takes an exclusive flock on OUT/.lock so two cron runs never
