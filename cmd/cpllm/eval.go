@@ -138,7 +138,7 @@ metrics. Subcommand: eval ladder.`,
 	f.StringVar(&suiteFile, "eval-config", "", "YAML suite file listing the datasets (instead of --datasets)")
 	f.StringVar(&layout, "layout-youtube-ugc", "", "youtube-ugc video layout: "+strings.Join(datasets.YouTubeLayouts, ", "))
 	f.IntVar(&batch, "batch", 8, "batch size for shard datasets")
-	for _, name := range append(suite.PresetNames(), "lsvq") {
+	for _, name := range datasets.RootKeys() {
 		roots[name], labels[name] = new(string), new(string)
 		f.StringVar(roots[name], "root-"+name, "", name+" dataset root")
 		f.StringVar(labels[name], "labels-"+name, "", name+" label file (default: the loader's official file under the root)")

@@ -32,26 +32,21 @@ type Config struct {
 	Resamples int       `yaml:"resamples"` // bootstrap resamples (0 = metrics.DefaultResamples)
 }
 
-// Presets are the paper's test sets by name.
-var Presets = map[string]Dataset{
-	"konvid1k":    {Loader: "konvid1k"},
-	"livevqc":     {Loader: "livevqc"},
-	"youtube-ugc": {Loader: "youtube-ugc"},
-	"lsvq-test":   {Loader: "lsvq", Split: datasets.SplitTest},
-	"lsvq-1080p":  {Loader: "lsvq", Split: datasets.SplitTest1080p},
-}
-
-// PresetNames lists Presets in a stable order.
+// PresetNames lists the test sets the dataset loaders register (datasets.Presets).
 func PresetNames() []string {
-	return []string{"konvid1k", "livevqc", "youtube-ugc", "lsvq-test", "lsvq-1080p"}
+	var names []string
+	for _, p := range datasets.Presets() {
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 // ShardsPrefix marks a shard directory in a --datasets list: "shards:DIR".
 const ShardsPrefix = "shards:"
 
 // ParseList turns a --datasets value ("konvid1k,lsvq-test,shards:DIR") into
-// entries; roots and labels come from the maps (keyed by dataset name; the
-// lsvq presets also fall back to the key "lsvq").
+// entries; roots and labels come from the maps (keyed by dataset name; a
+// preset also falls back to its loader's name, e.g. lsvq-test to "lsvq").
 func ParseList(list string, roots, labels map[string]string) ([]Dataset, error) {
 	var out []Dataset
 	for item := range strings.SplitSeq(list, ",") {
@@ -64,9 +59,9 @@ func ParseList(list string, roots, labels map[string]string) ([]Dataset, error) 
 			continue
 		}
 		d := Dataset{Name: item, Root: roots[item], Labels: labels[item]}
-		if strings.HasPrefix(item, "lsvq") {
-			d.Root = cmpOr(d.Root, roots["lsvq"])
-			d.Labels = cmpOr(d.Labels, labels["lsvq"])
+		if p, ok := datasets.LookupPreset(item); ok {
+			d.Root = cmpOr(d.Root, roots[p.Loader])
+			d.Labels = cmpOr(d.Labels, labels[p.Loader])
 		}
 		out = append(out, d)
 	}
@@ -125,7 +120,7 @@ func Validate(ds []Dataset) error {
 			}
 			continue
 		}
-		if p, ok := Presets[d.Name]; ok {
+		if p, ok := datasets.LookupPreset(d.Name); ok {
 			if d.Loader == "" {
 				d.Loader = p.Loader
 			}
