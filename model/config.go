@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"github.com/cpllm/cpllm/model/decoder"
 	"github.com/cpllm/cpllm/model/vit"
 	"github.com/gomlx/compute/dtypes"
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the whole model: variant, inputs, encoders, projectors, decoder,
@@ -79,14 +77,18 @@ var DefaultPrompts = PromptsConfig{
 	Pair:     "which video has better quality, first or second?",
 }
 
-// LoadConfig reads a YAML model config strictly: unknown keys are errors.
+// LoadConfig reads a YAML model config strictly: unknown keys are errors
+// naming the file and line.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, err
 	}
-	c, err := ParseConfig(data)
+	c, err := decodeConfig(path, data)
 	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
@@ -94,19 +96,26 @@ func LoadConfig(path string) (Config, error) {
 
 // ParseConfig parses YAML strictly and validates the result.
 func ParseConfig(data []byte) (Config, error) {
-	if strictyaml.IsEmpty(data) {
-		return Config{}, errors.New("model config: the file is empty (a model config needs at least its input, encoder and decoder sizes; see configs/model/tiny.yaml)")
+	c, err := decodeConfig("model config", data)
+	if err != nil {
+		return Config{}, err
 	}
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("model config: %w", err)
-	}
-	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
+	return c, nil
+}
+
+// decodeConfig decodes data (name is used in errors) with the defaults applied.
+func decodeConfig(name string, data []byte) (Config, error) {
+	if strictyaml.IsEmpty(data) {
+		return Config{}, fmt.Errorf("%s: the file is empty (a model config needs at least its input, encoder and decoder sizes; see configs/model/tiny.yaml)", name)
+	}
+	var c Config
+	if err := strictyaml.Decode(name, data, &c); err != nil {
+		return Config{}, err
+	}
+	c.applyDefaults()
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -26,6 +27,15 @@ func TestConfigStrict(t *testing.T) {
 	bad := strings.Replace(string(data), "  mlp_dim: 512", "  mlp_dim: 512\n  mlp_dimm: 3", 1)
 	if _, err := ParseConfig([]byte(bad)); err == nil || !strings.Contains(err.Error(), "mlp_dimm") {
 		t.Errorf("unknown key: got %v, want an error naming mlp_dimm", err)
+	}
+	// From a file, the error names the file and the line of the key.
+	p := t.TempDir() + "/bad.yaml"
+	if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(bad[:strings.Index(bad, "mlp_dimm")], "\n") + 1
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s:%d: unknown key \"decoder.mlp_dimm\"", p, line)) {
+		t.Errorf("unknown key in a file: got %v, want %s:%d and the key", err, p, line)
 	}
 	cases := map[string]string{
 		"fusion: concat":          "fusion: average\n  # pixel-only cannot average\n",

@@ -165,7 +165,7 @@ func linkOrCopy(src, dir, name string) error {
 			return err
 		}
 	}
-	return os.Rename(tmp, filepath.Join(dir, name))
+	return fsutil.Rename(tmp, filepath.Join(dir, name))
 }
 
 func copyFile(src, dst string) error {

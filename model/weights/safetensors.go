@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/cpllm/cpllm/internal/fsutil"
 )
 
 // DType is a safetensors element type.
@@ -137,11 +139,7 @@ func Write(path string, f File) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fsutil.WriteFileAtomic(path, data, 0o644)
 }
 
 // Read reads and validates a safetensors file.
