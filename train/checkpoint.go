@@ -1,22 +1,13 @@
 package train
 
 import (
-	"bufio"
-	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/cpllm/cpllm/internal/fsutil"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/cpllm/cpllm/model"
 	gm "github.com/gomlx/gomlx/ml/model"
 )
 
@@ -28,26 +19,17 @@ type State struct {
 	BestStep int          `json:"best_step,omitempty"`
 	// Averaged: the trainable weights are the EMA (the best checkpoint of an
 	// ema run; its /ema holds the raw weights). Step checkpoints hold the raw
-	// weights, for resume.
+	// weights, for resume. model.LoadCheckpoint reads this flag.
 	Averaged bool `json:"averaged,omitempty"`
 }
 
-// savedVar is one store variable: model weights, optimizer moments, the
-// global/Adam step counters, the learning rate and the store's RNG state.
-type savedVar struct {
-	Path      string
-	DType     int
-	Dims      []int
-	Trainable bool
-	Data      []byte
-}
-
+// The checkpoint layout is model's (model.LoadCheckpoint reads it).
 const (
-	varsFile  = "variables.gob"
-	stateFile = "state.json"
-	stepPref  = "step-"
-	bestName  = "best"
+	stateFile = model.StateFile
+	bestName  = model.BestCheckpoint
 )
+
+func stepName(step int) string { return model.StepCheckpoint(step) }
 
 // saveCheckpoint writes every store variable and st into dir/name
 // atomically: a temp directory, fsynced, then renamed over the old one.
@@ -57,7 +39,7 @@ func saveCheckpoint(store *gm.Store, dir, name string, st State) error {
 		return err
 	}
 	defer os.RemoveAll(tmp) //nolint:errcheck // gone after the rename
-	if err := writeVars(store, filepath.Join(tmp, varsFile)); err != nil {
+	if err := model.WriteVariables(store, filepath.Join(tmp, model.VarsFile)); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(st, "", "  ")
@@ -82,42 +64,7 @@ func saveCheckpoint(store *gm.Store, dir, name string, st State) error {
 	return fsutil.SyncDir(dir)
 }
 
-func writeVars(store *gm.Store, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := gob.NewEncoder(w)
-	for v := range store.IterVariables() {
-		t, err := v.Value()
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("checkpoint %s: %w", v.Path(), err)
-		}
-		sv := savedVar{Path: v.Path(), DType: int(t.DType()), Dims: t.Shape().Dimensions, Trainable: v.Trainable}
-		if err := t.ConstBytes(func(b []byte) { sv.Data = slices.Clone(b) }); err != nil {
-			f.Close()
-			return err
-		}
-		if err := enc.Encode(&sv); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// loadCheckpoint restores dir's variables into store (creating the ones the
-// store lacks, e.g. optimizer moments, in their saved order) and its state.
+// loadCheckpoint restores dir's variables into store and returns its state.
 func loadCheckpoint(store *gm.Store, dir string) (State, error) {
 	var st State
 	js, err := os.ReadFile(filepath.Join(dir, stateFile))
@@ -127,66 +74,12 @@ func loadCheckpoint(store *gm.Store, dir string) (State, error) {
 	if err := json.Unmarshal(js, &st); err != nil {
 		return st, fmt.Errorf("%s: %w", dir, err)
 	}
-	f, err := os.Open(filepath.Join(dir, varsFile))
-	if err != nil {
-		return st, err
-	}
-	defer f.Close()
-	dec := gob.NewDecoder(bufio.NewReader(f))
-	for {
-		var sv savedVar
-		if err := dec.Decode(&sv); err != nil {
-			if errors.Is(err, io.EOF) {
-				return st, nil
-			}
-			return st, fmt.Errorf("%s: %w", dir, err)
-		}
-		shape := shapes.Make(dtypes.DType(sv.DType), sv.Dims...)
-		t := tensors.FromShape(shape)
-		if err := t.MutableBytes(func(b []byte) { copy(b, sv.Data) }); err != nil {
-			return st, err
-		}
-		if v := store.GetVariable(sv.Path); v != nil {
-			if !v.Shape().Equal(shape) {
-				return st, fmt.Errorf("%s: variable %s is %s in the checkpoint, %s in the model", dir, sv.Path, shape, v.Shape())
-			}
-			if err := v.SetValue(t); err != nil {
-				return st, err
-			}
-			v.SetTrainable(sv.Trainable)
-			continue
-		}
-		v, err := store.CreateVariable(sv.Path, t)
-		if err != nil {
-			return st, err
-		}
-		v.SetTrainable(sv.Trainable)
-	}
+	return st, model.ReadVariables(store, filepath.Join(dir, model.VarsFile))
 }
-
-// stepCheckpoints lists dir's step checkpoints, oldest first.
-func stepCheckpoints(dir string) ([]int, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var steps []int
-	for _, e := range ents {
-		if n, ok := strings.CutPrefix(e.Name(), stepPref); ok && e.IsDir() {
-			if s, err := strconv.Atoi(n); err == nil {
-				steps = append(steps, s)
-			}
-		}
-	}
-	slices.Sort(steps)
-	return steps, nil
-}
-
-func stepName(step int) string { return fmt.Sprintf("%s%08d", stepPref, step) }
 
 // prune keeps the newest keep step checkpoints.
 func prune(dir string, keep int) error {
-	steps, err := stepCheckpoints(dir)
+	steps, err := model.StepCheckpoints(dir)
 	if err != nil {
 		return err
 	}

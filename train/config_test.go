@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -17,5 +18,26 @@ func TestEmptyRecipe(t *testing.T) {
 	c, err := ParseConfig([]byte("{}\n"), "all-defaults.yaml")
 	if err != nil || c != DefaultConfig() {
 		t.Errorf("{}: got %+v, %v; want the defaults", c, err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	c, err := LoadConfig("../configs/train/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Steps != 2000 || c.Mix.Pair != 0.15 || c.StepTimeout.Minutes() != 2 || c.Schedule != "cosine" {
+		t.Fatalf("%+v", c)
+	}
+	// warmup then cosine down to the floor
+	if c.LRAt(0) != c.LR/100 || c.LRAt(99) != c.LR || math.Abs(c.LRAt(c.Steps-1)-c.LR*c.MinLRRatio) > 1e-12 {
+		t.Fatalf("lr %v %v %v", c.LRAt(0), c.LRAt(99), c.LRAt(c.Steps-1))
+	}
+	n := [3]int{}
+	for s := range 10000 {
+		n[c.TaskAt(s)]++
+	}
+	if n[0] < 6700 || n[0] > 7300 || n[1] < 1300 || n[2] < 1300 {
+		t.Fatalf("task counts %v for mix 0.7/0.15/0.15", n)
 	}
 }

@@ -1,8 +1,7 @@
 package train
 
 import (
-	"fmt"
-
+	"github.com/cpllm/cpllm/model"
 	. "github.com/gomlx/gomlx/core/graph"
 	gm "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -12,9 +11,10 @@ import (
 // after each optimizer update, ema = d*ema + (1-d)*w. Validation and the best
 // checkpoint use the averaged weights: on small noisy runs they score
 // steadier than the last iterate. The averages live in the store under /ema
-// (non-trainable), so step checkpoints carry them and resume stays exact.
+// (non-trainable), so step checkpoints carry them and resume stays exact;
+// model.SwapEMA exchanges them with the weights.
 
-const emaPrefix = "/ema"
+const emaPrefix = model.EMAPrefix
 
 // emaVar is v's running average, created from v's current value.
 func emaVar(store *gm.Store, v *gm.Variable) *gm.Variable {
@@ -45,33 +45,4 @@ func updateEMA(store *gm.Store, g *Graph, vars []*gm.Variable, decay float64) {
 		avg = Add(MulScalar(avg, decay), MulScalar(w, 1-decay))
 		e.SetNodeValue(ConvertDType(avg, e.DType()))
 	}
-}
-
-// swapEMA exchanges every trainable weight with its average (a second call
-// swaps back). Variables without an average (never trained yet) stay.
-func swapEMA(store *gm.Store) error {
-	for v := range store.IterVariables() {
-		if !v.Trainable {
-			continue
-		}
-		e := store.GetVariable(emaPrefix + v.Path())
-		if e == nil {
-			continue
-		}
-		a, err := v.Value()
-		if err != nil {
-			return fmt.Errorf("ema swap %s: %w", v.Path(), err)
-		}
-		b, err := e.Value()
-		if err != nil {
-			return fmt.Errorf("ema swap %s: %w", e.Path(), err)
-		}
-		if err := v.SetValuePreservingOld(b); err != nil {
-			return err
-		}
-		if err := e.SetValuePreservingOld(a); err != nil {
-			return err
-		}
-	}
-	return nil
 }

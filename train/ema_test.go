@@ -91,7 +91,7 @@ func TestEMA(t *testing.T) {
 		{filepath.Join(ck, stepName(2)), filepath.Join(ck, stepName(2))},
 		{filepath.Join(ck, bestName), filepath.Join(ck, stepName(best.Step))},
 	} {
-		m, b, err := LoadModel(tinyModel(t), c.dir)
+		m, b, err := model.LoadCheckpoint(tinyModel(t), c.dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,98 +2,27 @@ package train
 
 import (
 	"context"
-	"fmt"
-	"math"
-	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/cpllm/cpllm/data/shards"
-	"github.com/cpllm/cpllm/eval/metrics"
-	"github.com/cpllm/cpllm/internal/levels"
+	"github.com/cpllm/cpllm/feed"
+	"github.com/cpllm/cpllm/feed/feedtest"
+	"github.com/cpllm/cpllm/internal/corr"
 	"github.com/cpllm/cpllm/model"
 )
 
-const testShardSize = 64 // resized to the tiny model's 32
-
 // tinyModel is configs/model/tiny.yaml shrunk further for fast tests.
-func tinyModel(t testing.TB) model.Config {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	c, err := model.LoadConfig(filepath.Join(filepath.Dir(file), "..", "configs", "model", "tiny.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Decoder.Layers = 1
-	c.ContextEncoder.Layers = 1
-	c.Input.MaxTextLen = 32
-	return c
-}
+func tinyModel(t testing.TB) model.Config { return feedtest.ModelConfig(t) }
 
-// testMOS spreads n scores over [1, 5].
-func testMOS(i, n int) float64 { return 1 + 4*float64(i)/float64(n-1) }
-
-// writeShards writes n synthetic records whose brightness encodes MOSNorm
-// (plus pixel noise), every third one with a description, and pairs.jsonl.
-// Record nan (if >= 0) gets a NaN MOS, like a CRF-ladder item.
+// writeShards writes feedtest's synthetic shards (see feedtest.WriteShards).
 func writeShards(t testing.TB, dir string, n int, seed uint64, nan int) {
-	t.Helper()
-	w, err := shards.NewWriter(dir, shards.WriterOptions{FrameSize: testShardSize, MaxRows: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(seed, 7))
-	frame := testShardSize * testShardSize * 3
-	img := func(k int, mos float64) []byte {
-		b := make([]byte, k*frame)
-		base := 30 + 45*(mos-1)
-		for i := range b {
-			b[i] = uint8(math.Max(0, math.Min(255, base+float64(rng.IntN(31)-15))))
-		}
-		return b
-	}
-	var cands []shards.PairCandidate
-	for i := range n {
-		// a fixed permutation so storage order is not sorted by MOS
-		j := (i*7 + 3) % n
-		mos := testMOS(j, n)
-		rec := shards.Record{ID: fmt.Sprintf("v%03d", i), Dataset: "test", Split: "train",
-			SourceID: fmt.Sprintf("s%03d", i), MOS: mos, MOSNorm: mos,
-			Context: img(4, mos), M: 4, Patches: img(2, mos), K: 2,
-			PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}
-		if i%3 == 0 {
-			rec.Description = levels.Word(mos) + " quality"
-		}
-		if i == nan {
-			rec.MOSNorm = math.NaN()
-		}
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		cands = append(cands, shards.PairCandidate{ID: rec.ID, SourceID: rec.SourceID, MOSNorm: rec.MOSNorm})
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	pairs := shards.BuildPairs(cands, 0.5, -1, seed)
-	if err := shards.WritePairs(filepath.Join(dir, "pairs.jsonl"), pairs); err != nil {
-		t.Fatal(err)
-	}
+	feedtest.WriteShards(t, dir, n, seed, nan)
 }
 
 // openShards writes n records (seed 1) under a temp dir and opens them.
-func openShards(t testing.TB, n int) (*shards.Dataset, string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "s")
-	writeShards(t, dir, n, 1, -1)
-	ds, err := shards.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ds, dir
-}
+func openShards(t testing.TB, n int) (*shards.Dataset, string) { return feedtest.OpenShards(t, n) }
 
 // testConfig is a short score-only recipe.
 func testConfig(steps int) Config {
@@ -122,17 +51,13 @@ func datasetSRCC(t testing.TB, res Result, dir string) (float64, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, err := NewBridge(res.Model, ds.FrameSize(), 0)
+	s, err := feed.ScoreShards(context.Background(), model.NewPredictor(res.Model, res.Backend), ds, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pred, mos, _, err := Predictions(context.Background(), model.NewPredictor(res.Model, res.Backend), br, ds, 8)
+	srcc, err := corr.SRCC(s.Pred, s.MOS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcc, err := metrics.SRCC(pred, mos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srcc, len(pred)
+	return srcc, len(s.Pred)
 }

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
 )
 
 // A stream restored at a saved position yields what the original would have.
 func TestStreamRestoreExact(t *testing.T) {
 	ds, _ := openShards(t, 9)
 	ctx := context.Background()
-	keep := func(r *shards.Record) bool { return Usable(r) }
+	keep := func(r *shards.Record) bool { return feed.Usable(r) }
 	a := newRecordStream(ds, 5, 0, keep, "score", StreamPos{})
 	for range 37 {
 		a.Next(ctx, 4)

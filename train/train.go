@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/compute"
 )
@@ -53,8 +54,7 @@ type runner struct {
 	cfg      Config
 	m        *model.Model
 	backend  compute.Backend
-	bridge   *Bridge
-	valBr    *Bridge
+	bridge   *feed.Bridge
 	train    *shards.Dataset
 	val      *shards.Dataset
 	step     *stepper
@@ -85,7 +85,7 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	r := &runner{opts: opts, cfg: cfg, ckDir: filepath.Join(opts.OutDir, "checkpoints")}
+	r := &runner{opts: opts, cfg: cfg, ckDir: filepath.Join(opts.OutDir, model.CheckpointsDir)}
 	for i := range r.res.LastLoss {
 		r.res.LastLoss[i] = math.NaN()
 	}
@@ -113,13 +113,10 @@ func newRunner(opts Options) (*runner, error) {
 	if n := r.train.Len(); cfg.BatchSize > n {
 		return nil, fmt.Errorf("train: batch_size %d is larger than the training set (%s holds %d rows)", cfg.BatchSize, opts.TrainDir, n)
 	}
-	if r.bridge, err = NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
+	if r.bridge, err = feed.NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
 		return nil, err
 	}
 	if r.val != nil {
-		if r.valBr, err = NewBridge(r.m, r.val.FrameSize(), cfg.DescribeLen); err != nil {
-			return nil, err
-		}
 		r.pred = model.NewPredictor(r.m, r.backend)
 	}
 	if err := os.MkdirAll(r.ckDir, 0o755); err != nil {
@@ -134,7 +131,7 @@ func newRunner(opts Options) (*runner, error) {
 
 // restore loads the newest step checkpoint (Resume) or checks OutDir is fresh.
 func (r *runner) restore() error {
-	steps, err := stepCheckpoints(r.ckDir)
+	steps, err := model.StepCheckpoints(r.ckDir)
 	if err != nil {
 		return err
 	}
@@ -184,7 +181,7 @@ func (r *runner) openStreams() error {
 	c := r.cfg
 	window := c.ShuffleWindow
 	if c.Mix.Score > 0 {
-		r.streams[model.TaskScore] = newRecordStream(r.train, c.Seed, window, Usable, "score", r.st.Streams[model.TaskScore])
+		r.streams[model.TaskScore] = newRecordStream(r.train, c.Seed, window, feed.Usable, "score", r.st.Streams[model.TaskScore])
 	}
 	if c.Mix.Describe > 0 {
 		hasDesc := func(rec *shards.Record) bool { return rec.Description != "" }
@@ -355,16 +352,16 @@ func (r *runner) guardedStep(step int, task model.Task, bs []*model.Batch, lr fl
 // ema on, both see the averaged weights (swapped in, then back).
 func (r *runner) evaluate(ctx context.Context) (err error) {
 	if r.cfg.EMA > 0 {
-		if err := swapEMA(r.m.Store); err != nil {
+		if err := model.SwapEMA(r.m.Store); err != nil {
 			return err
 		}
 		defer func() {
-			if e := swapEMA(r.m.Store); err == nil {
+			if e := model.SwapEMA(r.m.Store); err == nil {
 				err = e
 			}
 		}()
 	}
-	ev, err := Evaluate(ctx, r.pred, r.valBr, r.val, r.cfg.BatchSize)
+	ev, err := Evaluate(ctx, r.pred, r.val, r.cfg.BatchSize)
 	if err != nil {
 		return err
 	}

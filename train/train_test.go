@@ -164,7 +164,7 @@ func TestNaNGuard(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "step 3, task score") {
 		t.Fatalf("err = %v, want a non-finite loss at step 3, task score", err)
 	}
-	steps, _ := stepCheckpoints(filepath.Join(out, "checkpoints"))
+	steps, _ := model.StepCheckpoints(filepath.Join(out, "checkpoints"))
 	if len(steps) != 1 || steps[0] != 2 {
 		t.Fatalf("checkpoints %v, want [2]", steps)
 	}

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed/feedtest"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/train"
 )
@@ -28,33 +28,16 @@ import (
 const FrameSize = 64
 
 // RepoFile is a path under the repository root.
-func RepoFile(parts ...string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, parts...)...)
-}
+func RepoFile(parts ...string) string { return feedtest.RepoFile(parts...) }
 
-// ModelConfig is configs/model/tiny.yaml with one layer per stack and a
-// shorter text, so tests train and score fast.
-func ModelConfig(t testing.TB) model.Config {
-	t.Helper()
-	c, err := model.LoadConfig(RepoFile("configs", "model", "tiny.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Decoder.Layers = 1
-	c.ContextEncoder.Layers = 1
-	c.Input.MaxTextLen = 32
-	return c
-}
+// ModelConfig is the shrunk tiny model of feedtest.ModelConfig.
+func ModelConfig(t testing.TB) model.Config { return feedtest.ModelConfig(t) }
 
 // Params are small deterministic sampler settings matching the tiny model
 // (4 context frames, 2 patches of 32 px), so real clips sample quickly.
 func Params() sample.Params {
 	return sample.Params{M: 4, K: 2, Size: 32, MaxLong: 1080, MaxShort: 540, MinSide: 32}
 }
-
-// MOS spreads n scores over [1, 5].
-func MOS(i, n int) float64 { return 1 + 4*float64(i)/float64(n-1) }
 
 // WriteShards writes n records whose brightness encodes their MOS (plus
 // noise), in a shuffled order. With invert the stored label is 6-MOS, so a
@@ -77,7 +60,7 @@ func WriteShards(t testing.TB, dir string, n int, seed uint64, invert bool) {
 	}
 	var cands []shards.PairCandidate
 	for i := range n {
-		mos := MOS((i*7+3)%n, n)
+		mos := feedtest.MOS((i*7+3)%n, n)
 		label := mos
 		if invert {
 			label = 6 - mos

@@ -1,131 +1,44 @@
 package metrics
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"sort"
+
+	"github.com/cpllm/cpllm/internal/corr"
 )
 
-// Sentinel errors, wrapped with details by the validators.
+// The correlations training needs live in internal/corr (train may not
+// import eval); these names keep them part of this package's API.
 var (
-	ErrLength    = errors.New("metrics: length mismatch")
-	ErrTooFew    = errors.New("metrics: too few samples")
-	ErrNonFinite = errors.New("metrics: non-finite value")
+	ErrLength    = corr.ErrLength
+	ErrTooFew    = corr.ErrTooFew
+	ErrNonFinite = corr.ErrNonFinite
 )
 
 // MinSamples is the smallest vector length accepted by the metrics.
-const MinSamples = 3
+const MinSamples = corr.MinSamples
 
 // MetricFunc computes one statistic of predictions against MOS.
 type MetricFunc func(pred, mos []float64) (float64, error)
 
-func checkFinite(name string, v []float64) error {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("%w: %s[%d] = %v", ErrNonFinite, name, i, x)
-		}
-	}
-	return nil
-}
+// PLCC is the Pearson linear correlation (no mapping).
+func PLCC(pred, mos []float64) (float64, error) { return corr.PLCC(pred, mos) }
 
-// validatePair checks lengths, size and finiteness of a pred/MOS pair.
-func validatePair(pred, mos []float64) error {
-	return validateN(MinSamples, []string{"pred", "mos"}, pred, mos)
-}
-
-func validateN(min int, names []string, vs ...[]float64) error {
-	n := len(vs[0])
-	for i, v := range vs {
-		if len(v) != n {
-			return fmt.Errorf("%w: len(%s)=%d, len(%s)=%d",
-				ErrLength, names[0], n, names[i], len(v))
-		}
-	}
-	if n < min {
-		return fmt.Errorf("%w: n=%d, need at least %d", ErrTooFew, n, min)
-	}
-	for i, v := range vs {
-		if err := checkFinite(names[i], v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func isConstant(v []float64) bool {
-	for _, x := range v[1:] {
-		if x != v[0] {
-			return false
-		}
-	}
-	return true
-}
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// pearson mirrors scipy.stats.pearsonr: NaN for constant input, clipped to
-// [-1, 1]. Inputs are assumed validated.
-func pearson(x, y []float64) float64 {
-	if isConstant(x) || isConstant(y) {
-		return math.NaN()
-	}
-	mx, my := mean(x), mean(y)
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	r := sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
-	return math.Max(-1, math.Min(1, r))
-}
+// SRCC is Spearman's rank correlation with average ranks for ties.
+func SRCC(pred, mos []float64) (float64, error) { return corr.SRCC(pred, mos) }
 
 // Rank returns 1-based ranks with ties given their average rank
 // (scipy.stats.rankdata method="average").
-func Rank(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && v[idx[j]] == v[idx[i]] {
-			j++
-		}
-		avg := float64(i+1+j) / 2
-		for k := i; k < j; k++ {
-			r[idx[k]] = avg
-		}
-		i = j
-	}
-	return r
-}
+func Rank(v []float64) []float64 { return corr.Rank(v) }
 
-// PLCC is the Pearson linear correlation (no mapping).
-func PLCC(pred, mos []float64) (float64, error) {
-	if err := validatePair(pred, mos); err != nil {
-		return math.NaN(), err
-	}
-	return pearson(pred, mos), nil
+func checkFinite(name string, v []float64) error { return corr.CheckFinite(name, v) }
+func validatePair(pred, mos []float64) error     { return corr.ValidatePair(pred, mos) }
+func validateN(min int, names []string, vs ...[]float64) error {
+	return corr.Validate(min, names, vs...)
 }
-
-// SRCC is Spearman's rank correlation with average ranks for ties.
-func SRCC(pred, mos []float64) (float64, error) {
-	if err := validatePair(pred, mos); err != nil {
-		return math.NaN(), err
-	}
-	return pearson(Rank(pred), Rank(mos)), nil
-}
+func isConstant(v []float64) bool    { return corr.IsConstant(v) }
+func mean(v []float64) float64       { return corr.Mean(v) }
+func pearson(x, y []float64) float64 { return corr.Pearson(x, y) }
 
 // KRCC is Kendall's tau-b (scipy.stats.kendalltau default).
 func KRCC(pred, mos []float64) (float64, error) {

@@ -156,7 +156,7 @@ func RunLadder(ctx context.Context, o LadderOptions) (*LadderReport, error) {
 			continue
 		}
 		for k, sc := range o.Scorers {
-			res, err := sc.ScoreRecord(s.rec, ScoreOptions{})
+			res, err := sc.ScoreClip(s.clip, ScoreOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("ladder eval: checkpoint %s: %w", sc.Name, err)
 			}

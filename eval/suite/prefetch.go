@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/cpllm/cpllm/data/datasets"
-	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
 )
 
 // sampled is one record's views (or why it has none).
 type sampled struct {
 	r    datasets.Record
-	rec  *shards.Record
+	clip feed.Clip
 	err  error
 	secs float64
 }
@@ -42,8 +42,8 @@ func prefetch(ctx context.Context, recs []datasets.Record, sc *Scorer, jobs int)
 				}
 				go func() {
 					t0 := time.Now()
-					rec, err := SampleVideo(r.Path, r.ID, sc.Params)
-					out[i] <- sampled{r: r, rec: rec, err: err, secs: time.Since(t0).Seconds()}
+					clip, err := SampleVideo(r.Path, r.ID, sc.Params)
+					out[i] <- sampled{r: r, clip: clip, err: err, secs: time.Since(t0).Seconds()}
 				}()
 			}
 		}()

@@ -150,7 +150,7 @@ func collect(ctx context.Context, o Options, d Dataset) (dr *DatasetReport, pred
 		row := make([]float64, len(o.Scorers))
 		var serr error
 		for k, sc := range o.Scorers {
-			res, err := sc.ScoreRecord(s.rec, ScoreOptions{})
+			res, err := sc.ScoreClip(s.clip, ScoreOptions{})
 			if err != nil {
 				serr = fmt.Errorf("checkpoint %s: %w", sc.Name, err)
 				break
@@ -185,7 +185,8 @@ func collectShards(ctx context.Context, o Options, d Dataset, dr *DatasetReport,
 	var ids []string
 	for k, sc := range o.Scorers {
 		start := time.Now()
-		p, m, i, err := sc.ScoreShards(ctx, ds, o.Batch)
+		scored, err := sc.ScoreShards(ctx, ds, o.Batch)
+		p, m, i := scored.Pred, scored.MOS, scored.IDs
 		if err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("checkpoint %s: %w", sc.Name, err)
 		}

@@ -17,10 +17,10 @@ import (
 
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
 	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/model/generate"
-	"github.com/cpllm/cpllm/train"
 )
 
 // Timing is where one video's time went, in seconds.
@@ -63,7 +63,7 @@ type Scorer struct {
 	Model      *model.Model
 	Backend    compute.Backend
 	Params     sample.Params // the deterministic sampler settings of every video
-	bridge     *train.Bridge
+	bridge     *feed.Bridge
 	pred       *model.Predictor
 	gen        *generate.Generator
 }
@@ -73,7 +73,7 @@ func New(name string, m *model.Model, backend compute.Backend, p sample.Params) 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	br, err := train.NewBridge(m, p.Size, 0)
+	br, err := feed.NewBridge(m, p.Size, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func New(name string, m *model.Model, backend compute.Backend, p sample.Params) 
 // Load restores a checkpoint (a run directory uses its best checkpoint)
 // into the model of mc.
 func Load(mc model.Config, ckpt string, p sample.Params) (*Scorer, error) {
-	m, b, err := train.LoadModel(mc, ckpt)
+	m, b, err := model.LoadCheckpoint(mc, ckpt)
 	if err != nil {
 		return nil, err
 	}
@@ -143,77 +143,44 @@ func safeName(s string) string {
 	return s
 }
 
-// SampleVideo decodes path into its deterministic eval views as a shard
-// record (the views depend only on the video and p, never on a seed).
-func SampleVideo(path, id string, p sample.Params) (*shards.Record, error) {
+// SampleVideo decodes path into its deterministic eval views (they depend
+// only on the video and p, never on a seed).
+func SampleVideo(path, id string, p sample.Params) (feed.Clip, error) {
 	v, err := sample.Sample(path, p, sample.Eval, 0, id)
 	if err != nil {
-		return nil, err
+		return feed.Clip{}, err
 	}
-	// MOS is unknown here: MOSNorm 3 is a placeholder answer the score never sees.
-	return &shards.Record{ID: id, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K, MOSNorm: 3}, nil
+	return feed.Clip{ID: id, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K}, nil
 }
 
 // Score samples and scores one video.
 func (s *Scorer) Score(path string, o ScoreOptions) (Result, error) {
 	t0 := time.Now()
-	rec, err := SampleVideo(path, path, s.Params)
+	clip, err := SampleVideo(path, path, s.Params)
 	if err != nil {
 		return Result{}, err
 	}
 	sampled := time.Since(t0).Seconds()
-	res, err := s.ScoreRecord(rec, o)
+	res, err := s.ScoreClip(clip, o)
 	res.Timing.Sample = sampled
 	return res, err
 }
 
-// ScoreRecord scores views sampled with s.Params (SampleVideo), so several
-// checkpoints can share one decode.
-func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error) {
+// ScoreClip scores views sampled with s.Params (SampleVideo), so several
+// checkpoints can share one decode: the model's input.eval_views views,
+// averaged (feed.Predict); the description is generated from the first
+// (canonical) view.
+func (s *Scorer) ScoreClip(clip feed.Clip, o ScoreOptions) (Result, error) {
 	var res Result
-	// The model's input.eval_views views, averaged (train.Bridge.Views);
-	// the description is generated from the first (canonical) view.
-	var batch *model.Batch
-	var sc, pr []float64
-	views := s.bridge.Views()
-	for v, vb := range views {
-		t0 := time.Now()
-		b, err := vb.ScoreBatch([]*shards.Record{rec})
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", rec.ID, err)
-		}
-		if v == 0 {
-			batch = b
-		}
-		res.Timing.Bridge += time.Since(t0).Seconds()
-		t0 = time.Now()
-		scores, probs, err := s.pred.Score(b)
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", rec.ID, err)
-		}
-		s1, err := train.Floats(scores)
-		if err != nil {
-			return res, err
-		}
-		p1, err := train.Floats(probs)
-		if err != nil {
-			return res, err
-		}
-		if sc == nil {
-			sc, pr = make([]float64, len(s1)), make([]float64, len(p1))
-		}
-		for i := range s1 {
-			sc[i] += s1[i] / float64(len(views))
-		}
-		for i := range p1 {
-			pr[i] += p1[i] / float64(len(views))
-		}
-		res.Timing.Score += time.Since(t0).Seconds()
+	pr, err := feed.Predict(s.pred, s.bridge, []feed.Clip{clip})
+	res.Timing.Bridge, res.Timing.Score = pr.Collate.Seconds(), pr.Forward.Seconds()
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", clip.ID, err)
 	}
-	res.Score, res.Level = sc[0], levels.Word(sc[0])
+	res.Score, res.Level = pr.Scores[0], levels.Word(pr.Scores[0])
 	res.Probs = map[string]float64{}
 	for i, w := range model.LevelWords {
-		res.Probs[w] = pr[i]
+		res.Probs[w] = pr.Probs[0][i]
 	}
 	if !o.Describe {
 		return res, nil
@@ -232,9 +199,10 @@ func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error)
 	}
 	g := generate.DefaultOptions(s.Model)
 	g.MaxNew = min(maxNew, s.Model.Cfg.Input.MaxTextLen-len(prompt))
+	batch := pr.Canonical
 	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches}}, [][]int{prompt}, g)
 	if err != nil {
-		return res, fmt.Errorf("%s: describe: %w", rec.ID, err)
+		return res, fmt.Errorf("%s: describe: %w", clip.ID, err)
 	}
 	res.Description, res.Tokens = s.Model.Tok.Decode(out[0]), len(out[0])
 	res.Timing.Describe = time.Since(t0).Seconds()
@@ -242,14 +210,10 @@ func (s *Scorer) ScoreRecord(rec *shards.Record, o ScoreOptions) (Result, error)
 }
 
 // ScoreShards scores every labelled record of a shard directory in storage
-// order (train.Predictions): pre-sampled views, no decoding.
-func (s *Scorer) ScoreShards(ctx context.Context, ds *shards.Dataset, batch int) (pred, mos []float64, ids []string, err error) {
-	br, err := train.NewBridge(s.Model, ds.FrameSize(), 0)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// order (feed.ScoreShards): pre-sampled views, no decoding.
+func (s *Scorer) ScoreShards(ctx context.Context, ds *shards.Dataset, batch int) (feed.Scored, error) {
 	if batch <= 0 {
 		batch = 8
 	}
-	return train.Predictions(ctx, s.pred, br, ds, batch)
+	return feed.ScoreShards(ctx, s.pred, ds, batch)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/feed"
 	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/partition"
 	"github.com/cpllm/cpllm/model"
@@ -234,7 +235,7 @@ func prepareDir(dir string, id Done) error {
 // evaluate scores every test set with the run's best checkpoint (the last
 // without validation) and writes predictions/<set>.csv.
 func (e *Experiment) evaluate(ctx context.Context, mc model.Config, dir string, batch int) ([]EvalDone, error) {
-	m, b, err := train.LoadModel(mc, dir)
+	m, b, err := model.LoadCheckpoint(mc, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -246,14 +247,11 @@ func (e *Experiment) evaluate(ctx context.Context, mc model.Config, dir string, 
 		if err != nil {
 			return nil, err
 		}
-		br, err := train.NewBridge(m, ds.FrameSize(), 0)
-		if err != nil {
-			return nil, err
-		}
-		p, mos, ids, err := train.Predictions(ctx, pred, br, ds, batch)
+		scored, err := feed.ScoreShards(ctx, pred, ds, batch)
 		if err != nil {
 			return nil, fmt.Errorf("test set %s: %w", s.Name, err)
 		}
+		p, mos, ids := scored.Pred, scored.MOS, scored.IDs
 		rows := make([]predictions.Row, len(p))
 		for i := range p {
 			rows[i] = predictions.Row{ID: ids[i], Pred: p[i], MOS: mos[i]}

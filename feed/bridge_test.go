@@ -1,15 +1,21 @@
-package train
+package feed
 
 import (
 	"bytes"
 	"context"
 	"math"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed/feedtest"
 	"github.com/cpllm/cpllm/model"
 )
+
+const testShardSize = feedtest.FrameSize
+
+func tinyModel(t testing.TB) model.Config { return feedtest.ModelConfig(t) }
 
 // TestResizeBox: 4x4 -> 2x2 is the mean of each 2x2 block; 3 -> 2 weighs
 // the shared middle pixel by half.
@@ -75,27 +81,6 @@ func TestDescribeMask(t *testing.T) {
 	}
 }
 
-func TestLoadConfig(t *testing.T) {
-	c, err := LoadConfig("../configs/train/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Steps != 2000 || c.Mix.Pair != 0.15 || c.StepTimeout.Minutes() != 2 || c.Schedule != "cosine" {
-		t.Fatalf("%+v", c)
-	}
-	// warmup then cosine down to the floor
-	if c.LRAt(0) != c.LR/100 || c.LRAt(99) != c.LR || math.Abs(c.LRAt(c.Steps-1)-c.LR*c.MinLRRatio) > 1e-12 {
-		t.Fatalf("lr %v %v %v", c.LRAt(0), c.LRAt(99), c.LRAt(c.Steps-1))
-	}
-	n := [3]int{}
-	for s := range 10000 {
-		n[c.TaskAt(s)]++
-	}
-	if n[0] < 6700 || n[0] > 7300 || n[1] < 1300 || n[2] < 1300 {
-		t.Fatalf("task counts %v for mix 0.7/0.15/0.15", n)
-	}
-}
-
 func TestPatchesAreCroppedNotResized(t *testing.T) {
 	m, err := model.Build(tinyModel(t))
 	if err != nil {
@@ -145,7 +130,7 @@ func TestAugmentViews(t *testing.T) {
 	}
 	rec := &shards.Record{ID: "a", Patches: pix, K: k, Context: make([]byte, in.Frames*s*s*3), M: in.Frames}
 	flat := func(b *Bridge) []byte {
-		_, p, err := b.videos([]*shards.Record{rec})
+		_, p, err := b.videos([]Clip{ClipOf(rec)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +221,7 @@ func TestEvalViews(t *testing.T) {
 	}
 	a, b := mk("a", 3), mk("b", 5)
 	flat := func(br *Bridge, recs ...*shards.Record) []byte {
-		f, p, err := br.videos(recs)
+		f, p, err := br.videos(clipsOf(recs))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +242,7 @@ func TestEvalViews(t *testing.T) {
 		t.Fatal("views 1 and 2 must differ from each other and from view 0")
 	}
 	// a alone, or second in a batch after b: the same view of a
-	fa, pa, _ := views[1].videos([]*shards.Record{b, a})
+	fa, pa, _ := views[1].videos(clipsOf([]*shards.Record{b, a}))
 	var frames, patches []byte
 	fa.ConstFlatData(func(x any) { frames = x.([]uint8) })
 	pa.ConstFlatData(func(x any) { patches = x.([]uint8) })
@@ -267,24 +252,16 @@ func TestEvalViews(t *testing.T) {
 	}
 }
 
-// TestPredictionsAverageViews: with eval_views 3, Predictions is the mean of
-// the three views' scores, each computed on its own.
+// TestPredictionsAverageViews: with eval_views 3, ScoreShards is the mean
+// of the three views' scores, each computed on its own from a training
+// score batch (whose answer word and target do not change the score).
 func TestPredictionsAverageViews(t *testing.T) {
-	trainDir, _ := dataDirs(t)
+	dir := filepath.Join(t.TempDir(), "s")
+	feedtest.WriteShards(t, dir, 16, 1, -1)
 	mc := tinyModel(t)
 	mc.Input.EvalViews = 3
-	m, err := model.Build(mc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := model.NewBackend(mc.Backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Init(backend); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := shards.Open(trainDir)
+	m, p := feedtest.Model(t, mc)
+	ds, err := shards.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,8 +269,7 @@ func TestPredictionsAverageViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := model.NewPredictor(m, backend)
-	got, _, ids, err := Predictions(context.Background(), p, br, ds, 8)
+	got, err := ScoreShards(context.Background(), p, ds, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +283,7 @@ func TestPredictionsAverageViews(t *testing.T) {
 		}
 	}
 	distinct := false
-	for i, id := range ids[:4] {
+	for i, id := range got.IDs[:4] {
 		var sum float64
 		var first float64
 		for v, vb := range br.Views() {
@@ -327,8 +303,8 @@ func TestPredictionsAverageViews(t *testing.T) {
 			}
 			sum += f[0] / 3
 		}
-		if math.Abs(sum-got[i]) > 1e-5 {
-			t.Fatalf("%s: Predictions %v, mean of the views %v", id, got[i], sum)
+		if math.Abs(sum-got.Pred[i]) > 1e-5 {
+			t.Fatalf("%s: ScoreShards %v, mean of the views %v", id, got.Pred[i], sum)
 		}
 	}
 	if !distinct {
