@@ -13,10 +13,10 @@ import (
 
 // State is the host-side training state saved next to the variables.
 type State struct {
-	Step     int          `json:"step"` // steps completed
-	Streams  [3]StreamPos `json:"streams"`
-	BestSRCC *float64     `json:"best_srcc,omitempty"`
-	BestStep int          `json:"best_step,omitempty"`
+	Step     int                 `json:"step"` // steps completed
+	Streams  [numTasks]StreamPos `json:"streams"`
+	BestSRCC *float64            `json:"best_srcc,omitempty"`
+	BestStep int                 `json:"best_step,omitempty"`
 	// Averaged: the trainable weights are the EMA (the best checkpoint of an
 	// ema run; its /ema holds the raw weights). Step checkpoints hold the raw
 	// weights, for resume. model.LoadCheckpoint reads this flag.

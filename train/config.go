@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cpllm/cpllm/internal/strictyaml"
+	"github.com/cpllm/cpllm/model"
 )
 
 // TaskMix gives one number per task (mix ratios or loss weights).
@@ -18,8 +19,6 @@ type TaskMix struct {
 	Describe float64 `yaml:"describe"`
 	Pair     float64 `yaml:"pair"`
 }
-
-func (t TaskMix) get(i int) float64 { return [3]float64{t.Score, t.Describe, t.Pair}[i] }
 
 // Config is the training recipe (configs/train/*.yaml).
 type Config struct {
@@ -114,11 +113,11 @@ func (c Config) Validate() error {
 		bad("min_lr_ratio must be in [0, 1]")
 	}
 	sum := 0.0
-	for i := range 3 {
-		if c.Mix.get(i) < 0 || c.LossWeights.get(i) < 0 {
+	for t := range model.Task(numTasks) {
+		if c.Mix.of(t) < 0 || c.LossWeights.of(t) < 0 {
 			bad("mix and loss_weights must be >= 0")
 		}
-		sum += c.Mix.get(i)
+		sum += c.Mix.of(t)
 	}
 	if sum <= 0 {
 		bad("mix: at least one task needs a positive ratio")
@@ -129,12 +128,12 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// weight is the loss multiplier of task i (0 in the config means 1).
 // accum is the number of micro-batches per optimizer step.
 func (c Config) accum() int { return max(1, c.GradAccum) }
 
-func (c Config) weight(i int) float64 {
-	if w := c.LossWeights.get(i); w > 0 {
+// weight is the loss multiplier of task (0 in the config means 1).
+func (c Config) weight(task model.Task) float64 {
+	if w := c.LossWeights.of(task); w > 0 {
 		return w
 	}
 	return 1

@@ -91,14 +91,7 @@ func (l *metricsLog) step(step int, task model.Task, loss, norm, lr float64, d t
 	m := StepMetrics{Step: step, Task: task.String(), Loss: loss, GradNorm: norm, LR: lr,
 		StepsPerSec: 1 / max(d.Seconds(), 1e-9)}
 	v := loss
-	switch task {
-	case model.TaskScore:
-		m.LossScore = &v
-	case model.TaskDescribe:
-		m.LossDescribe = &v
-	case model.TaskPair:
-		m.LossPair = &v
-	}
+	*tasks[task].loss(&m) = &v
 	return l.write(m)
 }
 

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
+	"github.com/cpllm/cpllm/model"
 )
 
 // pairStream yields pairs from pairs.jsonl in a per-epoch seeded permutation.
@@ -116,8 +119,20 @@ func (s *pairStream) Next(n int) (as, bs []*shards.Record, labels []int, err err
 	return as, bs, labels, nil
 }
 
-// close stops the reader and waits for it.
-func (s *pairStream) close() {
+// Batch implements taskStream.
+func (s *pairStream) Batch(_ context.Context, br *feed.Bridge, n int) (*model.Batch, error) {
+	as, bs, labels, err := s.Next(n)
+	if err != nil {
+		return nil, err
+	}
+	return br.PairBatch(as, bs, labels)
+}
+
+// Pos implements taskStream.
+func (s *pairStream) Pos() StreamPos { return s.pos }
+
+// Close stops the reader and waits for it.
+func (s *pairStream) Close() {
 	if s.done != nil {
 		close(s.done)
 		s.wg.Wait()

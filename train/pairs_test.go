@@ -55,13 +55,13 @@ func TestPairStreamOrder(t *testing.T) {
 	n := len(pairs)/2 + 1 // batches straddle the epoch end
 	check(a, 0, 3, n)
 	pos := a.pos
-	a.close()
+	a.Close()
 	b, err := newPairStream(ds, seed, pos, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(b, 3*n, 2, n)
-	b.close()
+	b.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -88,7 +88,7 @@ func TestPairStreamFetchError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	defer s.Close()
 	if _, _, _, err := s.Next(2); !errors.Is(err, shards.ErrNotFound) {
 		t.Fatalf("want ErrNotFound, got %v", err)
 	}

@@ -36,15 +36,18 @@ func (c Config) LRAt(step int) float64 {
 // normalised mix ratios, so a resumed run sees the same sequence of tasks.
 func (c Config) TaskAt(step int) model.Task {
 	u := float64(splitmix(c.Seed^0x7a5c3e1d^uint64(step)*0x9e3779b97f4a7c15)>>11) / (1 << 53)
-	sum := c.Mix.Score + c.Mix.Describe + c.Mix.Pair
+	sum := 0.0
+	for t := range model.Task(numTasks) {
+		sum += c.Mix.of(t)
+	}
 	acc := 0.0
 	last := model.TaskScore
-	for i := range 3 {
-		if c.Mix.get(i) <= 0 {
+	for t := range model.Task(numTasks) {
+		if c.Mix.of(t) <= 0 {
 			continue
 		}
-		last = model.Task(i)
-		acc += c.Mix.get(i) / sum
+		last = t
+		acc += c.Mix.of(t) / sum
 		if u < acc {
 			return last
 		}
@@ -96,7 +99,7 @@ func (s *stepper) exec(task model.Task, apply bool) (*gm.Exec, error) {
 		return e, nil
 	}
 	n := float64(s.cfg.accum())
-	weight := s.cfg.weight(int(task)) / n // the mean over micro-batches
+	weight := s.cfg.weight(task) / n // the mean over micro-batches
 	clip := s.cfg.GradClip
 	e, err := gm.NewExec(s.backend, s.m.Store, func(scope *gm.Scope, in []*Node) []*Node {
 		g := in[0].Graph()

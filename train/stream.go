@@ -6,6 +6,8 @@ import (
 	"iter"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
+	"github.com/cpllm/cpllm/model"
 )
 
 // StreamPos is a stream's position: the epoch and how many items of that
@@ -16,13 +18,15 @@ type StreamPos struct {
 }
 
 // recordStream yields records passing keep, shuffled per (seed, epoch) by
-// shards.Batches, rolling over epochs.
+// shards.Batches, rolling over epochs; build collates them (the score and
+// describe tasks).
 type recordStream struct {
 	ds     *shards.Dataset
 	seed   uint64
 	window int
 	keep   func(*shards.Record) bool
 	what   string
+	build  func(*feed.Bridge, []*shards.Record) (*model.Batch, error)
 	pos    StreamPos
 	next   func() ([]shards.Record, error, bool)
 	stop   func()
@@ -30,8 +34,9 @@ type recordStream struct {
 	kept   int // items kept in the current epoch (detects an empty stream)
 }
 
-func newRecordStream(ds *shards.Dataset, seed uint64, window int, keep func(*shards.Record) bool, what string, pos StreamPos) *recordStream {
-	return &recordStream{ds: ds, seed: seed, window: window, keep: keep, what: what, pos: pos}
+func newRecordStream(ds *shards.Dataset, seed uint64, window int, keep func(*shards.Record) bool, what string, pos StreamPos,
+	build func(*feed.Bridge, []*shards.Record) (*model.Batch, error)) *recordStream {
+	return &recordStream{ds: ds, seed: seed, window: window, keep: keep, what: what, pos: pos, build: build}
 }
 
 // open starts the epoch and skips the items already consumed in it.
@@ -67,7 +72,7 @@ func (s *recordStream) take(ctx context.Context) (shards.Record, error) {
 			if s.kept == 0 {
 				return shards.Record{}, fmt.Errorf("train: %s has no record usable for the %s task", s.ds.Dir(), s.what)
 			}
-			s.close()
+			s.Close()
 			s.pos = StreamPos{Epoch: s.pos.Epoch + 1}
 			continue
 		}
@@ -97,7 +102,20 @@ func (s *recordStream) Next(ctx context.Context, n int) ([]*shards.Record, error
 	return out, nil
 }
 
-func (s *recordStream) close() {
+// Batch implements taskStream.
+func (s *recordStream) Batch(ctx context.Context, br *feed.Bridge, n int) (*model.Batch, error) {
+	recs, err := s.Next(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return s.build(br, recs)
+}
+
+// Pos implements taskStream.
+func (s *recordStream) Pos() StreamPos { return s.pos }
+
+// Close implements taskStream.
+func (s *recordStream) Close() {
 	if s.stop != nil {
 		s.stop()
 	}

@@ -13,12 +13,12 @@ func TestStreamRestoreExact(t *testing.T) {
 	ds, _ := openShards(t, 9)
 	ctx := context.Background()
 	keep := func(r *shards.Record) bool { return feed.Usable(r) }
-	a := newRecordStream(ds, 5, 0, keep, "score", StreamPos{})
+	a := newRecordStream(ds, 5, 0, keep, "score", StreamPos{}, (*feed.Bridge).ScoreBatch)
 	for range 37 {
 		a.Next(ctx, 4)
 	}
 	pos := a.pos
-	b := newRecordStream(ds, 5, 0, keep, "score", pos)
+	b := newRecordStream(ds, 5, 0, keep, "score", pos, (*feed.Bridge).ScoreBatch)
 	for i := range 20 {
 		x, _ := a.Next(ctx, 4)
 		y, _ := b.Next(ctx, 4)

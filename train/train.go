@@ -38,9 +38,9 @@ type Hooks struct {
 // Result summarises a finished run.
 type Result struct {
 	Steps          int
-	LastLoss       [3]float64  // last loss of each task (NaN if never run)
-	LastEval       *EvalResult // nil without validation
-	Best           *EvalResult // best validation SRCC
+	LastLoss       [numTasks]float64 // last loss of each task (NaN if never run)
+	LastEval       *EvalResult       // nil without validation
+	Best           *EvalResult       // best validation SRCC
 	BestStep       int
 	Checkpoint     string          // newest step checkpoint
 	BestCheckpoint string          // "" without validation
@@ -59,11 +59,11 @@ type runner struct {
 	val      *shards.Dataset
 	step     *stepper
 	pred     *model.Predictor
-	streams  [3]any
+	streams  [numTasks]taskStream // nil for a task not in the mix
 	st       State
 	ckDir    string
 	metrics  *metricsLog
-	compiled [3]bool
+	compiled [numTasks]bool
 	res      Result
 }
 
@@ -178,32 +178,23 @@ func (r *runner) dropStaleBest() error {
 }
 
 func (r *runner) openStreams() error {
-	c := r.cfg
-	window := c.ShuffleWindow
-	if c.Mix.Score > 0 {
-		r.streams[model.TaskScore] = newRecordStream(r.train, c.Seed, window, feed.Usable, "score", r.st.Streams[model.TaskScore])
-	}
-	if c.Mix.Describe > 0 {
-		hasDesc := func(rec *shards.Record) bool { return rec.Description != "" }
-		r.streams[model.TaskDescribe] = newRecordStream(r.train, c.Seed+1, window, hasDesc, "describe", r.st.Streams[model.TaskDescribe])
-	}
-	if c.Mix.Pair > 0 {
-		ps, err := newPairStream(r.train, c.Seed+2, r.st.Streams[model.TaskPair], 2*c.BatchSize)
+	for t, def := range tasks {
+		if r.cfg.Mix.of(model.Task(t)) <= 0 {
+			continue
+		}
+		s, err := def.open(r.train, r.cfg.Seed+uint64(t), r.st.Streams[t], r.cfg)
 		if err != nil {
 			return err
 		}
-		r.streams[model.TaskPair] = ps
+		r.streams[t] = s
 	}
 	return nil
 }
 
 func (r *runner) close() {
 	for _, s := range r.streams {
-		switch s := s.(type) {
-		case *recordStream:
-			s.close()
-		case *pairStream:
-			s.close()
+		if s != nil {
+			s.Close()
 		}
 	}
 	if r.metrics != nil {
@@ -213,40 +204,23 @@ func (r *runner) close() {
 
 // batch draws the next batch of task from its stream.
 func (r *runner) batch(ctx context.Context, task model.Task, step int) (*model.Batch, error) {
-	n := r.cfg.BatchSize
+	s := r.streams[task]
+	if s == nil {
+		return nil, fmt.Errorf("train: no stream for task %s", task)
+	}
 	br := r.bridge
 	if r.cfg.Augment {
 		// A function of (seed, step): resume reproduces the same views.
 		br = br.WithAugment(splitmix(r.cfg.Seed*0x100000001b3^uint64(step+1)) | 1)
 	}
-	switch s := r.streams[task].(type) {
-	case *recordStream:
-		recs, err := s.Next(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		if task == model.TaskScore {
-			return br.ScoreBatch(recs)
-		}
-		return br.DescribeBatch(recs)
-	case *pairStream:
-		as, bs, labels, err := s.Next(n)
-		if err != nil {
-			return nil, err
-		}
-		return br.PairBatch(as, bs, labels)
-	}
-	return nil, fmt.Errorf("train: no stream for task %s", task)
+	return s.Batch(ctx, br, r.cfg.BatchSize)
 }
 
 // positions snapshots the streams for a checkpoint.
 func (r *runner) positions() {
-	for i, s := range r.streams {
-		switch s := s.(type) {
-		case *recordStream:
-			r.st.Streams[i] = s.pos
-		case *pairStream:
-			r.st.Streams[i] = s.pos
+	for t, s := range r.streams {
+		if s != nil {
+			r.st.Streams[t] = s.Pos()
 		}
 	}
 }
