@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build test test-long bench demo fmt vet tidy clean
+.PHONY: help deps build test test-cluster test-long bench demo fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ build: deps ## build bin/cpllm
 test: deps ## run the test suite (real-data tests skip when ../shared/realdata is absent)
 	$(GO) vet ./...
 	CPLLM_REQUIRE_ORACLES=1 $(GO) test -timeout 30m ./...
+
+# A one-node Slurm cluster on this machine (root; installs slurm-wlm and munge
+# when missing) runs the deploy/slurm scripts for real: deploy/test-cluster.sh.
+test-cluster: build ## the Slurm job scripts on a real one-node Slurm cluster (root)
+	$(SUDO) env PATH="$$PATH" GOEXPERIMENT=$(GOEXPERIMENT) deploy/test-cluster.sh
 
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
