@@ -7,7 +7,6 @@ package evaltest
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -23,9 +22,8 @@ import (
 	"github.com/cpllm/cpllm/train"
 )
 
-// FrameSize is the side of the synthetic shards' frames (the tiny model
-// reads 32; the bridge area-resizes).
-const FrameSize = 64
+// FrameSize is the side of the synthetic shards' frames (feedtest's).
+const FrameSize = feedtest.FrameSize
 
 // RepoFile is a path under the repository root.
 func RepoFile(parts ...string) string { return feedtest.RepoFile(parts...) }
@@ -49,15 +47,7 @@ func WriteShards(t testing.TB, dir string, n int, seed uint64, invert bool) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
-	frame := FrameSize * FrameSize * 3
-	img := func(k int, mos float64) []byte {
-		b := make([]byte, k*frame)
-		base := 30 + 45*(mos-1)
-		for i := range b {
-			b[i] = uint8(math.Max(0, math.Min(255, base+float64(rng.IntN(31)-15))))
-		}
-		return b
-	}
+	img := func(k int, mos float64) []byte { return feedtest.Frames(rng, k, mos) }
 	var cands []shards.PairCandidate
 	for i := range n {
 		mos := feedtest.MOS((i*7+3)%n, n)

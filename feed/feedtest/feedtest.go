@@ -44,6 +44,17 @@ func ModelConfig(t testing.TB) model.Config {
 // MOS spreads n scores over [1, 5].
 func MOS(i, n int) float64 { return 1 + 4*float64(i)/float64(n-1) }
 
+// Frames is k FrameSize x FrameSize RGB frames whose brightness encodes mos
+// (1..5), with uniform pixel noise drawn from rng.
+func Frames(rng *rand.Rand, k int, mos float64) []byte {
+	b := make([]byte, k*FrameSize*FrameSize*3)
+	base := 30 + 45*(mos-1)
+	for i := range b {
+		b[i] = uint8(math.Max(0, math.Min(255, base+float64(rng.IntN(31)-15))))
+	}
+	return b
+}
+
 // WriteShards writes n records whose brightness encodes MOSNorm (plus pixel
 // noise), in a fixed permutation of the MOS order, every third one with a
 // description naming its level, and pairs.jsonl. Record nan (if >= 0) gets a
@@ -55,15 +66,7 @@ func WriteShards(t testing.TB, dir string, n int, seed uint64, nan int) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
-	frame := FrameSize * FrameSize * 3
-	img := func(k int, mos float64) []byte {
-		b := make([]byte, k*frame)
-		base := 30 + 45*(mos-1)
-		for i := range b {
-			b[i] = uint8(math.Max(0, math.Min(255, base+float64(rng.IntN(31)-15))))
-		}
-		return b
-	}
+	img := func(k int, mos float64) []byte { return Frames(rng, k, mos) }
 	var cands []shards.PairCandidate
 	for i := range n {
 		j := (i*7 + 3) % n
