@@ -21,7 +21,7 @@ func newXLABackend(spec, opts string) (compute.Backend, error) {
 	}
 	b, err := xla.New(opts)
 	if err != nil {
-		return nil, fmt.Errorf("backend %q: cannot start XLA with PJRT plugin %q (is the plugin installed? see README, GPU section): %w", spec, opts, err)
+		return nil, fmt.Errorf("backend %q: cannot start XLA with PJRT plugin %q (is the plugin installed? see docs/model.md, On a GPU machine): %w", spec, opts, err)
 	}
 	return b, nil
 }
