@@ -24,6 +24,8 @@ import (
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/experiments/sweep/sweeptest"
 	"github.com/cpllm/cpllm/internal/partition"
+
+	"github.com/cpllm/cpllm/internal/testutil"
 )
 
 const parts = 3
@@ -228,7 +230,7 @@ func (c *cluster) corpus(t *testing.T, dir string) (root, labels string, real in
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rd := realData(); rd != "" {
+	if rd := testutil.FindRealData(); rd != "" {
 		clips := []struct{ id, path, mos, split string }{
 			{"konvid-8536919744", "KoNViD-1k/KoNViD_1k_videos/8536919744.mp4", "1.22", "train"},
 			{"lsvq-17734", "LSVQ/yfcc-batch22/17734.mp4", "3.3964", "test"}, // 59.909 on 0-100, as 1-5
@@ -247,26 +249,6 @@ func (c *cluster) corpus(t *testing.T, dir string) (root, labels string, real in
 		t.Fatal(err)
 	}
 	return root, labels, real
-}
-
-// realData is ../shared/realdata (searched upwards) or $CPLLM_REALDATA; ""
-// when absent: the test then runs on the synthetic clips only.
-func realData() string {
-	if d := os.Getenv("CPLLM_REALDATA"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		cand := filepath.Join(dir, "shared", "realdata")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }
 
 func (c *cluster) submitData(t *testing.T, root, labels, out string) map[string]string {

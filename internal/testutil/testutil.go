@@ -98,14 +98,15 @@ func FrameMD5s(t testing.TB, path string, args ...string) []string {
 	return sums
 }
 
-// RealData returns ../shared/realdata (searched upwards from the working
-// directory, or $CPLLM_REALDATA), skipping the test when it is absent.
-func RealData(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CPLLM_REALDATA"); d != "" {
+// FindRealData returns $CPLLM_REALDATA when set (or "" when it names no
+// directory), else ../shared/realdata searched upwards from the working
+// directory, else "".
+func FindRealData() string {
+	if d, set := os.LookupEnv("CPLLM_REALDATA"); set && d != "" {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			return d
 		}
+		return ""
 	}
 	dir, _ := os.Getwd()
 	for {
@@ -115,9 +116,19 @@ func RealData(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("real data not found (../shared/realdata beside the repo, or $CPLLM_REALDATA); skipping")
 			return ""
 		}
 		dir = parent
 	}
+}
+
+// RealData returns FindRealData's directory, skipping the test when there
+// is none.
+func RealData(t testing.TB) string {
+	t.Helper()
+	d := FindRealData()
+	if d == "" {
+		t.Skip("real data not found (../shared/realdata beside the repo, or $CPLLM_REALDATA); skipping")
+	}
+	return d
 }
