@@ -15,8 +15,8 @@ import (
 // datasetFlags are how every data command takes a dataset:
 // --dataset NAME --root DIR [--labels FILE] [--split S] [--layout L].
 type datasetFlags struct {
-	name, root, labels, split, layout string
-	mosMin, mosMax                    float64
+	name, root, labels, split, layout, ids string
+	mosMin, mosMax                         float64
 }
 
 func addDatasetFlags(cmd *cobra.Command) *datasetFlags {
@@ -26,6 +26,7 @@ func addDatasetFlags(cmd *cobra.Command) *datasetFlags {
 	f.StringVar(&d.root, "root", "", "dataset root directory (videos, and the default label file)")
 	f.StringVar(&d.labels, "labels", "", "label file (default: the loader's official file under --root)")
 	f.StringVar(&d.split, "split", "", "split to select (e.g. train, test, test-1080p); empty = all")
+	f.StringVar(&d.ids, "ids", "", "keep only the ids listed in this file, one per line (e.g. a split file)")
 	f.StringVar(&d.layout, "layout", "", "youtube-ugc video layout: "+strings.Join(datasets.YouTubeLayouts, ", "))
 	f.Float64Var(&d.mosMin, "mos-min", 0, "override the MOS scale minimum (with --mos-max)")
 	f.Float64Var(&d.mosMax, "mos-max", 0, "override the MOS scale maximum (with --mos-min)")
@@ -45,6 +46,11 @@ func (d *datasetFlags) load() ([]datasets.Record, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", d.name, err)
+	}
+	if d.ids != "" {
+		if recs, err = datasets.SelectIDs(recs, d.ids); err != nil {
+			return nil, fmt.Errorf("dataset %s: --ids: %w", d.name, err)
+		}
 	}
 	return recs, nil
 }
