@@ -210,22 +210,6 @@ func PairedBootstrap(predA, predB, mos []float64, fn MetricFunc, resamples int, 
 	}
 	d := Delta{Value: a - b}
 	d.CILow, d.CIHigh = percentileCI(reps[0])
-	var le, ge, ok int
-	for _, v := range reps[0] {
-		if math.IsNaN(v) {
-			continue
-		}
-		ok++
-		if v <= 0 {
-			le++
-		}
-		if v >= 0 {
-			ge++
-		}
-	}
-	d.P = math.NaN()
-	if ok > 0 {
-		d.P = math.Min(1, 2*float64(min(le, ge))/float64(ok))
-	}
+	d.P = bootstrapP(reps[0])
 	return d, nil
 }

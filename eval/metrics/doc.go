@@ -1,10 +1,13 @@
 // Package metrics computes the statistics reported for VQA results:
 // rank and linear correlations (SRCC, KRCC, PLCC), PLCC/RMSE after the
 // 4- and 5-parameter logistic mappings, percentile-bootstrap confidence
-// intervals, multi-seed aggregation and significance tests.
+// intervals, multi-seed aggregation, significance tests (paired t,
+// Wilcoxon, Williams, Steiger, paired and hierarchical bootstraps, Holm) and
+// the Wilson interval of a proportion.
 //
 // The reference is scipy 1.10.1: testdata/gen_fixtures.py writes the
-// oracle values (testdata/scipy_fixtures.json) the tests compare against.
+// oracle values (testdata/scipy_fixtures.json) the tests compare against,
+// testdata/gen_wilson.py those of the Wilson interval.
 //
 // Conventions:
 //   - Inputs containing NaN/Inf, of unequal length or with fewer than 3
