@@ -32,11 +32,11 @@ func wantRowErr(t *testing.T, err error, line int, frag string) {
 }
 
 func TestRegistry(t *testing.T) {
-	want := []string{"konvid1k", "labels-txt", "livevqc", "lsvq", "manifest", "youtube-ugc"}
+	want := []string{"clive", "konvid1k", "labels-txt", "livevqc", "lsvq", "manifest", "youtube-ugc"}
 	if got := Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v", got)
 	}
-	if _, err := Get("nope"); err == nil || !strings.Contains(err.Error(), "konvid1k, labels-txt") {
+	if _, err := Get("nope"); err == nil || !strings.Contains(err.Error(), "clive, konvid1k, labels-txt") {
 		t.Errorf("Get(nope): %v", err)
 	}
 	l, err := Get("lsvq")

@@ -22,7 +22,7 @@ func TestPresetsFromRegistry(t *testing.T) {
 			t.Errorf("LookupPreset(%s) = %+v, %v", p.Name, q, ok)
 		}
 	}
-	if want := []string{"konvid1k", "livevqc", "lsvq-test", "lsvq-1080p", "youtube-ugc"}; !slices.Equal(names, want) {
+	if want := []string{"clive", "konvid1k", "livevqc", "lsvq-test", "lsvq-1080p", "youtube-ugc"}; !slices.Equal(names, want) {
 		t.Errorf("presets %v, want %v", names, want)
 	}
 	if p, _ := LookupPreset("lsvq-1080p"); p.Loader != "lsvq" || p.Split != SplitTest1080p {
