@@ -1,5 +1,6 @@
 // Package video opens, probes, decodes and encodes videos through FFmpeg's
-// libraries (go-astiav). Every error names the file and the failing step.
+// libraries (go-astiav). Still images (ImageExts) open as one-frame videos
+// (Info.Still). Every error names the file and the failing step.
 package video
 
 import (
@@ -7,6 +8,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/asticode/go-astiav"
 )
@@ -42,6 +46,19 @@ type Info struct {
 	BitRate   int64   `json:"bit_rate"`          // container bit rate, b/s
 	Rotation  float64 `json:"rotation"`          // display-matrix rotation, degrees
 	SizeBytes int64   `json:"size_bytes"`
+	// Still: a single image read by one of FFmpeg's image demuxers (image2,
+	// png_pipe, bmp_pipe, ...). FFmpeg gives it one frame at 25 fps lasting
+	// 0.04 s, as ffprobe prints; that rate is no property of the image.
+	Still bool `json:"still,omitempty"`
+}
+
+// ImageExts are the still-image extensions read as one-frame videos
+// (compared ignoring case).
+var ImageExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
+
+// IsImage reports whether path has one of ImageExts.
+func IsImage(path string) bool {
+	return slices.Contains(ImageExts, strings.ToLower(filepath.Ext(path)))
 }
 
 // Error is a failure tied to a file and a step (open, probe, decode, encode, ...).
@@ -87,7 +104,18 @@ func openInput(path string) (*input, error) {
 	if fc == nil {
 		return nil, fail(path, "open", errors.New("cannot allocate format context"))
 	}
-	if err := fc.OpenInput(path, nil, nil); err != nil {
+	var opts *astiav.Dictionary
+	if IsImage(path) {
+		// The image2 demuxer reads "%d" in a name as a sequence pattern; an
+		// image file is always the one file named.
+		opts = astiav.NewDictionary()
+		defer opts.Free()
+		if err := opts.Set("pattern_type", "none", 0); err != nil {
+			fc.Free()
+			return nil, fail(path, "open", err)
+		}
+	}
+	if err := fc.OpenInput(path, nil, opts); err != nil {
 		fc.Free()
 		return nil, fail(path, "open", fmt.Errorf("not a readable media file: %w", err))
 	}
@@ -180,7 +208,15 @@ func Probe(path string) (Info, error) {
 	if info.Duration == 0 && info.FPS > 0 {
 		info.Duration = float64(info.Frames) / info.FPS
 	}
+	info.Still = info.Frames == 1 && imageDemuxer(info.Format)
 	return info, nil
+}
+
+// imageDemuxer reports whether FFmpeg's demuxer of that name reads images:
+// image2 (found by extension) or one of the <codec>_pipe demuxers (found by
+// content: png_pipe, bmp_pipe, jpeg_pipe, ...).
+func imageDemuxer(name string) bool {
+	return name == "image2" || strings.HasSuffix(name, "_pipe")
 }
 
 func (in *input) countPackets() (int, error) {
