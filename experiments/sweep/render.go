@@ -1,10 +1,13 @@
 package sweep
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -13,12 +16,33 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/cpllm/cpllm/eval/predictions"
 	"github.com/cpllm/cpllm/internal/fsutil"
 )
 
-// WriteReport writes report.json, report.md and one bar chart per test set
-// (<set>.png) into dir, each atomically.
+// WriteReport writes report.json, report.md, one bar chart per test set
+// (<set>.png) and the prediction files the report was computed from
+// (seeds/<set>/<variant>/seed<k>.csv, mean/<set>/<variant>.csv) into dir,
+// each atomically.
 func WriteReport(dir string, rep *Report) error {
+	paths := make([]string, 0, len(rep.files))
+	for p := range rep.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, rel := range paths {
+		var buf bytes.Buffer
+		if err := predictions.Write(&buf, rep.files[rel]); err != nil {
+			return err
+		}
+		file := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := fsutil.WriteFileAtomic(file, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -37,7 +61,8 @@ func WriteReport(dir string, rep *Report) error {
 	return nil
 }
 
-// Markdown renders one table per test set.
+// Markdown renders, per test set, the metrics over seeds and the p-values
+// of every test on SRCC and PLCC, with what each test is computed on.
 func Markdown(rep *Report) string {
 	var b strings.Builder
 	seeds := make([]string, len(rep.Seeds))
@@ -45,35 +70,72 @@ func Markdown(rep *Report) string {
 		seeds[i] = strconv.Itoa(s)
 	}
 	fmt.Fprintf(&b, "# Sweep report: %s\n\n", rep.Experiment)
-	fmt.Fprintf(&b, "Baseline `%s`; seeds %s; alpha %g with Holm correction over the variants compared with the baseline "+
-		"(per test set and test); bootstrap: %d resamples, seed %d.\n\n", rep.Baseline, strings.Join(seeds, ", "), rep.Alpha,
-		rep.Resamples, rep.BootstrapSeed)
+	fmt.Fprintf(&b, "Baseline `%s`; %d seeds (%s); alpha %g with Holm correction over the variants compared with the baseline "+
+		"(per test set, test and metric); bootstraps: %d resamples, seed %d.\n\n", rep.Baseline, len(rep.Seeds), strings.Join(seeds, ", "),
+		rep.Alpha, rep.Resamples, rep.BootstrapSeed)
+	b.WriteString("Tests (variant vs baseline):\n\n")
+	for _, m := range rep.Methods {
+		fmt.Fprintf(&b, "- **%s** (%s): %s.\n", m.Name, m.Data, m.Description)
+	}
+	b.WriteString("\n")
 	for _, er := range rep.Eval {
-		fmt.Fprintf(&b, "## %s (%d videos per seed)\n\n", er.Name, er.N)
-		b.WriteString("| variant | trainable params | SRCC mean ± std | SRCC 95% CI | PLCC mean ± std | PLCC 95% CI | t-test p | Wilcoxon p | Williams p | Steiger p | bootstrap p |\n")
-		b.WriteString("|---|--:|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "## %s (%d videos, %d seeds)\n\n", er.Name, er.Videos, er.Seeds)
+		b.WriteString("| variant | trainable params | SRCC mean ± std | SRCC 95% CI over seeds | SRCC of seed-mean | PLCC mean ± std | PLCC 95% CI over seeds | PLCC of seed-mean |\n")
+		b.WriteString("|---|--:|---|---|---|---|---|---|\n")
 		for _, v := range er.Variants {
-			name := v.Name
-			if v.Baseline {
-				name += " (baseline)"
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", variantLabel(v), thousands(v.Trainable),
+				meanStd(v.SRCC), interval(v.SRCC.CI95), f4(float64(v.SRCC.SeedMean)),
+				meanStd(v.PLCC), interval(v.PLCC.CI95), f4(float64(v.PLCC.SeedMean)))
+		}
+		fmt.Fprintf(&b, "\nMean ± sample std of the per-seed metric over %d seeds; 95%% t interval of that mean (df = %d). "+
+			"Seed-mean: the metric of each video's prediction averaged over seeds (`mean/%s/`).\n\n", er.Seeds, er.Seeds-1, er.Name)
+		for _, metric := range []string{"srcc", "plcc"} {
+			fmt.Fprintf(&b, "p-values on %s, raw / Holm-adjusted (* significant at alpha = %g after Holm):\n\n", strings.ToUpper(metric), rep.Alpha)
+			b.WriteString("| variant | Δ mean per seed |")
+			for _, m := range rep.Methods {
+				fmt.Fprintf(&b, " %s |", m.Name)
 			}
-			if v.CapacityKey != "" {
-				name += fmt.Sprintf(" [%s=%d]", v.CapacityKey, v.CapacityValue)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |", name, thousands(v.Trainable),
-				meanStd(v.SRCC), interval(v.SRCC.CI95), meanStd(v.PLCC), interval(v.PLCC.CI95))
-			for _, t := range []string{"t-test", "wilcoxon", "williams", "steiger", "bootstrap"} {
-				fmt.Fprintf(&b, " %s |", pcell(v, t))
+			b.WriteString("\n|---|---|" + strings.Repeat("---|", len(rep.Methods)) + "\n")
+			for _, v := range er.Variants {
+				if v.Baseline {
+					continue
+				}
+				fmt.Fprintf(&b, "| %s | %s |", v.Name, f4(float64(find(v, "t-test", metric).Estimate)))
+				for _, m := range rep.Methods {
+					fmt.Fprintf(&b, " %s |", pcell(find(v, m.Name, metric)))
+				}
+				b.WriteString("\n")
 			}
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "\np-values on SRCC, raw / Holm-adjusted; * significant at alpha = %g after Holm. "+
-			"t-test and Wilcoxon pair the per-seed SRCC by seed; Williams, Steiger and the paired bootstrap of dSRCC "+
-			"use the pooled predictions in `pooled/%s/` (ids prefixed by seed): `cpllm compare pooled/%s/VARIANT.csv "+
-			"pooled/%s/%s.csv` gives the same values. The same tests on PLCC are in report.json.\n\n![%s](%s.png)\n\n",
-			rep.Alpha, er.Name, er.Name, er.Name, rep.Baseline, er.Name, er.Name)
+		fmt.Fprintf(&b, "Per-seed predictions: `seeds/%s/VARIANT/seed<k>.csv`. `cpllm compare mean/%s/VARIANT.csv mean/%s/%s.csv "+
+			"--resamples %d --seed %d` gives the williams, steiger and bootstrap-videos values on SRCC.\n\n![%s](%s.png)\n\n",
+			er.Name, er.Name, er.Name, rep.Baseline, rep.Resamples, rep.BootstrapSeed, er.Name, er.Name)
 	}
 	return b.String()
+}
+
+func variantLabel(v VariantReport) string {
+	name := v.Name
+	if v.Baseline {
+		name += " (baseline)"
+	}
+	if v.CapacityKey != "" {
+		name += fmt.Sprintf(" [%s=%d]", v.CapacityKey, v.CapacityValue)
+	}
+	return name
+}
+
+// find returns the variant's test of that name and metric (an empty one
+// with NaN values when absent).
+func find(v VariantReport, name, metric string) Test {
+	for _, t := range v.Tests {
+		if t.Name == name && t.Metric == metric {
+			return t
+		}
+	}
+	nan := num(math.NaN())
+	return Test{Name: name, Metric: metric, Estimate: nan, Stat: nan, P: nan, Holm: nan}
 }
 
 func f4(v float64) string {
@@ -101,20 +163,12 @@ func pval(p num) string {
 	return strconv.FormatFloat(float64(p), 'g', 3, 64)
 }
 
-func pcell(v VariantReport, name string) string {
-	if v.Baseline {
-		return "–"
+func pcell(t Test) string {
+	s := pval(t.P) + " / " + pval(t.Holm)
+	if t.Significant {
+		s += "*"
 	}
-	for _, t := range v.Tests {
-		if t.Name == name && t.Metric == "srcc" {
-			s := pval(t.P) + " / " + pval(t.Holm)
-			if t.Significant {
-				s += "*"
-			}
-			return s
-		}
-	}
-	return "n/a"
+	return s
 }
 
 func thousands(n int64) string {

@@ -130,7 +130,7 @@ func yamlErr(file string, err error) error {
 // Load reads an experiment file strictly, applies every variant's
 // overrides to the base configs (a bad key fails naming file:line and the
 // key), matches capacities and counts parameters. seeds > 0 replaces the
-// file's seeds with 1..seeds.
+// file's seeds with 1..seeds; a file without seeds has 1..DefaultSeeds.
 func Load(path string, seeds int) (*Experiment, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -228,7 +228,13 @@ func variantLines(doc *yaml.Node, vs []rawVariant) {
 	}
 }
 
+// DefaultSeeds is the number of seeds of an experiment file without seeds.
+const DefaultSeeds = 5
+
 func parseSeeds(n *yaml.Node, count int) ([]int, error) {
+	if count <= 0 && n.Kind == 0 {
+		count = DefaultSeeds
+	}
 	if count > 0 {
 		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(count)}
 	}

@@ -30,7 +30,7 @@ func TestShippedExperiments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(e.Seeds) != 3 || e.Variant(e.Baseline) == nil || len(e.Cells()) != 3*len(e.Variants) {
+		if len(e.Seeds) != 5 || e.Variant(e.Baseline) == nil || len(e.Cells()) != 5*len(e.Variants) {
 			t.Fatalf("%s: seeds %v, %d cells", f, e.Seeds, len(e.Cells()))
 		}
 	}
@@ -83,6 +83,10 @@ func TestLoadErrors(t *testing.T) {
 	e, err := Load(f.writeExp(t, "ok.yaml", strings.Replace(head, "seeds: 2", "seeds: [7, 3]", 1)+two), 0)
 	if err != nil || !slices.Equal(e.Seeds, []int{7, 3}) {
 		t.Fatalf("seed list: %v %v", err, e)
+	}
+	noSeeds, err := Load(f.writeExp(t, "noseeds.yaml", strings.Replace(head, "seeds: 2\n", "", 1)+two), 0)
+	if err != nil || !slices.Equal(noSeeds.Seeds, []int{1, 2, 3, 4, 5}) {
+		t.Fatalf("no seeds in the file: %v %v, want 1..%d", err, noSeeds, DefaultSeeds)
 	}
 	if e, _ = Load(f.Exp, 4); !slices.Equal(e.Seeds, []int{1, 2, 3, 4}) {
 		t.Fatalf("--seeds 4: %v", e.Seeds)

@@ -3,7 +3,6 @@ package sweep
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -64,17 +63,18 @@ func TestSweepResumeShardsReport(t *testing.T) {
 	}
 	want := report(t, e, full)
 
-	// Report shape: one table, baseline first, 9 tests for the other
-	// variant, pooled files with seed-prefixed ids, compare's numbers.
+	// Report shape: one table, baseline first, every test on both metrics
+	// for the other variant, per-seed copies and seed-mean files, and
+	// compare's numbers on the seed-mean files.
 	rep, err := BuildReport(e, full, ReportOptions{Resamples: 300, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Eval) != 1 || rep.Eval[0].N != 10 || len(rep.Eval[0].Variants) != 2 {
+	if len(rep.Eval) != 1 || rep.Eval[0].Videos != 10 || rep.Eval[0].Seeds != 2 || len(rep.Eval[0].Variants) != 2 {
 		t.Fatalf("report shape %+v", rep.Eval)
 	}
 	base, other := rep.Eval[0].Variants[0], rep.Eval[0].Variants[1]
-	if !base.Baseline || base.Tests != nil || other.Baseline || len(other.Tests) != 9 || other.Compare == nil {
+	if !base.Baseline || base.Tests != nil || other.Baseline || len(other.Tests) != 2*len(Methods) {
 		t.Fatalf("rows %+v / %+v", base, other)
 	}
 	if base.Trainable <= other.Trainable || len(base.SRCC.PerSeed) != 2 {
@@ -87,15 +87,25 @@ func TestSweepResumeShardsReport(t *testing.T) {
 		}
 	}
 	dir := e.ReportDir(full)
-	pooled, err := predictions.Read(filepath.Join(dir, other.PooledFile))
-	if err != nil || len(pooled) != 20 || !strings.HasPrefix(pooled[0].ID, "seed1/") || !strings.HasPrefix(pooled[19].ID, "seed2/") {
-		t.Fatalf("pooled file: %v %d rows", err, len(pooled))
+	cell, _ := predictions.Read(filepath.Join(e.Dir(full, Cell{Variant: e.Variant("pixel"), Seed: 2}), PredDir, "test.csv"))
+	copied, err := predictions.Read(filepath.Join(dir, other.SeedFiles[1]))
+	if err != nil || len(copied) != 10 || len(cell) != 10 {
+		t.Fatalf("per-seed copy %s: %v", other.SeedFiles[1], err)
 	}
-	c, err := compare.Files(filepath.Join(dir, other.PooledFile), filepath.Join(dir, base.PooledFile), 300, 1)
-	cj, _ := json.Marshal(c)
-	rj, _ := json.Marshal(other.Compare)
-	if err != nil || !bytes.Equal(cj, rj) {
-		t.Fatalf("compare on the pooled files %+v\nreport %+v (%v)", c, *other.Compare, err)
+	if _, err := predictions.Align(cell, copied, "cell", "copy"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := compare.Files(filepath.Join(dir, other.MeanFile), filepath.Join(dir, base.MeanFile), 300, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		name string
+		p    float64
+	}{{"williams", c.WilliamsP}, {"steiger", c.SteigerP}, {"bootstrap-videos", c.BootstrapDSRCC.P}} {
+		if got := find(other, w.name, "srcc").P; float64(got) != w.p {
+			t.Fatalf("%s on SRCC: report %v, cpllm compare on the seed-mean files %v", w.name, got, w.p)
+		}
 	}
 	md := string(want["report.md"])
 	for _, s := range []string{"| both (baseline) |", "| pixel |", "SRCC mean ± std", "![test](test.png)"} {
