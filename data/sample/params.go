@@ -76,7 +76,7 @@ type Views struct {
 	PixelH     int
 	SrcW, SrcH int      // displayed size of the source (coded size turned by its display rotation)
 	Frames     int      // frames in the clip: the container count, or the decoded count when fewer decode
-	FPS        float64  // the source's frame rate (from the probe Sample already does)
+	FPS        float64  // the source's frame rate (from the probe Sample already does); 0 for a still image
 	Native     [][]byte // SampleNative only: some context frames as SrcW x SrcH RGB24
 }
 

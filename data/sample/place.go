@@ -33,7 +33,9 @@ func ContextIndices(n, m int, rng *rand.Rand) []int {
 
 // PlacePatches lays p.K patches of p.Size over the distinct frames of idx
 // (the context indices), in a w x h pixel-view frame (w, h >= p.Size, else
-// nil). Patches never overlap within a frame and always lie inside it.
+// nil). Patches always lie inside the frame, and never overlap within a frame
+// when the distinct frames can hold K non-overlapping patches (a frame holds
+// Capacity).
 //
 // Frames: with K <= distinct frames, one patch per frame at the centre
 // (eval) or a random frame (train) of each of K equal segments of the
@@ -45,8 +47,12 @@ func ContextIndices(n, m int, rng *rand.Rand) []int {
 // with the periphery (corners, then edge midpoints), taking the next free
 // anchor when one would overlap and falling back to a centred grid when the
 // anchors run out; train draws uniform positions (rejection sampling, with a
-// randomly offset grid as fallback). Only when the clip cannot hold K
-// distinct patches (very short and small) are patches repeated.
+// randomly offset grid as fallback).
+//
+// Overlap: when the frames cannot hold K non-overlapping patches (a still
+// image, a 500x500 frame holding 4 of 224, or a short small clip), the K
+// patches are shared evenly over the frames and each frame given more than
+// its Capacity takes overlapLayout's evenly spread, overlapping positions.
 // The result is grouped by ascending frame.
 func PlacePatches(idx []int, w, h int, p Params, rng *rand.Rand) []Patch {
 	frames := slices.Compact(slices.Sorted(slices.Values(idx)))
@@ -62,9 +68,12 @@ func PlacePatches(idx []int, w, h int, p Params, rng *rand.Rand) []Patch {
 			continue
 		}
 		var ps []Patch
-		if rng == nil {
+		switch {
+		case n > capPer:
+			ps = overlapLayout(w, h, p.Size, n, rng)
+		case rng == nil:
 			ps = evalLayout(w, h, p.Size, n, g)
-		} else {
+		default:
 			ps = trainLayout(w, h, p.Size, n, rng)
 		}
 		for _, q := range ps {
@@ -73,14 +82,12 @@ func PlacePatches(idx []int, w, h int, p Params, rng *rand.Rand) []Patch {
 		}
 		g += n
 	}
-	for i := 0; len(out) < p.K; i++ {
-		out = append(out, out[i])
-	}
 	slices.SortStableFunc(out, func(a, b Patch) int { return cmp.Compare(a.Frame, b.Frame) })
 	return out
 }
 
-// assign returns how many of k patches each of d frames gets, at most capPer each.
+// assign returns how many of k patches each of d frames gets: at most capPer
+// each when the frames hold k (d*capPer >= k), else k/d or k/d+1 each.
 func assign(d, k, capPer int, rng *rand.Rand) []int {
 	counts := make([]int, d)
 	if k <= d {
@@ -107,6 +114,9 @@ func assign(d, k, capPer int, rng *rand.Rand) []int {
 				counts[i]++
 			}
 		}
+	}
+	if d*capPer < k {
+		return counts
 	}
 	order := make([]int, d)
 	for i := range order {

@@ -54,14 +54,31 @@ func checkPatches(t *testing.T, what string, ps []Patch, idx []int, w, h int, p 
 		}
 		distinct[a.Frame] = true
 	}
-	// Overlap is only allowed for repeats when the frames cannot hold K patches.
+	// Patches overlap only when the frames cannot hold K apart; then they
+	// are shared evenly over the frames, at distinct positions wherever the
+	// frame leaves a corner K-1 pixels of room each way.
 	d := len(slices.Compact(slices.Sorted(slices.Values(idx))))
-	if d*Capacity(w, h, p.Size) >= p.K {
-		for i, a := range ps {
-			for _, b := range ps[i+1:] {
-				if a.Frame == b.Frame && overlaps(a, b, p.Size) {
-					t.Fatalf("%s: %v and %v overlap", what, a, b)
-				}
+	fits := d*Capacity(w, h, p.Size) >= p.K
+	perFrame := map[int]int{}
+	for i, a := range ps {
+		perFrame[a.Frame]++
+		for _, b := range ps[i+1:] {
+			if a.Frame != b.Frame {
+				continue
+			}
+			if fits && overlaps(a, b, p.Size) {
+				t.Fatalf("%s: %v and %v overlap", what, a, b)
+			}
+			if !fits && a == b && w-p.Size >= p.K-1 && h-p.Size >= p.K-1 {
+				t.Fatalf("%s: patch %v twice", what, a)
+			}
+		}
+	}
+	if !fits {
+		lo, hi := p.K/d, (p.K+d-1)/d
+		for f, n := range perFrame {
+			if n < lo || n > hi || len(perFrame) != min(d, p.K) {
+				t.Fatalf("%s: frame %d has %d patches (%d frames used), want %d..%d on each of %d frames", what, f, n, len(perFrame), lo, hi, d)
 			}
 		}
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
-// Real encodes (portrait LSVQ, a 192x144 10 fps UGC clip, 720p and a KoNViD
-// 960x540) sample without error; the first two are checked byte for byte
-// against the ffmpeg CLI.
+// Real encodes (portrait LSVQ, a 192x144 10 fps UGC clip, 720p, a KoNViD
+// 960x540 and a CLIVE 500x500 camera JPEG) sample without error; the LSVQ,
+// UGC and CLIVE ones are checked byte for byte against the ffmpeg CLI.
 func TestSampleRealClips(t *testing.T) {
 	root := testutil.RealData(t)
 	clips := []struct {
@@ -21,6 +21,7 @@ func TestSampleRealClips(t *testing.T) {
 		{"unlabeled/FEQ-gdkTN4Q_000008_000018.mp4", true},
 		{"LSVQ/yfcc-batch22/17734.mp4", false},
 		{"KoNViD-1k/KoNViD_1k_videos/3339962845.mp4", false},
+		{"CLIVE/Images/1000.JPG", true},
 	}
 	p := DefaultParams()
 	for _, c := range clips {
@@ -43,6 +44,9 @@ func TestSampleRealClips(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkViews(t, tr, p, info.Width, info.Height, info.Frames)
+			if c.oracle && info.Still {
+				checkOracle(t, path, tr)
+			}
 		})
 	}
 }

@@ -17,7 +17,10 @@ import (
 // (clip, seed, id) always gives byte-identical views. Pixels come from
 // bilinear swscale, equal to `ffmpeg -vf scale=W:H:flags=bilinear`, from
 // frames turned upright by the display matrix as the CLI shows them (so a
-// phone clip recorded sideways is sampled as portrait). Errors name the file.
+// phone clip recorded sideways is sampled as portrait). A still image
+// (video.IsImage: JPEG, PNG, BMP) is a one-frame clip: the context view is
+// that frame M times and the K patches all come from it, overlapping when it
+// cannot hold K apart (PlacePatches). Errors name the file.
 func Sample(path string, p Params, mode Mode, seed uint64, id string) (Views, error) {
 	return SampleNative(path, p, mode, seed, id, 0)
 }
@@ -49,7 +52,9 @@ func SampleNative(path string, p Params, mode Mode, seed uint64, id string, nati
 	if errors.Is(err, errShort) {
 		return Views{}, fmt.Errorf("%s: sample: %w", path, err)
 	}
-	v.FPS = info.FPS
+	if !info.Still {
+		v.FPS = info.FPS
+	}
 	return v, err
 }
 
