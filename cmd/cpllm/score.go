@@ -30,9 +30,10 @@ func newScoreCmd(g *globals) *cobra.Command {
 	var describeText bool
 	var maxNew int
 	cmd := &cobra.Command{
-		Use:   "score --checkpoint RUN_OR_CKPT VIDEO...",
-		Short: "Score videos (1-5, level word) and describe their quality; one JSON object per video",
+		Use:   "score --checkpoint RUN_OR_CKPT VIDEO_OR_IMAGE...",
+		Short: "Score videos or images (1-5, level word) and describe their quality; one JSON object per file",
 		Long: `Samples each video deterministically (the eval views of the shards config),
+an image (.jpg, .jpeg, .png, .bmp) as a one-frame video,
 scores it with the checkpoint's model (expected level over excellent..bad) and,
 unless --describe=false, generates a description greedily. The architecture is
 the run's model.yaml when the checkpoint has one, else model_config. A video

@@ -19,18 +19,26 @@ import (
 func newShardsCmd(g *globals) *cobra.Command {
 	var out, descs, shard string
 	var ladders []string
+	var allowMissing bool
 	cmd := &cobra.Command{
-		Use:   "shards --dataset NAME --root DIR [--labels FILE] [--split S] [--ladder DIR]... --out DIR [--shard i/N]",
-		Short: "Sample every video into Arrow shards (context frames, pixel patches, labels, description, pairs)",
-		Long: `For each video: M context frames (squash-resized), K non-overlapping pixel
-patches (aspect-preserving resize to fit 1080x540), labels, and a quality
-description (from --descriptions JSONL {"id","text"} when given, otherwise
-generated from measured signals). Writes shard-NNNNN.arrow files, manifest.json
-(sha256 per shard, sampler parameters, seed, failures) and pairs.jsonl (CRF
-ladder pairs and cross-video pairs with a MOS margin, as ids). --ladder adds
-the outputs of 'data ladder' runs (repeatable: one per ladder partition) as
-items derived from their sources. Resumable: rerun the same command after a
-crash.
+		Use:   "shards --dataset NAME --root DIR [--labels FILE] [--split S] [--ladder DIR]... --out DIR [--shard i/N] [--allow-missing]",
+		Short: "Sample every video or image into Arrow shards (context frames, pixel patches, labels, description, pairs)",
+		Long: `For each video: M context frames (squash-resized), K pixel patches
+(aspect-preserving resize to fit 1080x540; apart, unless the frames cannot
+hold K apart), labels, and a quality description (from --descriptions JSONL
+{"id","text"} when given, otherwise generated from measured signals). An
+image (.jpg, .jpeg, .png, .bmp) is a one-frame video. Writes
+shard-NNNNN.arrow files, manifest.json (sha256 per shard, sampler parameters,
+seed, failures) and pairs.jsonl (CRF ladder pairs and cross-video pairs with
+a MOS margin, as ids). --ladder adds the outputs of 'data ladder' runs
+(repeatable: one per ladder partition) as items derived from their sources.
+Resumable: rerun the same command after a crash.
+
+A file that is missing or cannot be sampled is listed in the manifest's
+failures and the command exits non-zero. With --allow-missing (a partial
+download), missing files alone do not fail the command, as in 'data verify
+--allow-missing'; any other failure still does, and so does a build in which
+every file is missing.
 
 --shard i/N samples only partition i of N: the records whose source id (the
 record's own id when it has no source) hashes to i (FNV-1a 64 mod N), so a
@@ -69,6 +77,10 @@ run (shard file boundaries and storage order differ).`,
 				return fmt.Errorf("data shards: --ladder %s: %w", dir, err)
 			}
 		}
+		missing := map[string]bool{}
+		for _, p := range datasets.Verify(recs, datasets.VerifyOptions{}).MissingFiles {
+			missing[p] = true
+		}
 		if err := prep.CheckIDs(recs); err != nil { // before any video is sampled
 			return fmt.Errorf("data shards: %w", err)
 		}
@@ -85,12 +97,24 @@ run (shard file boundaries and storage order differ).`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "shards: %d rows in %d shards (%d written, %d already there, %d failed), %d pairs -> %s\n",
-			man.TotalRows, len(man.Shards), sum.Written, sum.Skipped, sum.Failed, sum.Pairs, out)
-		if sum.Failed > 0 {
-			return fmt.Errorf("data shards: %d videos failed (listed in %s/manifest.json)", sum.Failed, out)
+		nMissing := 0
+		for _, f := range man.Failures {
+			if missing[f.Path] {
+				nMissing++
+			}
 		}
-		return nil
+		fmt.Fprintf(cmd.OutOrStdout(), "shards: %d rows in %d shards (%d written, %d already there, %d failed, %d of them missing files), %d pairs -> %s\n",
+			man.TotalRows, len(man.Shards), sum.Written, sum.Skipped, sum.Failed, nMissing, sum.Pairs, out)
+		switch {
+		case len(man.Failures) == 0:
+			return nil
+		case allowMissing && nMissing == len(man.Failures) && man.TotalRows > 0:
+			fmt.Fprintf(cmd.ErrOrStderr(), "data shards: %d files missing, allowed by --allow-missing (listed in %s/manifest.json)\n", nMissing, out)
+			return nil
+		case allowMissing && man.TotalRows == 0:
+			return fmt.Errorf("data shards: all %d files failed or are missing (wrong --root?), listed in %s/manifest.json", len(man.Failures), out)
+		}
+		return fmt.Errorf("data shards: %d files failed, %d of them missing (listed in %s/manifest.json)", len(man.Failures), nMissing, out)
 	}
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "output directory")
@@ -99,6 +123,7 @@ run (shard file boundaries and storage order differ).`,
 	f.StringVar(&descs, "descriptions", "", `JSONL of {"id","text"} quality descriptions to use instead of generated ones`)
 	f.String("compression", "", "none | zstd | lz4 (config shards.compression)")
 	f.Int("jobs", 0, "videos sampled at once (config shards.jobs)")
+	f.BoolVar(&allowMissing, "allow-missing", false, "missing files are listed in the manifest but do not fail the command")
 	return cmd
 }
 
