@@ -144,3 +144,41 @@ func TestScoreImages(t *testing.T) {
 		}
 	}
 }
+
+// A manifest may list images beside videos: `data verify --decode` probes
+// and decodes them, a still as one frame.
+func TestVerifyManifestImages(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	dir := t.TempDir()
+	for _, n := range []string{"a.jpg", "b.PNG", "c.bmp"} {
+		testutil.Clip(t, dir, n, "testsrc2=size=320x240", "-frames:v", "1", "-update", "1")
+	}
+	testutil.Clip(t, dir, "d.mp4", "testsrc2=size=320x240:rate=25:duration=0.2")
+	man := filepath.Join(dir, "manifest.csv")
+	os.WriteFile(man, []byte("id,path,mos\na,a.jpg,3\nb,b.PNG,2.5\nc,c.bmp,\nd,d.mp4,4\n"), 0o644)
+	out, err := run(t, "data", "verify", "--dataset", "manifest", "--labels", man, "--decode", "--json", "--workers", "1")
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	var rep struct {
+		Present int
+		Probes  []struct {
+			ID   string
+			Info struct {
+				Frames int
+				Still  bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Present != 4 || len(rep.Probes) != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, p := range rep.Probes {
+		if still := p.ID != "d"; p.Info.Still != still || (still && p.Info.Frames != 1) || (!still && p.Info.Frames != 5) {
+			t.Errorf("%s: %+v", p.ID, p.Info)
+		}
+	}
+}

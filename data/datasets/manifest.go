@@ -12,7 +12,8 @@ import (
 // ManifestFile is the default manifest under Root.
 const ManifestFile = "manifest.csv"
 
-// manifest loads our own list of videos, as CSV with header id,path,mos[,split]
+// manifest loads our own list of videos and images (an image is a one-frame
+// video, see video.ImageExts), as CSV with header id,path,mos[,split]
 // (no other columns) or, for .jsonl/.ndjson files, one JSON object per line:
 // {"id": "...", "path": "...", "mos": 3.2, "split": "test"}. Relative paths
 // are relative to the manifest's directory. An empty mos cell, or a null or
