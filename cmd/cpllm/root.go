@@ -45,7 +45,7 @@ func newRootCmd() *cobra.Command {
 		"'cpllm config show' lists every key)")
 	pf.Int64Var(&g.seed, "seed", 0, "random seed (same as --set seed=N)")
 	pf.StringVar(&g.logLevel, "log-level", "", "debug | info | warn | error (same as --set log_level=L)")
-	root.AddCommand(newVersionCmd(), newConfigCmd(g), newDataCmd(g), newMetricsCmd(g), newCompareCmd(g), newModelCmd(g), newTokenizerCmd(), newWeightsCmd(g), newTrainCmd(g), newScoreCmd(g), newEvalCmd(g), newReportCmd(g), newNightlyCmd(g), newSweepCmd(g))
+	root.AddCommand(newVersionCmd(), newConfigCmd(g), newDataCmd(g), newMetricsCmd(g), newCompareCmd(g), newModelCmd(g), newTokenizerCmd(), newWeightsCmd(g), newTrainCmd(g), newScoreCmd(g), newEvalCmd(g), newReportCmd(g), newNightlyCmd(g), newSweepCmd(g), newBaselineCmd(g))
 	return root
 }
 
