@@ -61,8 +61,11 @@ type DatasetReport struct {
 	// Aggregate summarises each metric's point value over the checkpoints
 	// (metrics.Aggregate: mean, sample std, min, max); only with several.
 	Aggregate map[string]metrics.Summary `json:"aggregate,omitempty"`
-	Timing    Timing                     `json:"timing_s"` // summed over videos (and checkpoints)
-	Seconds   float64                    `json:"seconds"`  // wall time of the dataset
+	// Pairs is the pair accuracy on a shard directory's pairs.jsonl (absent
+	// for loader datasets and shards without pairs).
+	Pairs   *PairsReport `json:"pairs,omitempty"`
+	Timing  Timing       `json:"timing_s"` // summed over videos (and checkpoints)
+	Seconds float64      `json:"seconds"`  // wall time of the dataset
 }
 
 // Failure is a video that exists but could not be scored.
@@ -173,6 +176,9 @@ func (d *DatasetReport) markdown(b *bytes.Buffer, nCkpt int) {
 	}
 	if d.Metrics == nil {
 		fmt.Fprintf(b, "Metrics undefined: %s\n", d.MetricsError)
+		if d.Pairs != nil {
+			d.Pairs.markdown(b)
+		}
 		return
 	}
 	b.WriteString("| metric | value [95% CI] |")
@@ -201,6 +207,9 @@ func (d *DatasetReport) markdown(b *bytes.Buffer, nCkpt int) {
 			}
 			fmt.Fprintf(b, "| %s | %s | %s |\n", c.Checkpoint, FormatCI(c.Metrics.SRCC), FormatCI(c.Metrics.PLCC4PL))
 		}
+	}
+	if d.Pairs != nil {
+		d.Pairs.markdown(b)
 	}
 	t := d.Timing
 	fmt.Fprintf(b, "\nTime: %.1f s wall; summed sample %.1f s, bridge %.2f s, score %.2f s.\n", d.Seconds, t.Sample, t.Bridge, t.Score)

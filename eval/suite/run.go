@@ -29,6 +29,7 @@ type Options struct {
 	Seed      uint64 // bootstrap seed
 	Batch     int    // batch size for shard datasets (0 = 8)
 	Jobs      int    // videos sampled at once ahead of the model (0 = 2)
+	MaxPairs  int    // pairs of each kind evaluated per shard dataset (0 = all; else a seeded sample)
 	Progress  io.Writer
 	Now       func() time.Time
 	// AfterDataset, when set, runs once a dataset's files are written; an
@@ -84,6 +85,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		dr.N = len(ids)
 		if err := finish(o, dr, preds, mos, ids); err != nil {
 			return nil, fmt.Errorf("suite: dataset %s: %w", d.Name, err)
+		}
+		if d.Shards != "" {
+			if dr.Pairs, err = shardPairs(ctx, o, d.Shards, preds, ids); err != nil {
+				return nil, fmt.Errorf("suite: dataset %s: %w", d.Name, err)
+			}
 		}
 		dr.Seconds = time.Since(start).Seconds()
 		rep.Order = append(rep.Order, d.Name)
@@ -216,6 +222,23 @@ func collectShards(ctx context.Context, o Options, d Dataset, dr *DatasetReport,
 		}
 	}
 	return dr, preds, mos, ids, nil
+}
+
+// shardPairs evaluates the pairs of a shard directory (nil without
+// pairs.jsonl), reusing the scores of its labelled records.
+func shardPairs(ctx context.Context, o Options, dir string, preds [][]float64, ids []string) (*PairsReport, error) {
+	ds, err := shards.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	scores := make([]map[string]float64, len(preds))
+	for k, p := range preds {
+		scores[k] = make(map[string]float64, len(ids))
+		for i, id := range ids {
+			scores[k][id] = p[i]
+		}
+	}
+	return evalPairs(ctx, o, ds, scores)
 }
 
 // finish writes the prediction files and the plot and fills the metrics.
