@@ -73,56 +73,98 @@ type Scored struct {
 // records; the last is padded by repeating its last record so every call
 // has the same shape (one compiled graph).
 func ScoreShards(ctx context.Context, p *model.Predictor, ds *shards.Dataset, batch int) (Scored, error) {
-	var out Scored
-	if batch <= 0 {
-		return out, fmt.Errorf("feed: batch size %d", batch)
-	}
-	br, err := NewBridge(p.M, ds.FrameSize(), 0)
+	sc, err := newScorer(p, ds, batch)
 	if err != nil {
-		return out, err
-	}
-	var pending []*shards.Record
-	flush := func() error {
-		n := len(pending)
-		if n == 0 {
-			return nil
-		}
-		clips := make([]Clip, batch)
-		for i := range clips {
-			clips[i] = ClipOf(pending[min(i, n-1)])
-		}
-		pr, err := Predict(p, br, clips)
-		if err != nil {
-			return err
-		}
-		for i, r := range pending {
-			out.IDs = append(out.IDs, r.ID)
-			out.Pred = append(out.Pred, pr.Scores[i])
-			out.MOS = append(out.MOS, r.MOSNorm)
-		}
-		pending = pending[:0]
-		return nil
+		return Scored{}, err
 	}
 	for recs, err := range ds.Batches(ctx, shards.BatchOptions{BatchSize: batch}) {
 		if err != nil {
-			return out, err
+			return sc.out, err
 		}
 		for i := range recs {
-			if !Usable(&recs[i]) {
-				continue
-			}
-			pending = append(pending, &recs[i])
-			if len(pending) == batch {
-				if err := flush(); err != nil {
-					return out, err
-				}
+			if err := sc.add(&recs[i]); err != nil {
+				return sc.out, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return out, err
+	return sc.out, sc.flush()
+}
+
+// ScoreIDs scores the records of ds named by ids (those with a score label),
+// in the order given: a subset such as a validation holdout, read by id
+// instead of by scanning the whole directory.
+func ScoreIDs(ctx context.Context, p *model.Predictor, ds *shards.Dataset, ids []string, batch int) (Scored, error) {
+	sc, err := newScorer(p, ds, batch)
+	if err != nil {
+		return Scored{}, err
 	}
-	return out, nil
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return sc.out, err
+		}
+		r, err := ds.Get(id)
+		if err != nil {
+			return sc.out, err
+		}
+		if err := sc.add(&r); err != nil {
+			return sc.out, err
+		}
+	}
+	return sc.out, sc.flush()
+}
+
+// scorer collects usable records into fixed-size batches and scores them.
+type scorer struct {
+	p       *model.Predictor
+	br      *Bridge
+	batch   int
+	pending []*shards.Record
+	out     Scored
+}
+
+func newScorer(p *model.Predictor, ds *shards.Dataset, batch int) (*scorer, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("feed: batch size %d", batch)
+	}
+	br, err := NewBridge(p.M, ds.FrameSize(), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &scorer{p: p, br: br, batch: batch}, nil
+}
+
+// add queues r (skipped without a score label), scoring a full batch.
+func (s *scorer) add(r *shards.Record) error {
+	if !Usable(r) {
+		return nil
+	}
+	s.pending = append(s.pending, r)
+	if len(s.pending) == s.batch {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *scorer) flush() error {
+	n := len(s.pending)
+	if n == 0 {
+		return nil
+	}
+	clips := make([]Clip, s.batch)
+	for i := range clips {
+		clips[i] = ClipOf(s.pending[min(i, n-1)])
+	}
+	pr, err := Predict(s.p, s.br, clips)
+	if err != nil {
+		return err
+	}
+	for i, r := range s.pending {
+		s.out.IDs = append(s.out.IDs, r.ID)
+		s.out.Pred = append(s.out.Pred, pr.Scores[i])
+		s.out.MOS = append(s.out.MOS, r.MOSNorm)
+	}
+	s.pending = s.pending[:0]
+	return nil
 }
 
 // Floats flattens a float32 or float64 tensor of any rank.

@@ -47,6 +47,10 @@ type Config struct {
 	// CompileTimeout instead.
 	StepTimeout    time.Duration `yaml:"step_timeout"`
 	CompileTimeout time.Duration `yaml:"compile_timeout"`
+	// Data lists the training sources (several datasets at once); empty =
+	// the one directory given to Run (--train-shards), serving every task.
+	Data    []Source `yaml:"data"`
+	Holdout Holdout  `yaml:"holdout"` // validation carved out of the sources
 }
 
 // DefaultConfig is a small recipe suited to the tiny model on a CPU.
@@ -121,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if sum <= 0 {
 		bad("mix: at least one task needs a positive ratio")
+	}
+	if err := c.validateData(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.EvalEvery < 0 || c.CheckpointEvery < 0 || c.KeepLast < 0 || c.StepTimeout < 0 || c.CompileTimeout < 0 {
 		bad("eval_every, checkpoint_every, keep_last and timeouts must be >= 0")

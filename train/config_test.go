@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ func TestEmptyRecipe(t *testing.T) {
 		}
 	}
 	c, err := ParseConfig([]byte("{}\n"), "all-defaults.yaml")
-	if err != nil || c != DefaultConfig() {
+	if err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
 		t.Errorf("{}: got %+v, %v; want the defaults", c, err)
 	}
 }

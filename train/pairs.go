@@ -37,15 +37,25 @@ type fetchedPair struct {
 	err   error
 }
 
-// newPairStream reads dir/pairs.jsonl (an error when missing or empty).
-func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int) (*pairStream, error) {
+// newPairStream reads dir/pairs.jsonl (an error when missing or empty),
+// leaving out the pairs that touch a held-out record.
+func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, held map[string]bool) (*pairStream, error) {
 	path := filepath.Join(ds.Dir(), "pairs.jsonl")
-	pairs, err := shards.ReadPairs(path)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && len(pairs) == 0) {
+	all, err := shards.ReadPairs(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(all) == 0) {
 		return nil, fmt.Errorf("train: the pair task needs comparison pairs in %s", path)
 	}
 	if err != nil {
 		return nil, err
+	}
+	pairs := all[:0]
+	for _, p := range all {
+		if !held[p.A] && !held[p.B] {
+			pairs = append(pairs, p)
+		}
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("train: every pair in %s touches a held-out (validation) record", path)
 	}
 	return &pairStream{ds: ds, pairs: pairs, seed: seed, pos: pos, ahead: max(ahead, 1)}, nil
 }

@@ -48,7 +48,7 @@ func TestPairStreamOrder(t *testing.T) {
 			t.Fatalf("position %+v is item %d, want %d", s.pos, got, k)
 		}
 	}
-	a, err := newPairStream(ds, seed, StreamPos{}, 4)
+	a, err := newPairStream(ds, seed, StreamPos{}, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestPairStreamOrder(t *testing.T) {
 	check(a, 0, 3, n)
 	pos := a.pos
 	a.Close()
-	b, err := newPairStream(ds, seed, pos, 4)
+	b, err := newPairStream(ds, seed, pos, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestPairStreamFetchError(t *testing.T) {
 	if err := shards.WritePairs(filepath.Join(dir, "pairs.jsonl"), pairs); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newPairStream(ds, 3, StreamPos{}, 4)
+	s, err := newPairStream(ds, 3, StreamPos{}, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

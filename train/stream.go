@@ -15,6 +15,9 @@ import (
 type StreamPos struct {
 	Epoch    int `json:"epoch"`
 	Consumed int `json:"consumed"`
+	// Sub are the positions of a mixture's source streams (several data
+	// sources); Consumed is then the number of batches drawn.
+	Sub []StreamPos `json:"sub,omitempty"`
 }
 
 // recordStream yields records passing keep, shuffled per (seed, epoch) by

@@ -24,8 +24,9 @@ type taskDef struct {
 	// loss is the task's own loss column of a metrics.jsonl step line.
 	loss func(*StepMetrics) **float64
 	// open starts the task's stream at pos; seed is the recipe's seed plus
-	// the task's index.
-	open func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config) (taskStream, error)
+	// the task's index; records whose id is in held (the validation holdout)
+	// never enter it.
+	open func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error)
 }
 
 const numTasks = 3
@@ -35,23 +36,24 @@ var tasks = [numTasks]taskDef{
 	model.TaskScore: {
 		field: func(m *TaskMix) *float64 { return &m.Score },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossScore },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config) (taskStream, error) {
-			return newRecordStream(ds, seed, c.ShuffleWindow, feed.Usable, "score", pos, (*feed.Bridge).ScoreBatch), nil
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
+			keep := func(r *shards.Record) bool { return feed.Usable(r) && !held[r.ID] }
+			return newRecordStream(ds, seed, c.ShuffleWindow, keep, "score", pos, (*feed.Bridge).ScoreBatch), nil
 		},
 	},
 	model.TaskDescribe: {
 		field: func(m *TaskMix) *float64 { return &m.Describe },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossDescribe },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config) (taskStream, error) {
-			hasDesc := func(r *shards.Record) bool { return r.Description != "" }
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
+			hasDesc := func(r *shards.Record) bool { return r.Description != "" && !held[r.ID] }
 			return newRecordStream(ds, seed, c.ShuffleWindow, hasDesc, "describe", pos, (*feed.Bridge).DescribeBatch), nil
 		},
 	},
 	model.TaskPair: {
 		field: func(m *TaskMix) *float64 { return &m.Pair },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossPair },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config) (taskStream, error) {
-			return newPairStream(ds, seed, pos, 2*c.BatchSize)
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
+			return newPairStream(ds, seed, pos, 2*c.BatchSize, held)
 		},
 	},
 }

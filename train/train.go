@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cpllm/cpllm/data/shards"
@@ -20,8 +21,8 @@ import (
 type Options struct {
 	ModelConfig model.Config
 	Train       Config
-	TrainDir    string // shard directory (pairs.jsonl there feeds the pair task)
-	ValDir      string // "" = no validation (and no best checkpoint)
+	TrainDir    string // shard directory (pairs.jsonl there feeds the pair task); "" when Train.Data lists the sources
+	ValDir      string // "" = no validation (and no best checkpoint) unless Train.Holdout carves one out
 	OutDir      string // metrics.jsonl and checkpoints/
 	Resume      bool   // continue from the newest step checkpoint in OutDir
 	Log         io.Writer
@@ -55,8 +56,8 @@ type runner struct {
 	m        *model.Model
 	backend  compute.Backend
 	bridge   *feed.Bridge
-	train    *shards.Dataset
-	val      *shards.Dataset
+	pool     *pool           // the training sources
+	val      *shards.Dataset // --val-shards validation; nil with a holdout
 	step     *stepper
 	pred     *model.Predictor
 	streams  [numTasks]taskStream // nil for a task not in the mix
@@ -89,7 +90,10 @@ func newRunner(opts Options) (*runner, error) {
 	for i := range r.res.LastLoss {
 		r.res.LastLoss[i] = math.NaN()
 	}
-	var err error
+	srcs, err := trainSources(opts)
+	if err != nil {
+		return nil, err
+	}
 	if opts.ValDir != "" { // before the model is built: a too small set fails at once
 		if r.val, err = shards.Open(opts.ValDir); err != nil {
 			return nil, err
@@ -97,6 +101,9 @@ func newRunner(opts Options) (*runner, error) {
 		if err := checkValSize(r.val); err != nil {
 			return nil, err
 		}
+	}
+	if r.pool, err = openPool(srcs, cfg.Holdout, cfg.Seed); err != nil {
+		return nil, err
 	}
 	if r.m, err = model.Build(opts.ModelConfig); err != nil {
 		return nil, err
@@ -107,16 +114,17 @@ func newRunner(opts Options) (*runner, error) {
 	if err := r.m.Init(r.backend); err != nil {
 		return nil, err
 	}
-	if r.train, err = shards.Open(opts.TrainDir); err != nil {
+	n := 0
+	for _, ds := range r.pool.ds {
+		n += ds.Len()
+	}
+	if cfg.BatchSize > n {
+		return nil, fmt.Errorf("train: batch_size %d is larger than the training set (%d rows in %s)", cfg.BatchSize, n, sourceDirs(srcs))
+	}
+	if r.bridge, err = feed.NewBridge(r.m, r.pool.ds[0].FrameSize(), cfg.DescribeLen); err != nil {
 		return nil, err
 	}
-	if n := r.train.Len(); cfg.BatchSize > n {
-		return nil, fmt.Errorf("train: batch_size %d is larger than the training set (%s holds %d rows)", cfg.BatchSize, opts.TrainDir, n)
-	}
-	if r.bridge, err = feed.NewBridge(r.m, r.train.FrameSize(), cfg.DescribeLen); err != nil {
-		return nil, err
-	}
-	if r.val != nil {
+	if r.validates() {
 		r.pred = model.NewPredictor(r.m, r.backend)
 	}
 	if err := os.MkdirAll(r.ckDir, 0o755); err != nil {
@@ -179,16 +187,78 @@ func (r *runner) dropStaleBest() error {
 
 func (r *runner) openStreams() error {
 	for t, def := range tasks {
-		if r.cfg.Mix.of(model.Task(t)) <= 0 {
+		task := model.Task(t)
+		if r.cfg.Mix.of(task) <= 0 {
 			continue
 		}
-		s, err := def.open(r.train, r.cfg.Seed+uint64(t), r.st.Streams[t], r.cfg)
-		if err != nil {
-			return err
+		var streams []taskStream
+		var weights []float64
+		pos := r.st.Streams[t]
+		serving := 0
+		for _, s := range r.pool.srcs {
+			if s.serves(task) {
+				serving++
+			}
 		}
-		r.streams[t] = s
+		if serving > 1 && (pos.Consumed > 0 || len(pos.Sub) > 0) && len(pos.Sub) != serving {
+			return fmt.Errorf("train: the checkpoint's %s stream has %d source positions, the recipe %d sources for it: resume with the recipe the run started with", task, len(pos.Sub), serving)
+		}
+		for i, src := range r.pool.srcs {
+			if !src.serves(task) {
+				continue
+			}
+			seed, sub := r.cfg.Seed+uint64(t), pos
+			if serving > 1 {
+				seed += uint64(len(streams)+1) << 32
+				sub = StreamPos{}
+				if len(pos.Sub) > 0 {
+					sub = pos.Sub[len(streams)]
+				}
+			}
+			s, err := def.open(r.pool.ds[i], seed, sub, r.cfg, r.pool.heldOut[i])
+			if err != nil {
+				for _, o := range streams {
+					o.Close()
+				}
+				return fmt.Errorf("%w (data source %s)", err, src.Name)
+			}
+			streams, weights = append(streams, s), append(weights, src.weight())
+		}
+		if len(streams) == 1 {
+			r.streams[t] = streams[0]
+		} else {
+			r.streams[t] = newMixture(streams, weights, r.cfg.Seed+uint64(t), pos)
+		}
 	}
 	return nil
+}
+
+// validates reports whether the run has validation data.
+func (r *runner) validates() bool { return r.val != nil || r.cfg.Holdout.Fraction > 0 }
+
+// trainSources are the recipe's data sources, or the one directory of
+// opts.TrainDir serving every task.
+func trainSources(opts Options) ([]Source, error) {
+	c := opts.Train
+	switch {
+	case len(c.Data) > 0 && opts.TrainDir != "":
+		return nil, fmt.Errorf("train: the recipe lists data sources and --train-shards %s is given too: use one", opts.TrainDir)
+	case len(c.Data) == 0 && opts.TrainDir == "":
+		return nil, fmt.Errorf("train: no training data: give --train-shards or a data section in the recipe")
+	case opts.ValDir != "" && c.Holdout.Fraction > 0:
+		return nil, fmt.Errorf("train: --val-shards %s and holdout.fraction %g both give validation data: use one", opts.ValDir, c.Holdout.Fraction)
+	case len(c.Data) == 0:
+		return []Source{{Name: "train", Shards: opts.TrainDir}}, nil
+	}
+	return c.Data, nil
+}
+
+func sourceDirs(srcs []Source) string {
+	dirs := make([]string, len(srcs))
+	for i, s := range srcs {
+		dirs[i] = s.Shards
+	}
+	return strings.Join(dirs, ", ")
 }
 
 func (r *runner) close() {
@@ -257,7 +327,7 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 			r.opts.Progress(r.st.Step, c.Steps)
 		}
 		last := r.st.Step == c.Steps
-		if r.val != nil && (last || (c.EvalEvery > 0 && r.st.Step%c.EvalEvery == 0)) {
+		if r.validates() && (last || (c.EvalEvery > 0 && r.st.Step%c.EvalEvery == 0)) {
 			if err := r.evaluate(ctx); err != nil {
 				return r.res, err
 			}
@@ -335,7 +405,12 @@ func (r *runner) evaluate(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	ev, err := Evaluate(ctx, r.pred, r.val, r.cfg.BatchSize)
+	var ev EvalResult
+	if r.val != nil {
+		ev, err = Evaluate(ctx, r.pred, r.val, r.cfg.BatchSize)
+	} else {
+		ev, err = evaluateHoldout(ctx, r.pred, r.pool, r.cfg.BatchSize)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,11 +17,13 @@ func newTrainCmd(g *globals) *cobra.Command {
 	var trainDir, valDir, out string
 	var resume bool
 	cmd := &cobra.Command{
-		Use:   "train --train-shards DIR --val-shards DIR --out RUNDIR [--resume]",
+		Use:   "train (--train-shards DIR --val-shards DIR | recipe data section) --out RUNDIR [--resume]",
 		Short: "Train CP-LLM (multi-task: score, description, pairwise) on Arrow shards",
 		Long: `Trains the model of model_config with the recipe of train_config (config keys;
 defaults configs/model/tiny.yaml and configs/train/tiny.yaml) on shards from
-'data shards'. Writes RUNDIR/config.yaml, model.yaml, recipe.yaml,
+'data shards': --train-shards and --val-shards, or the recipe's data section
+(several shard directories with sampling weights and tasks; validation held
+out of the pool by holdout.fraction, docs/training.md). Writes RUNDIR/config.yaml, model.yaml, recipe.yaml,
 metrics.jsonl, train.log, loss.png and val.png, and checkpoints/ (last k and
 best on validation SRCC). --resume continues a killed run bit-identically from its last
 checkpoint.`,
@@ -30,8 +32,8 @@ checkpoint.`,
 			if err != nil {
 				return err
 			}
-			if trainDir == "" || valDir == "" || out == "" {
-				return fmt.Errorf("train: --train-shards, --val-shards and --out are required")
+			if out == "" {
+				return fmt.Errorf("train: --out is required")
 			}
 			mc, mYAML, err := loadModel(cfg)
 			if err != nil {
@@ -40,6 +42,9 @@ checkpoint.`,
 			tc, tYAML, err := loadRecipe(cfg)
 			if err != nil {
 				return err
+			}
+			if len(tc.Data) == 0 && (trainDir == "" || valDir == "") {
+				return fmt.Errorf("train: --train-shards and --val-shards are required when the recipe has no data section")
 			}
 			lock, err := lockOut("train", out) // creates out
 			if err != nil {

@@ -1,0 +1,163 @@
+package train
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cpllm/cpllm/model"
+)
+
+// The holdout draws round(fraction * groups) groups, from the seed alone.
+func TestDrawHoldout(t *testing.T) {
+	groups := map[string][]string{}
+	for _, k := range strings.Fields("a b c d e f g h i j k l m n o p q r s t") {
+		groups[k] = []string{k}
+	}
+	a := drawHoldout(groups, Holdout{Fraction: 0.25, Seed: 3}, "konvid")
+	b := drawHoldout(groups, Holdout{Fraction: 0.25, Seed: 3}, "konvid")
+	c := drawHoldout(groups, Holdout{Fraction: 0.25, Seed: 4}, "konvid")
+	if len(a) != 5 || !slices.Equal(a, b) {
+		t.Fatalf("draws %v and %v: want the same 5 groups", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Fatalf("seeds 3 and 4 drew the same groups %v", a)
+	}
+	if got := drawHoldout(groups, Holdout{Fraction: 0.01, Seed: 3}, "x"); len(got) != 1 {
+		t.Fatalf("a tiny fraction holds out %d groups, want 1", len(got))
+	}
+}
+
+// Batches of a mixture come from the sources in proportion to their weights.
+func TestMixturePick(t *testing.T) {
+	m := newMixture(make([]taskStream, 3), []float64{1, 2, 1}, 7, StreamPos{})
+	var n [3]int
+	const draws = 20000
+	for d := range draws {
+		n[m.pick(d)]++
+	}
+	for i, want := range []float64{0.25, 0.5, 0.25} {
+		if got := float64(n[i]) / draws; math.Abs(got-want) > 0.015 {
+			t.Errorf("source %d: share %.3f, want %.2f", i, got, want)
+		}
+	}
+}
+
+// twoSources writes a score+describe source "a" (20 records) and a
+// pair-only source "b" (12 records) and returns their Sources.
+func twoSources(t *testing.T) []Source {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeShards(t, a, 20, 1, -1)
+	writeShards(t, b, 12, 2, -1)
+	return []Source{
+		{Name: "a", Shards: a, Tasks: []string{"score", "describe"}},
+		{Name: "b", Shards: b, Weight: 3, Tasks: []string{"score", "pair"}},
+	}
+}
+
+// Held-out records never reach a training stream, for any task and source;
+// the rest of the pool does.
+func TestHoldoutLeavesTraining(t *testing.T) {
+	srcs := twoSources(t)
+	p, err := openPool(srcs, Holdout{Fraction: 0.25}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.valIDs[0]) != 5 || len(p.valIDs[1]) != 3 {
+		t.Fatalf("validation ids %v: want 5 of a's 20 and 3 of b's 12", p.valIDs)
+	}
+	cfg := testConfig(1)
+	cfg.BatchSize = 4
+	ctx := context.Background()
+	for i := range srcs {
+		held := p.heldOut[i]
+		for _, id := range p.valIDs[i] {
+			if !held[id] {
+				t.Fatalf("source %s: validation id %s is not held out", srcs[i].Name, id)
+			}
+		}
+		seen := map[string]bool{}
+		rs, err := tasks[model.TaskScore].open(p.ds[i], 1, StreamPos{}, cfg, held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 40 {
+			recs, err := rs.(*recordStream).Next(ctx, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				seen[r.ID] = true
+			}
+		}
+		rs.Close()
+		ps, err := newPairStream(p.ds[i], 1, StreamPos{}, 4, held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range ps.pairs {
+			if held[pr.A] || held[pr.B] {
+				t.Fatalf("source %s: pair %s-%s touches a held-out record", srcs[i].Name, pr.A, pr.B)
+			}
+		}
+		for id := range seen {
+			if held[id] {
+				t.Fatalf("source %s: held-out %s was trained on", srcs[i].Name, id)
+			}
+		}
+		if want := p.ds[i].Len() - len(held); len(seen) != want {
+			t.Errorf("source %s: %d ids trained on, want every one of the %d kept", srcs[i].Name, len(seen), want)
+		}
+	}
+}
+
+// A run over two sources validates on each one's holdout and reports the mean.
+func TestRunTwoSourcesHoldout(t *testing.T) {
+	cfg := testConfig(12)
+	cfg.EvalEvery = 6
+	cfg.BatchSize = 4
+	cfg.Mix = TaskMix{Score: 1, Describe: 0.5, Pair: 0.5}
+	cfg.Data = twoSources(t)
+	cfg.Holdout = Holdout{Fraction: 0.25}
+	res := run(t, Options{ModelConfig: tinyModel(t), Train: cfg, OutDir: t.TempDir()})
+	ev := res.LastEval
+	if ev == nil || len(ev.Sources) != 2 || ev.Sources["a"].N != 5 || ev.Sources["b"].N != 3 || ev.N != 8 {
+		t.Fatalf("validation %+v: want sources a (5) and b (3)", ev)
+	}
+	if mean := (ev.Sources["a"].SRCC + ev.Sources["b"].SRCC) / 2; math.Abs(ev.SRCC-mean) > 1e-12 {
+		t.Fatalf("SRCC %g is not the mean of the sources' %g", ev.SRCC, mean)
+	}
+	if res.BestCheckpoint == "" {
+		t.Fatal("no best checkpoint")
+	}
+}
+
+func TestDataConfigErrors(t *testing.T) {
+	for body, want := range map[string]string{
+		"data: [{shards: x}]\n":                                                    "data[0]: name is required",
+		"data: [{name: a, shards: x}, {name: a, shards: y}]\n":                     `data[1]: name "a" repeats`,
+		"data: [{name: a}]\n":                                                      "data[0] (a): shards is required",
+		"data: [{name: a, shards: x, tasks: [scores]}]\n":                          `unknown task "scores"`,
+		"mix: {score: 1, pair: 1}\ndata: [{name: a, shards: x, tasks: [score]}]\n": "task pair has ratio 1 but no data source serves it",
+		"holdout: {fraction: 1}\n":                                                 "holdout.fraction 1 must be in [0, 1)",
+	} {
+		_, err := ParseConfig([]byte(body), "r.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", body, err, want)
+		}
+	}
+	trainDir, valDir := dataDirs(t)
+	cfg := testConfig(1)
+	cfg.Data = []Source{{Name: "a", Shards: trainDir}}
+	if _, err := Run(context.Background(), Options{ModelConfig: tinyModel(t), Train: cfg, TrainDir: trainDir, OutDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "use one") {
+		t.Errorf("data section and --train-shards: %v", err)
+	}
+	cfg.Holdout.Fraction = 0.2
+	if _, err := Run(context.Background(), Options{ModelConfig: tinyModel(t), Train: cfg, ValDir: valDir, OutDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "both give validation data") {
+		t.Errorf("holdout and --val-shards: %v", err)
+	}
+}
