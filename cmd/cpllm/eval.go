@@ -60,7 +60,7 @@ func (e *evalFlags) outDir(now time.Time) string {
 func newEvalCmd(g *globals) *cobra.Command {
 	var ef evalFlags
 	var list, suiteFile, layout string
-	var batch int
+	var batch, maxPairs int
 	roots, labels := map[string]*string{}, map[string]*string{}
 	cmd := &cobra.Command{
 		Use:   "eval --checkpoint RUN_OR_CKPT [--checkpoint ...] (--datasets LIST --root-NAME DIR [--labels-NAME FILE] | --eval-config FILE) [--out DIR]",
@@ -72,13 +72,21 @@ func newEvalCmd(g *globals) *cobra.Command {
   predictions/<dataset>.<ckpt>.csv     one file per checkpoint
   plots/<dataset>.png                  prediction vs MOS with the fitted 4PL logistic
   report.json, report.md               metrics with 95% bootstrap CIs; missing files and
-                                        failed (corrupt) videos listed, never dropped silently
+                                        failed (corrupt) videos listed, never dropped silently;
+                                        for shard directories with pairs.jsonl, pair accuracy
+                                        (below)
 --datasets takes presets (` + strings.Join(suite.PresetNames(), ", ") + `; lsvq-test and
 lsvq-1080p are the lsvq loader's test and test-1080p splits) and shards:DIR
 entries (a pre-built shard directory, scored from its stored views). Each
 preset needs --root-NAME (the lsvq presets fall back to --root-lsvq) and
 may take --labels-NAME. --eval-config FILE lists datasets in YAML instead
 (name, loader, root, labels, split, layout, mos_min, mos_max, shards, limit).
+Pair accuracy (shards:DIR with a pairs.jsonl): on the same-source CRF-ladder
+pairs (lower CRF is better) and on the cross-video pairs (higher MOS is
+better, |dMOS| above the shards' margin), measured from the model's pair
+answer ("first"/"second") and from its scores (score(better) > score(worse)),
+each with a 95% Wilson interval (pairs taken as independent); --max-pairs N
+evaluates a seeded sample of N pairs of each kind.
 All checkpoints are loaded at once so each video is decoded once for all of
 them (memory grows with their count). Exits non-zero, after writing
 everything, when videos failed or a dataset has too few scored videos for
@@ -125,7 +133,7 @@ metrics. Subcommand: eval ladder.`,
 			}
 			out := ef.outDir(time.Now())
 			rep, err := suite.Run(cmd.Context(), suite.Options{Scorers: scorers, Datasets: ds, OutDir: out, Resamples: ef.resamples,
-				Seed: uint64(cfg.Seed), Batch: batch, Jobs: ef.jobs, Progress: cmd.ErrOrStderr()})
+				Seed: uint64(cfg.Seed), Batch: batch, Jobs: ef.jobs, MaxPairs: maxPairs, Progress: cmd.ErrOrStderr()})
 			if err != nil {
 				return err
 			}
@@ -138,6 +146,7 @@ metrics. Subcommand: eval ladder.`,
 	f.StringVar(&suiteFile, "eval-config", "", "YAML suite file listing the datasets (instead of --datasets)")
 	f.StringVar(&layout, "layout-youtube-ugc", "", "youtube-ugc video layout: "+strings.Join(datasets.YouTubeLayouts, ", "))
 	f.IntVar(&batch, "batch", 8, "batch size for shard datasets")
+	f.IntVar(&maxPairs, "max-pairs", 0, "pairs of each kind (ladder, cross-video) evaluated per shard dataset (0 = all)")
 	for _, name := range datasets.RootKeys() {
 		roots[name], labels[name] = new(string), new(string)
 		f.StringVar(roots[name], "root-"+name, "", name+" dataset root")
@@ -162,6 +171,13 @@ func printEval(cmd *cobra.Command, rep *suite.Report, out string) error {
 			undefined = append(undefined, name)
 		}
 		fmt.Fprintln(w)
+		if p := d.Pairs; p != nil {
+			for _, c := range p.Checkpoints {
+				fmt.Fprintf(w, "  %s pairs, %s: ladder (%d): answer %s, scores %s; cross-video (%d): answer %s, scores %s\n", name, c.Checkpoint,
+					p.Ladder, suite.FormatProportion(c.LadderAnswer), suite.FormatProportion(c.LadderScores),
+					p.Cross, suite.FormatProportion(c.CrossAnswer), suite.FormatProportion(c.CrossScores))
+			}
+		}
 		if len(d.Failed) > 0 {
 			failed = append(failed, fmt.Sprintf("%s (%d)", name, len(d.Failed)))
 		}

@@ -27,6 +27,13 @@ func TestEvalAndNightlyCLI(t *testing.T) {
 	if err != nil || rep.Datasets["test"].Metrics.SRCC.Value < 0.9 || rep.Resamples != 100 {
 		t.Fatalf("report: %v %+v", err, rep)
 	}
+	// the fixture's pairs.jsonl holds cross-video pairs only; a model that
+	// ranks the test set orders them by score
+	pr := rep.Datasets["test"].Pairs
+	if pr == nil || pr.Ladder != 0 || pr.Cross == 0 || pr.Checkpoints[0].CrossScores.Value < 0.9 || pr.Checkpoints[0].LadderScores.N != 0 ||
+		!strings.Contains(stdout, "test pairs, good: ladder (0): answer n/a (no pairs), scores n/a (no pairs); cross-video (") {
+		t.Fatalf("pairs: %+v\n%s", pr, stdout)
+	}
 	out2 := filepath.Join(dir, "eval2")
 	if stdout, err = run(t, "eval", "--checkpoint", good, "--checkpoint", bad, "--datasets", "shards:"+test, "--out", out2, "--resamples", "50"); err != nil {
 		t.Fatalf("eval with two checkpoints: %v\n%s", err, stdout)

@@ -102,19 +102,27 @@ func printPlan(cmd *cobra.Command, e *sweep.Experiment, plan []sweep.PlanRow) {
 
 func newSweepReportCmd(g *globals) *cobra.Command {
 	var seeds, resamples int
-	var out string
+	var out, from, reportOut string
 	cmd := &cobra.Command{
-		Use:   "report EXPERIMENT.yaml [--out runs] [--seeds N] [--resamples N]",
+		Use:   "report EXPERIMENT.yaml [--out runs] [--seeds N] [--resamples N] [--from REPORT_DIR] [--report-out DIR]",
 		Short: "Tables, significance tests (Holm-corrected) and bar charts of a finished sweep",
-		Long: `Reads every cell's predictions (all cells must be done) and writes
-OUT/<experiment>/report/: report.md and report.json (per test set: trainable
-parameters, SRCC and PLCC mean ± std over seeds with a 95% t interval, and
-p-values against the baseline variant: paired t-test and Wilcoxon over
-per-seed metrics, Williams/Steiger and a paired bootstrap on the pooled
-predictions), <set>.png bar charts, and pooled/<set>/<variant>.csv (ids
-prefixed by seed) on which 'cpllm compare' gives the report's values with the
-same --resamples and --seed. Significance is at the experiment's alpha after
-Holm correction across the variants. Same inputs, same bytes.`,
+		Long: `Reads every cell's per-seed predictions (all cells must be done) and writes
+OUT/<experiment>/report/ (or --report-out): report.md and report.json, per
+test set: videos and seeds, trainable parameters, SRCC and PLCC per seed with
+mean ± std and a 95% t interval over seeds, the metric of the seed-mean
+predictions, and p-values against the baseline variant from six tests, each
+on SRCC and PLCC and named in the report:
+  t-test, wilcoxon          per-seed metric, paired by seed
+  williams, steiger         seed-mean predictions (each video averaged over seeds)
+  bootstrap-videos          paired bootstrap over videos of the seed-mean predictions
+  bootstrap-hierarchical    bootstrap resampling videos and seeds
+Significance is at the experiment's alpha after Holm correction across the
+variants. The report directory also holds seeds/<set>/<variant>/seed<k>.csv
+(copies of the per-seed predictions) and mean/<set>/<variant>.csv, on which
+'cpllm compare' gives the williams, steiger and bootstrap-videos values with
+the same --resamples and --seed. --from REPORT_DIR re-renders from such a
+directory's seeds/ files instead of the cells (e.g. a committed report).
+Same inputs, same bytes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
@@ -125,11 +133,14 @@ Holm correction across the variants. Same inputs, same bytes.`,
 			if err != nil {
 				return err
 			}
-			rep, err := sweep.BuildReport(e, out, sweep.ReportOptions{Resamples: resamples, Seed: uint64(cfg.Seed)})
+			rep, err := sweep.BuildReport(e, out, sweep.ReportOptions{Resamples: resamples, Seed: uint64(cfg.Seed), From: from})
 			if err != nil {
 				return err
 			}
 			dir := e.ReportDir(out)
+			if reportOut != "" {
+				dir = reportOut
+			}
 			if err := sweep.WriteReport(dir, rep); err != nil {
 				return err
 			}
@@ -141,5 +152,7 @@ Holm correction across the variants. Same inputs, same bytes.`,
 	cmd.Flags().StringVar(&out, "out", "runs", "runs directory the sweep wrote")
 	cmd.Flags().IntVar(&seeds, "seeds", 0, "the --seeds the sweep ran with")
 	cmd.Flags().IntVar(&resamples, "resamples", metrics.DefaultResamples, "bootstrap resamples (as cpllm compare)")
+	cmd.Flags().StringVar(&from, "from", "", "read the per-seed predictions from this report directory's seeds/ instead of the cells")
+	cmd.Flags().StringVar(&reportOut, "report-out", "", "write the report here (default OUT/<experiment>/report)")
 	return cmd
 }

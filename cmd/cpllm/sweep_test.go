@@ -14,7 +14,8 @@ import (
 )
 
 // `cpllm sweep` end to end: dry run and shards, a 2 x 2 sweep, the report,
-// and `cpllm compare` on the report's pooled files giving its p-values.
+// `cpllm compare` on the report's seed-mean files giving its p-values, and the
+// report re-rendered with --from from its own per-seed copies.
 func TestSweepCLI(t *testing.T) {
 	f := sweeptest.New(t, "")
 	out := filepath.Join(f.Dir, "runs")
@@ -60,38 +61,55 @@ func TestSweepCLI(t *testing.T) {
 		t.Fatalf("report: %v\n%s", err, stdout)
 	}
 	dir := filepath.Join(out, "tsweep", "report")
+	type test struct {
+		Name, Metric string
+		P            *float64
+	}
 	var rep struct {
 		Eval []struct {
-			Variants []struct {
-				Name       string
-				Baseline   bool
-				PooledFile string `json:"pooled_file"`
-				Tests      []struct {
-					Name, Metric string
-					P            *float64
-				}
-				Compare json.RawMessage
+			Videos, Seeds int
+			Variants      []struct {
+				Name      string
+				Baseline  bool
+				MeanFile  string   `json:"mean_file"`
+				SeedFiles []string `json:"seed_files"`
+				Tests     []test
 			}
 		}
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err := json.Unmarshal(data, &rep); err != nil || len(rep.Eval) != 1 || len(rep.Eval[0].Variants) != 2 {
+	if err := json.Unmarshal(data, &rep); err != nil || len(rep.Eval) != 1 || len(rep.Eval[0].Variants) != 2 || rep.Eval[0].Seeds != 2 {
 		t.Fatalf("report.json: %v\n%s", err, data)
 	}
 	base, other := rep.Eval[0].Variants[0], rep.Eval[0].Variants[1]
-	stdout, err = run(t, "compare", filepath.Join(dir, other.PooledFile), filepath.Join(dir, base.PooledFile), "--json", "--resamples", "200")
+	stdout, err = run(t, "compare", filepath.Join(dir, other.MeanFile), filepath.Join(dir, base.MeanFile), "--json", "--resamples", "200")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cli, inReport map[string]any
-	if json.Unmarshal([]byte(stdout), &cli) != nil || json.Unmarshal(other.Compare, &inReport) != nil || !reflect.DeepEqual(cli, inReport) {
-		t.Fatalf("cpllm compare on the pooled files:\n%s\nreport:\n%s", stdout, other.Compare)
+	var cli map[string]any
+	if err := json.Unmarshal([]byte(stdout), &cli); err != nil {
+		t.Fatal(err)
 	}
-	pOf := map[string]any{"williams": cli["williams_p"], "steiger": cli["steiger_p"], "bootstrap": cli["bootstrap_dsrcc"].(map[string]any)["p"]}
+	pOf := map[string]any{"williams": cli["williams_p"], "steiger": cli["steiger_p"], "bootstrap-videos": cli["bootstrap_dsrcc"].(map[string]any)["p"]}
+	n := 0
 	for _, tt := range other.Tests {
-		if want, ok := pOf[tt.Name]; ok && tt.Metric == "srcc" && (tt.P == nil || *tt.P != want.(float64)) {
-			t.Fatalf("report %s p %v, compare %v", tt.Name, tt.P, want)
+		if want, ok := pOf[tt.Name]; ok && tt.Metric == "srcc" {
+			n++
+			if tt.P == nil || *tt.P != want.(float64) {
+				t.Fatalf("report %s p %v, compare on the seed-mean files %v", tt.Name, tt.P, want)
+			}
 		}
+	}
+	if n != 3 || len(other.SeedFiles) != 2 {
+		t.Fatalf("%d tests matched with compare; seed files %v", n, other.SeedFiles)
+	}
+	// re-render from the report's own per-seed copies, elsewhere: same report
+	again := filepath.Join(f.Dir, "again")
+	if _, err := run(t, "sweep", "report", f.Exp, "--out", filepath.Join(f.Dir, "nowhere"), "--from", dir, "--report-out", again, "--resamples", "200"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := os.ReadFile(filepath.Join(again, "report.json")); !reflect.DeepEqual(a, data) {
+		t.Fatalf("report re-rendered with --from differs:\n%s", a)
 	}
 	for _, f := range []string{"report.md", "test.png"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
