@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,20 @@ type globals struct {
 	sets       []string
 	seed       int64
 	logLevel   string
+	cpuProfile string
 	cmd        *cobra.Command
+}
+
+// startCPUProfile profiles the whole command into path ("" = off).
+func startCPUProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return pprof.StartCPUProfile(f)
 }
 
 func newRootCmd() *cobra.Command {
@@ -35,8 +49,12 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.cmd = cmd
+			if err := startCPUProfile(g.cpuProfile); err != nil {
+				return err
+			}
 			return checkReaders(cmd.CommandPath(), g.sets)
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { pprof.StopCPUProfile() },
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configFile, "config", "", "YAML config file (over the built-in defaults)")
@@ -45,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		"'cpllm config show' lists every key)")
 	pf.Int64Var(&g.seed, "seed", 0, "random seed (same as --set seed=N)")
 	pf.StringVar(&g.logLevel, "log-level", "", "debug | info | warn | error (same as --set log_level=L)")
+	pf.StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.AddCommand(newVersionCmd(), newConfigCmd(g), newDataCmd(g), newMetricsCmd(g), newCompareCmd(g), newModelCmd(g), newTokenizerCmd(), newWeightsCmd(g), newTrainCmd(g), newScoreCmd(g), newEvalCmd(g), newReportCmd(g), newNightlyCmd(g), newSweepCmd(g), newBaselineCmd(g))
 	return root
 }

@@ -34,6 +34,11 @@ type Config struct {
 	// initialised pixel encoder trained on little data learns those from a
 	// stem much faster. 0 = plain SigLIP patchify (importable weights).
 	StemChannels int `yaml:"stem_channels"`
+	// StemActivation is the stem's nonlinearity: "gelu" (tanh approximation;
+	// "" means gelu) or "relu". On the pure-Go backend GELU's exponential
+	// over every stem output costs as much as the rest of a 64x64 pixel
+	// encoder's step; ReLU is a comparison.
+	StemActivation string `yaml:"stem_activation"`
 	// LocalNorm > 0 divisively normalises each channel of the normalised
 	// image by its local statistics in a LocalNorm x LocalNorm window
 	// (x - mean) / sqrt(var + LocalNormEps), before the stem: the MSCN
@@ -90,6 +95,8 @@ func (c Config) Validate(s int) error {
 		return fmt.Errorf("pool_tokens must be >= 0")
 	case c.StemChannels < 0:
 		return fmt.Errorf("stem_channels must be >= 0")
+	case c.StemActivation != "" && c.StemActivation != "gelu" && c.StemActivation != "relu":
+		return fmt.Errorf("stem_activation %q must be gelu or relu", c.StemActivation)
 	case c.LocalNorm < 0 || (c.LocalNorm > 0 && c.LocalNorm%2 == 0):
 		return fmt.Errorf("local_norm %d must be 0 (off) or an odd window size", c.LocalNorm)
 	case c.LocalNorm > 0 && c.LocalNormEps <= 0:
