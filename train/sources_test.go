@@ -161,3 +161,27 @@ func TestDataConfigErrors(t *testing.T) {
 		t.Errorf("holdout and --val-shards: %v", err)
 	}
 }
+
+// HoldoutIDs names the records a run validates on, and a fixed holdout seed
+// keeps them across recipe seeds (what a sweep's paired tests need).
+func TestHoldoutIDs(t *testing.T) {
+	cfg := testConfig(1)
+	cfg.Data = twoSources(t)
+	cfg.Holdout = Holdout{Fraction: 0.25, Seed: 9}
+	sets, err := HoldoutIDs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := openPool(cfg.Data, cfg.Holdout, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 2 || !slices.Equal(sets[0].IDs, p.valIDs[0]) || !slices.Equal(sets[1].IDs, p.valIDs[1]) || sets[1].Source != "b" {
+		t.Fatalf("HoldoutIDs %+v, the run's %v", sets, p.valIDs)
+	}
+	cfg.Seed = 77
+	again, err := HoldoutIDs(cfg)
+	if err != nil || !slices.Equal(again[0].IDs, sets[0].IDs) {
+		t.Fatalf("another recipe seed with holdout.seed 9 moved the holdout: %v vs %v (%v)", again, sets, err)
+	}
+}

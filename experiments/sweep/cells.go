@@ -97,6 +97,33 @@ func (e *Experiment) trainData(v *Variant) (string, string) {
 	return tr, val
 }
 
+// dataSets are every shard directory a variant's cells read: training and
+// validation (the experiment's, or the recipe's data sources) and the test
+// sets (holdout sets are part of the sources).
+func (e *Experiment) dataSets(v *Variant) ([]EvalSet, error) {
+	var sets []EvalSet
+	if tr, val := e.trainData(v); tr != "" {
+		sets = []EvalSet{{Name: "train", Shards: tr}, {Name: "val", Shards: val}}
+	} else {
+		_, tc, _, _, err := v.cellConfigs(1)
+		if err != nil {
+			return nil, err
+		}
+		if len(tc.Data) == 0 || tc.Holdout.Fraction <= 0 || tc.Holdout.Seed == 0 {
+			return nil, fmt.Errorf("without data.train and data.val the recipe needs a data section and a holdout with a fixed holdout.seed (so every cell validates on the same records)")
+		}
+		for _, s := range tc.Data {
+			sets = append(sets, EvalSet{Name: "source:" + s.Name, Shards: s.Shards})
+		}
+	}
+	for _, s := range e.Data.Eval {
+		if s.Shards != "" {
+			sets = append(sets, EvalSet{Name: "eval:" + s.Name, Shards: s.Shards})
+		}
+	}
+	return sets, nil
+}
+
 // fingerprint identifies what a cell computes: its exact model and recipe
 // YAML, the content (shard hashes) of its data, and whether ladder items are
 // dropped. Paths are left out so runs dirs gathered from several machines
@@ -108,10 +135,9 @@ func (e *Experiment) fingerprint(c Cell) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "model\n%s\nrecipe\n%s\ndrop_ladder %v\n", my, ty, c.Variant.DropLadder)
-	tr, val := e.trainData(c.Variant)
-	sets := []EvalSet{{"train", tr}, {"val", val}}
-	for _, s := range e.Data.Eval {
-		sets = append(sets, EvalSet{"eval:" + s.Name, s.Shards})
+	sets, err := e.dataSets(c.Variant)
+	if err != nil {
+		return "", err
 	}
 	for _, s := range sets {
 		m, err := shards.ReadManifest(s.Shards)
@@ -129,13 +155,13 @@ func (e *Experiment) fingerprint(c Cell) (string, error) {
 // checkData fails early when a variant needs more frames or patches than
 // its shards hold (sampler_params m and k in the manifest).
 func (e *Experiment) checkData(v *Variant) error {
-	tr, val := e.trainData(v)
-	dirs := []string{tr, val}
-	for _, s := range e.Data.Eval {
-		dirs = append(dirs, s.Shards)
+	sets, err := e.dataSets(v)
+	if err != nil {
+		return fmt.Errorf("variant %s: %w", v.Name, err)
 	}
 	in := v.res.model.Input
-	for _, d := range dirs {
+	for _, set := range sets {
+		d := set.Shards
 		m, err := shards.ReadManifest(d)
 		if err != nil {
 			return fmt.Errorf("variant %s: %w", v.Name, err)

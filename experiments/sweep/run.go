@@ -197,7 +197,7 @@ func (e *Experiment) runCell(ctx context.Context, c Cell, o Options, dropped map
 	done.Trainable, done.Frozen = c.Variant.Trainable(), c.Variant.Frozen()
 	// a run resumed after its last step reports no steps of its own
 	done.Steps, done.BestStep = tc.Steps, res.BestStep
-	if done.Eval, err = e.evaluate(ctx, mc, dir, tc.BatchSize); err != nil {
+	if done.Eval, err = e.evaluate(ctx, mc, tc, dir); err != nil {
 		return false, err
 	}
 	data, _ := json.MarshalIndent(done, "", "  ")
@@ -234,20 +234,20 @@ func prepareDir(dir string, id Done) error {
 
 // evaluate scores every test set with the run's best checkpoint (the last
 // without validation) and writes predictions/<set>.csv.
-func (e *Experiment) evaluate(ctx context.Context, mc model.Config, dir string, batch int) ([]EvalDone, error) {
+func (e *Experiment) evaluate(ctx context.Context, mc model.Config, tc train.Config, dir string) ([]EvalDone, error) {
 	m, b, err := model.LoadCheckpoint(mc, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer b.Finalize()
 	pred := model.NewPredictor(m, b)
+	held, err := train.HoldoutIDs(tc)
+	if err != nil {
+		return nil, err
+	}
 	var out []EvalDone
 	for _, s := range e.Data.Eval {
-		ds, err := shards.Open(s.Shards)
-		if err != nil {
-			return nil, err
-		}
-		scored, err := feed.ScoreShards(ctx, pred, ds, batch)
+		scored, err := scoreSet(ctx, pred, s, held, tc.BatchSize)
 		if err != nil {
 			return nil, fmt.Errorf("test set %s: %w", s.Name, err)
 		}
@@ -276,6 +276,27 @@ func (e *Experiment) evaluate(ctx context.Context, mc model.Config, dir string, 
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// scoreSet scores a test set: a shard directory, or a recipe source's holdout.
+func scoreSet(ctx context.Context, pred *model.Predictor, s EvalSet, held []train.HoldoutSet, batch int) (feed.Scored, error) {
+	if s.Holdout == "" {
+		ds, err := shards.Open(s.Shards)
+		if err != nil {
+			return feed.Scored{}, err
+		}
+		return feed.ScoreShards(ctx, pred, ds, batch)
+	}
+	for _, h := range held {
+		if h.Source == s.Holdout {
+			ds, err := shards.Open(h.Shards)
+			if err != nil {
+				return feed.Scored{}, err
+			}
+			return feed.ScoreIDs(ctx, pred, ds, h.IDs, batch)
+		}
+	}
+	return feed.Scored{}, fmt.Errorf("the recipe holds out no scored records of a data source named %q", s.Holdout)
 }
 
 func fmtPtr(v *float64) string {

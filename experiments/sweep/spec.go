@@ -36,10 +36,12 @@ type Data struct {
 	Eval       []EvalSet // test sets, reported one table each
 }
 
-// EvalSet is one named test set.
+// EvalSet is one named test set: a shard directory, or (Holdout) the
+// validation records the recipe holds out of its data source of that name.
 type EvalSet struct {
-	Name   string `yaml:"name"`
-	Shards string `yaml:"shards"`
+	Name    string `yaml:"name"`
+	Shards  string `yaml:"shards"`
+	Holdout string `yaml:"holdout"`
 }
 
 // Variant is one arm of the ablation: dotted-key overrides of the base
@@ -166,15 +168,18 @@ func Load(path string, seeds int) (*Experiment, error) {
 		e.Data.Eval = append(e.Data.Eval, EvalSet{Name: "test", Shards: rel(raw.Data.Test)})
 	}
 	for _, s := range raw.Data.Eval {
-		e.Data.Eval = append(e.Data.Eval, EvalSet{Name: s.Name, Shards: rel(s.Shards)})
+		e.Data.Eval = append(e.Data.Eval, EvalSet{Name: s.Name, Shards: rel(s.Shards), Holdout: s.Holdout})
 	}
-	if e.Data.Train == "" || e.Data.Val == "" || len(e.Data.Eval) == 0 {
-		return nil, bad("data: train, val and test (or eval: [{name, shards}]) are required")
+	if (e.Data.Train == "") != (e.Data.Val == "") || len(e.Data.Eval) == 0 {
+		return nil, bad("data: train and val (or neither: the base recipe's data section and holdout), and test (or eval: [{name, shards}]) are required")
 	}
 	seen := map[string]bool{}
 	for _, s := range e.Data.Eval {
-		if !validName.MatchString(s.Name) || seen[s.Name] || s.Shards == "" {
-			return nil, bad("data: eval set %q: names must be unique file-name-safe words, with shards", s.Name)
+		if !validName.MatchString(s.Name) || seen[s.Name] || (s.Shards == "") == (s.Holdout == "") {
+			return nil, bad("data: eval set %q: names must be unique file-name-safe words, with shards or holdout (a data source of the recipe), not both", s.Name)
+		}
+		if s.Holdout != "" && e.Data.Train != "" {
+			return nil, bad("data: eval set %q: holdout sets need the recipe's data section (leave data.train and data.val out)", s.Name)
 		}
 		seen[s.Name] = true
 	}
