@@ -20,6 +20,7 @@ type Config struct {
 	LogLevel    string       `key:"log_level" yaml:"log_level"`
 	ModelConfig string       `key:"model_config" yaml:"model_config"` // model architecture YAML (configs/model/*.yaml)
 	TrainConfig string       `key:"train_config" yaml:"train_config"` // training recipe YAML (configs/train/*.yaml)
+	Checkpoint  string       `key:"checkpoint" yaml:"checkpoint"`     // score/eval model when --checkpoint is not given
 	Ladder      LadderConfig `key:"ladder" yaml:"ladder"`
 	Synth       SynthConfig  `key:"synth" yaml:"synth"`
 	Shards      ShardsConfig `key:"shards" yaml:"shards"`
@@ -86,6 +87,7 @@ func Default() Config {
 		LogLevel:    "info",
 		ModelConfig: "configs/model/tiny.yaml",
 		TrainConfig: "configs/train/tiny.yaml",
+		Checkpoint:  "models/real",
 		Ladder: LadderConfig{
 			CRF:      "15:53:2",
 			Preset:   "medium",

@@ -32,7 +32,11 @@ func (e *evalFlags) add(cmd *cobra.Command) {
 // scorers loads every checkpoint once; duplicate names get a suffix.
 func (e *evalFlags) scorers(cfg config.Config) ([]*suite.Scorer, error) {
 	if len(e.ckpts) == 0 {
-		return nil, fmt.Errorf("--checkpoint is required")
+		c, err := defaultCheckpoint(cfg)
+		if err != nil {
+			return nil, err
+		}
+		e.ckpts = []string{c}
 	}
 	p := prepOptions(cfg, "").Params
 	seen := map[string]int{}

@@ -30,7 +30,7 @@ func newScoreCmd(g *globals) *cobra.Command {
 	var describeText bool
 	var maxNew int
 	cmd := &cobra.Command{
-		Use:   "score --checkpoint RUN_OR_CKPT VIDEO_OR_IMAGE...",
+		Use:   "score [--checkpoint RUN_OR_CKPT] VIDEO_OR_IMAGE...",
 		Short: "Score videos or images (1-5, level word) and describe their quality; one JSON object per file",
 		Long: `Samples each video deterministically (the eval views of the shards config),
 an image (.jpg, .jpeg, .png, .bmp) as a one-frame video,
@@ -38,7 +38,8 @@ scores it with the checkpoint's model (expected level over excellent..bad) and,
 unless --describe=false, generates a description greedily. The architecture is
 the run's model.yaml when the checkpoint has one, else model_config. A video
 that cannot be read gets an object with "error" and the command exits
-non-zero; the others are still scored.`,
+non-zero; the others are still scored. Without --checkpoint it uses the
+shipped model (config key "checkpoint", default models/real; models/README.md).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
@@ -46,7 +47,9 @@ non-zero; the others are still scored.`,
 				return err
 			}
 			if ckpt == "" {
-				return fmt.Errorf("score: --checkpoint is required (a run directory or a checkpoint)")
+				if ckpt, err = defaultCheckpoint(cfg); err != nil {
+					return fmt.Errorf("score: %w", err)
+				}
 			}
 			p := prepOptions(cfg, "").Params
 			sc, err := loadScorer(cfg, ckpt, p)
@@ -79,7 +82,7 @@ non-zero; the others are still scored.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&ckpt, "checkpoint", "", "run directory (uses its best checkpoint) or checkpoint directory")
+	f.StringVar(&ckpt, "checkpoint", "", "run directory (uses its best checkpoint) or checkpoint directory (default: config key \"checkpoint\", the shipped model)")
 	f.BoolVar(&describeText, "describe", true, "generate a quality description")
 	f.IntVar(&maxNew, "max-tokens", 48, "description length limit in tokens")
 	return cmd
