@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cpllm/cpllm/eval/evaltest"
 	"github.com/cpllm/cpllm/internal/testutil"
+	"github.com/cpllm/cpllm/model"
 )
 
 // Without --checkpoint, score uses the config key "checkpoint"; a default
@@ -24,6 +26,25 @@ func TestScoreDefaultCheckpoint(t *testing.T) {
 	var r scoreResult
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Model != runDir || r.Score < 1 || r.Score > 5 {
 		t.Fatalf("score with the default checkpoint: %+v, %v", r, err)
+	}
+	// A shipped copy scores identically and holds no optimizer state.
+	shipped := filepath.Join(dir, "models", "tiny")
+	if _, err := run(t, "model", "ship", "--run", runDir, "--out", shipped); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err = run(t, "--set", "checkpoint="+shipped, "score", "--describe=false", img)
+	var r2 scoreResult
+	if err != nil || json.Unmarshal([]byte(stdout), &r2) != nil || r2.Score != r.Score {
+		t.Fatalf("shipped copy scores %+v (%v), the run %+v", r2, err, r)
+	}
+	src, err := model.ResolveCheckpoint(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := os.Stat(filepath.Join(src, model.VarsFile))
+	small, _ := os.Stat(filepath.Join(shipped, "variables.gob"))
+	if full == nil || small == nil || small.Size()*2 > full.Size() {
+		t.Fatalf("shipped weights %v vs the training checkpoint's %v: want under half", small, full)
 	}
 	gone := filepath.Join(dir, "models", "none")
 	_, err = run(t, "--set", "checkpoint="+gone, "score", img)
