@@ -33,11 +33,19 @@ type StepMetrics struct {
 type EvalMetrics struct {
 	Step int `json:"step"`
 	Eval struct {
-		SRCC *float64 `json:"srcc"`
-		PLCC *float64 `json:"plcc"`
-		N    int      `json:"n"`
+		SRCC    *float64                 `json:"srcc"`
+		PLCC    *float64                 `json:"plcc"`
+		N       int                      `json:"n"`
+		Sources map[string]SourceMetrics `json:"sources,omitempty"` // a holdout's per-source figures
 	} `json:"eval"`
 	Best bool `json:"best"`
+}
+
+// SourceMetrics are one data source's validation figures.
+type SourceMetrics struct {
+	SRCC *float64 `json:"srcc"`
+	PLCC *float64 `json:"plcc"`
+	N    int      `json:"n"`
 }
 
 func finite(v float64) *float64 {
@@ -98,6 +106,12 @@ func (l *metricsLog) step(step int, task model.Task, loss, norm, lr float64, d t
 func (l *metricsLog) eval(step int, ev EvalResult, best bool) error {
 	m := EvalMetrics{Step: step, Best: best}
 	m.Eval.SRCC, m.Eval.PLCC, m.Eval.N = finite(ev.SRCC), finite(ev.PLCC), ev.N
+	for name, s := range ev.Sources {
+		if m.Eval.Sources == nil {
+			m.Eval.Sources = map[string]SourceMetrics{}
+		}
+		m.Eval.Sources[name] = SourceMetrics{SRCC: finite(s.SRCC), PLCC: finite(s.PLCC), N: s.N}
+	}
 	return l.write(m)
 }
 

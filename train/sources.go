@@ -98,7 +98,7 @@ type pool struct {
 	srcs    []Source
 	ds      []*shards.Dataset
 	heldOut []map[string]bool // per source: record ids out of training (validation)
-	valIDs  [][]string      // per source: its held-out scored ids (score sources only)
+	valIDs  [][]string        // per source: its held-out scored ids (score sources only)
 }
 
 // openPool opens every source and draws the holdout.

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -123,7 +124,8 @@ func TestRunTwoSourcesHoldout(t *testing.T) {
 	cfg.Mix = TaskMix{Score: 1, Describe: 0.5, Pair: 0.5}
 	cfg.Data = twoSources(t)
 	cfg.Holdout = Holdout{Fraction: 0.25}
-	res := run(t, Options{ModelConfig: tinyModel(t), Train: cfg, OutDir: t.TempDir()})
+	out := t.TempDir()
+	res := run(t, Options{ModelConfig: tinyModel(t), Train: cfg, OutDir: out})
 	ev := res.LastEval
 	if ev == nil || len(ev.Sources) != 2 || ev.Sources["a"].N != 5 || ev.Sources["b"].N != 3 || ev.N != 8 {
 		t.Fatalf("validation %+v: want sources a (5) and b (3)", ev)
@@ -133,6 +135,10 @@ func TestRunTwoSourcesHoldout(t *testing.T) {
 	}
 	if res.BestCheckpoint == "" {
 		t.Fatal("no best checkpoint")
+	}
+	js, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if err != nil || !strings.Contains(string(js), `"sources":{"a":{"srcc":`) {
+		t.Fatalf("metrics.jsonl lacks the per-source figures (%v)", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -233,6 +234,21 @@ func (r *runner) openStreams() error {
 	return nil
 }
 
+// sourceLine lists a holdout's per-source figures for the log.
+func sourceLine(ev EvalResult) string {
+	names := make([]string, 0, len(ev.Sources))
+	for n := range ev.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		s := ev.Sources[n]
+		fmt.Fprintf(&b, "; %s srcc %.4f plcc %.4f (n=%d)", n, s.SRCC, s.PLCC, s.N)
+	}
+	return b.String()
+}
+
 // validates reports whether the run has validation data.
 func (r *runner) validates() bool { return r.val != nil || r.cfg.Holdout.Fraction > 0 }
 
@@ -422,7 +438,7 @@ func (r *runner) evaluate(ctx context.Context) (err error) {
 		r.st.BestSRCC, r.st.BestStep = &v, r.st.Step
 		r.res.Best, r.res.BestStep = &ev, r.st.Step
 	}
-	fmt.Fprintf(r.opts.Log, "step %d: val srcc %.4f plcc %.4f (n=%d)\n", r.st.Step, ev.SRCC, ev.PLCC, ev.N)
+	fmt.Fprintf(r.opts.Log, "step %d: val srcc %.4f plcc %.4f (n=%d)%s\n", r.st.Step, ev.SRCC, ev.PLCC, ev.N, sourceLine(ev))
 	if err := r.metrics.eval(r.st.Step, ev, better); err != nil {
 		return err
 	}
