@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build test test-cluster test-long bench demo fmt vet tidy clean
+.PHONY: help deps build test test-cluster test-long bench demo model model-data fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,30 @@ demo: build ## synthetic corpus -> CRF ladder -> shards -> train tiny model -> e
 	./$(BIN) --config configs/demo.yaml report --run $(DEMO)/run --eval $(DEMO)/eval \
 		--manifest $(DEMO)/synth/manifest.csv --split test --describe 3 --out $(DEMO) && \
 	echo "demo: $$(( $$(date +%s) - start )) s; report in $(DEMO)/report.json and $(DEMO)/report.md"
+
+# The shipped model (models/real, models/README.md): KoNViD-1k's train split
+# (+ its CRF ladder for the pair task) and CLIVE, trained with
+# configs/train/real.yaml (validation: its seeded holdout of that pool), then
+# shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
+# own copies. Every step resumes: rerunning skips what is complete.
+CLIVE_ROOT = $(REALDATA)/CLIVE
+KONVID_TRAIN = $(REALDATA)/splits/konvid1k-train.txt
+KONVID_DEV = $(REALDATA)/splits/konvid1k-dev.txt
+REAL = runs/real
+MODEL_RUN ?= runs/model
+KONVID = --dataset konvid1k --root $(KONVID_ROOT) --labels $(KONVID_LABELS)
+model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE
+	@test -d "$(KONVID_ROOT)" -a -d "$(CLIVE_ROOT)" -a -f "$(KONVID_TRAIN)" || { \
+		echo "make model needs KoNViD-1k, its split files and CLIVE under REALDATA=$(REALDATA) (or KONVID_ROOT, CLIVE_ROOT)"; exit 1; }
+	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 23,31,39,47 --preset veryfast --out $(REAL)/ladder-train
+	./$(BIN) data shards $(KONVID) --ids $(KONVID_TRAIN) --ladder $(REAL)/ladder-train --out $(REAL)/shards/konvid-train
+	./$(BIN) data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards/konvid-dev
+	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
+
+model: model-data ## train the shipped model from the real data and ship it to models/real (about 30 min on 2 cores)
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml train --out $(MODEL_RUN) --resume
+	./$(BIN) model ship --run $(MODEL_RUN) --out models/real
+	@grep '"eval"' $(MODEL_RUN)/metrics.jsonl | tail -1
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
