@@ -5,6 +5,7 @@ type HoldoutSet struct {
 	Source string   // the data source's name
 	Shards string   // its shard directory
 	IDs    []string // its held-out records with a score label
+	Fit    []string // its other records with a score label (what a run trains the score task on)
 }
 
 // HoldoutIDs draws the recipe's holdout as a run of it does: the records a
@@ -22,7 +23,7 @@ func HoldoutIDs(c Config) ([]HoldoutSet, error) {
 	var out []HoldoutSet
 	for i, ids := range p.valIDs {
 		if len(ids) > 0 {
-			out = append(out, HoldoutSet{Source: c.Data[i].Name, Shards: c.Data[i].Shards, IDs: ids})
+			out = append(out, HoldoutSet{Source: c.Data[i].Name, Shards: c.Data[i].Shards, IDs: ids, Fit: p.fitIDs[i]})
 		}
 	}
 	return out, nil

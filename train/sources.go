@@ -99,11 +99,13 @@ type pool struct {
 	ds      []*shards.Dataset
 	heldOut []map[string]bool // per source: record ids out of training (validation)
 	valIDs  [][]string        // per source: its held-out scored ids (score sources only)
+	fitIDs  [][]string        // per source: its scored ids left for training (score sources only)
 }
 
 // openPool opens every source and draws the holdout.
 func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
-	p := &pool{srcs: srcs, heldOut: make([]map[string]bool, len(srcs)), valIDs: make([][]string, len(srcs))}
+	p := &pool{srcs: srcs, heldOut: make([]map[string]bool, len(srcs)), valIDs: make([][]string, len(srcs)),
+		fitIDs: make([][]string, len(srcs))}
 	size := 0
 	for i, s := range srcs {
 		ds, err := shards.Open(s.Shards)
@@ -168,8 +170,11 @@ func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
 		}
 		p.heldOut[i] = map[string]bool{}
 		for _, c := range cands {
-			if heldKeys[groupKey(c.ID, c.SourceID)] {
+			switch {
+			case heldKeys[groupKey(c.ID, c.SourceID)]:
 				p.heldOut[i][c.ID] = true
+			case groups[i] != nil && !math.IsNaN(c.MOSNorm) && !math.IsInf(c.MOSNorm, 0):
+				p.fitIDs[i] = append(p.fitIDs[i], c.ID)
 			}
 		}
 	}

@@ -185,6 +185,12 @@ func TestHoldoutIDs(t *testing.T) {
 	if len(sets) != 2 || !slices.Equal(sets[0].IDs, p.valIDs[0]) || !slices.Equal(sets[1].IDs, p.valIDs[1]) || sets[1].Source != "b" {
 		t.Fatalf("HoldoutIDs %+v, the run's %v", sets, p.valIDs)
 	}
+	for i, set := range sets {
+		// the sources share group keys here, so each also leaves out the other's held-out groups
+		if len(set.Fit)+len(p.heldOut[i]) != p.ds[i].Len() || slices.ContainsFunc(set.Fit, func(id string) bool { return p.heldOut[i][id] }) {
+			t.Fatalf("%s: %d held out + %d fit of %d records; fit overlaps the holdout", set.Source, len(p.heldOut[i]), len(set.Fit), p.ds[i].Len())
+		}
+	}
 	cfg.Seed = 77
 	again, err := HoldoutIDs(cfg)
 	if err != nil || !slices.Equal(again[0].IDs, sets[0].IDs) {

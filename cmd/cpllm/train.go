@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -84,6 +85,52 @@ checkpoint.`,
 	f.StringVar(&valDir, "val-shards", "", "validation shards (best checkpoint selection)")
 	f.StringVar(&out, "out", "", "run directory")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its last checkpoint")
+	cmd.AddCommand(newHoldoutCmd(g))
+	return cmd
+}
+
+func newHoldoutCmd(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "holdout --out DIR",
+		Short: "Write the recipe's validation holdout as id lists (SOURCE.val.txt, SOURCE.fit.txt)",
+		Long: `Draws the holdout of the recipe's data section exactly as a training run does
+and writes, per score source, the held-out ids (SOURCE.val.txt) and the
+scored ids left for training (SOURCE.fit.txt), one per line: --ids and
+--test-ids lists for 'cpllm baseline', so baselines are fit and validated on
+the records the model is.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			tc, _, err := loadRecipe(cfg)
+			if err != nil {
+				return err
+			}
+			sets, err := train.HoldoutIDs(tc)
+			if err != nil {
+				return err
+			}
+			if len(sets) == 0 {
+				return fmt.Errorf("train holdout: the recipe has no data section with a holdout")
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			for _, s := range sets {
+				for ext, ids := range map[string][]string{"val": s.IDs, "fit": s.Fit} {
+					p := filepath.Join(out, s.Source+"."+ext+".txt")
+					if err := fsutil.WriteFileAtomic(p, []byte(strings.Join(ids, "\n")+"\n"), 0o644); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d validation, %d training ids -> %s\n", s.Source, len(s.IDs), len(s.Fit), out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output directory")
 	return cmd
 }
 
