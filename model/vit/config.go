@@ -47,6 +47,12 @@ type Config struct {
 	// it was the largest single gain for the pixel encoder. 0 = off.
 	LocalNorm    int     `yaml:"local_norm"`
 	LocalNormEps float64 `yaml:"local_norm_eps"`
+	// NSSStats adds to every patch token a learned projection of the
+	// image's natural-scene statistics (moments of the MSCN map and of its
+	// neighbour products at two scales, NSSStats): what classic no-reference
+	// quality models regress on, given to the encoder instead of left for it
+	// to discover from a few hundred labelled clips. Needs local_norm.
+	NSSStats bool `yaml:"nss_stats"`
 }
 
 // FactorizedConfig sizes the VideoPrism-style pixel encoder: the spatial ViT
@@ -101,6 +107,10 @@ func (c Config) Validate(s int) error {
 		return fmt.Errorf("local_norm %d must be 0 (off) or an odd window size", c.LocalNorm)
 	case c.LocalNorm > 0 && c.LocalNormEps <= 0:
 		return fmt.Errorf("local_norm_eps must be > 0 when local_norm is on")
+	case c.NSSStats && c.LocalNorm == 0:
+		return fmt.Errorf("nss_stats needs local_norm (the statistics are of the MSCN map)")
+	case c.NSSStats && s%2 != 0:
+		return fmt.Errorf("nss_stats needs an even input size (its second scale halves it), got %d", s)
 	case c.PoolTokens > 0 && c.PoolSide() == 0:
 		return fmt.Errorf("pool_tokens %d is not a square number", c.PoolTokens)
 	case c.PoolTokens > 0 && c.PoolSide() > c.Grid(s):

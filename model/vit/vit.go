@@ -111,8 +111,13 @@ func Patchify(images *Node, p int) *Node {
 // Embeddings: patchify + linear patch embedding + learned position embedding.
 // images [N, S, S, 3] already normalised -> [N, T, D].
 func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
+	var nss *Node // [N, D]: the image's NSS statistics, added to every token
 	if c.LocalNorm > 0 {
-		images = LocalNorm(images, c.LocalNorm, c.LocalNormEps)
+		mscn := LocalNorm(images, c.LocalNorm, c.LocalNormEps)
+		if c.NSSStats {
+			nss = nssEmbedding(scope, images, mscn, c)
+		}
+		images = mscn
 	}
 	if c.StemChannels > 0 {
 		images = Stem(scope.In("stem"), images, c.StemChannels, c.StemActivation)
@@ -122,7 +127,11 @@ func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
 	t := x.Shape().Dim(1)
 	pos := layers.Var(scope.In("position_embedding"), x.Graph(), "weight", x.DType(),
 		layers.NormalInit(scope, 0.02), t, c.Width)
-	return Add(x, ExpandLeftToRank(pos, 3))
+	x = Add(x, ExpandLeftToRank(pos, 3))
+	if nss != nil {
+		x = Add(x, ExpandAxes(nss, 1))
+	}
+	return x
 }
 
 // SelfAttention is multi-head self-attention with biased q/k/v/out projections.
