@@ -17,16 +17,24 @@ var (
 )
 
 // BenchmarkScoreVideo is `cpllm score` on an 8 s 960x540 30 fps clip with
-// the tiny model (configs/model/tiny.yaml, fresh weights: the cost does not
-// depend on their values) and the default sampler (8 context frames, 8
-// patches of 224 px): seconds per video, split into decode+sample, encode
-// (bridge + model score) and the greedy description (48 tokens max).
+// the tiny model (configs/model/tiny.yaml) and the shipped model's
+// architecture (configs/model/real.yaml: its eval_views forward passes per
+// clip), fresh weights (the cost does not depend on their values), and the
+// default sampler (8 context frames, 8 patches of 224 px): seconds per
+// video, split into decode+sample, encode (bridge + model score) and the
+// greedy description (48 tokens max).
 func BenchmarkScoreVideo(b *testing.B) {
 	testutil.RequireFFmpeg(b)
 	benchClipOnce.Do(func() {
 		benchClip = testutil.Clip(b, fixtureDir, "bench-960x540-8s.mp4", "testsrc2=size=960x540:rate=30:duration=8")
 	})
-	mc, err := model.LoadConfig(evaltest.RepoFile("configs", "model", "tiny.yaml"))
+	for _, name := range []string{"tiny", "real"} {
+		b.Run(name, func(b *testing.B) { benchScore(b, name) })
+	}
+}
+
+func benchScore(b *testing.B, name string) {
+	mc, err := model.LoadConfig(evaltest.RepoFile("configs", "model", name+".yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +49,7 @@ func BenchmarkScoreVideo(b *testing.B) {
 	if err := m.Init(backend); err != nil {
 		b.Fatal(err)
 	}
-	sc, err := New("tiny", m, backend, sample.DefaultParams())
+	sc, err := New(name, m, backend, sample.DefaultParams())
 	if err != nil {
 		b.Fatal(err)
 	}
