@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/cpllm/cpllm/data/datasets"
 	"github.com/cpllm/cpllm/eval/baseline"
+	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/progress"
 )
 
@@ -90,6 +93,9 @@ ridge baselines.`,
 			return err
 		}
 		if err := rep.WriteMarkdown(filepath.Join(out, "report.md")); err != nil {
+			return err
+		}
+		if err := writeBaselinePredictions(out, rep.Results, append(train, test...)); err != nil {
 			return err
 		}
 		w := cmd.OutOrStdout()
@@ -218,6 +224,38 @@ func runBaselines(rep *baseline.Report, train, test []datasets.Record, feats []b
 	rep.Resamples = resamples
 	if rep.Resamples == 0 && len(rep.Results) > 0 {
 		rep.Resamples = rep.Results[0].Resamples
+	}
+	return nil
+}
+
+// writeBaselinePredictions writes each ridge baseline's predictions as
+// predictions/<baseline>.<protocol>.csv (id, pred, mos), with the MOS
+// mapped to [1, 5] as shards and `cpllm eval` store it, so `cpllm compare`
+// can test a model's predictions on the same ids against a baseline's.
+func writeBaselinePredictions(out string, results []baseline.Result, recs []datasets.Record) error {
+	norm := make(map[string]float64, len(recs))
+	for _, r := range recs {
+		norm[r.ID] = r.MOSNorm
+	}
+	dir := filepath.Join(out, "predictions")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, res := range results {
+		if res.Kind != baseline.KindRidge {
+			continue
+		}
+		rows := make([]predictions.Row, len(res.IDs))
+		for i, id := range res.IDs {
+			rows[i] = predictions.Row{ID: id, Pred: res.Pred[i], MOS: norm[id]}
+		}
+		var buf bytes.Buffer
+		if err := predictions.Write(&buf, rows); err != nil {
+			return err
+		}
+		if err := fsutil.WriteFileAtomic(filepath.Join(dir, res.Baseline+"."+res.Protocol+".csv"), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/eval/predictions"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
@@ -23,6 +25,8 @@ type baselineReport struct {
 		N, Folds                 int
 		Seed                     uint64
 		RawSRCC                  map[string]any `json:"srcc"`
+		IDs                      []string
+		MOS, Pred                []float64
 		Fits                     []struct {
 			Lambda float64
 			Sign   int
@@ -103,6 +107,20 @@ func TestBaselineCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "scatter_ridge_all_loo.png")); err != nil {
 		t.Errorf("scatter plot: %v", err)
+	}
+	// predictions/<ridge>.<protocol>.csv: the report's predictions, MOS on [1, 5]
+	rows, err := predictions.Read(filepath.Join(out, "predictions", "ridge_all.train-test.csv"))
+	if err != nil || len(rows) != len(test) {
+		t.Fatalf("ridge_all train-test predictions: %d rows, %v", len(rows), err)
+	}
+	for _, r := range rep.Results {
+		if r.Baseline == "ridge_all" && r.Protocol == "train-test" {
+			for i, row := range rows {
+				if row.ID != r.IDs[i] || row.Pred != r.Pred[i] || math.Abs(row.MOS-r.MOS[i]) > 1e-12 {
+					t.Fatalf("row %d %+v, report %s %v %v", i, row, r.IDs[i], r.Pred[i], r.MOS[i])
+				}
+			}
+		}
 	}
 	cache, _ := os.ReadFile(filepath.Join(out, "features.jsonl"))
 	if n := strings.Count(string(cache), "\n"); n != len(lines) {
