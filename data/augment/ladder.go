@@ -137,6 +137,7 @@ func (r *runner) source(ctx context.Context, s Source) {
 			r.o.Log("ladder: cannot record failure: %v", jerr)
 		}
 		r.count(func(sm *Summary) { sm.Failed++; sm.Failures = append(sm.Failures, f) })
+		os.Remove(dir) // only if empty: a source refused before any output leaves no directory
 	}
 }
 
