@@ -112,3 +112,28 @@ vet: ## go vet
 
 clean:
 	rm -rf bin $(DEMO)
+
+# Experimental ONNX Runtime backend (backend: onnx:cpu; docs/benchmarks.md,
+# "ONNX Runtime backend"). npm's onnxruntime-node ships libonnxruntime.so for
+# linux-x64 inside its tarball: installed without its install scripts (no
+# download at build or run time) into .deps/onnxruntime, its library checked
+# against a pinned SHA-256. Binaries built with -tags onnx find it there (from
+# the working directory or the binary's directory upwards) or at
+# $$ONNXRUNTIME_SHARED_LIBRARY_PATH. Rerunning does nothing when it is in place.
+ONNXRT_VERSION := 1.30.0
+ONNXRT_SHA256 := ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ONNXRT_DIR := .deps/onnxruntime
+ONNXRT_LIB := $(ONNXRT_DIR)/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+.PHONY: onnx-deps build-onnx
+onnx-deps: ## ONNX Runtime library for the experimental onnx backend (npm onnxruntime-node, pinned + SHA-256) in .deps/onnxruntime
+	@if ! echo "$(ONNXRT_SHA256)  $(ONNXRT_LIB)" | sha256sum -c --status 2>/dev/null; then \
+		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }; \
+		mkdir -p $(ONNXRT_DIR) && \
+		npm install --prefix $(ONNXRT_DIR) --ignore-scripts --no-audit --no-fund --save-exact onnxruntime-node@$(ONNXRT_VERSION) >/dev/null && \
+		echo "$(ONNXRT_SHA256)  $(ONNXRT_LIB)" | sha256sum -c --status || { \
+			echo "onnx-deps: $(ONNXRT_LIB) missing or its SHA-256 is not $(ONNXRT_SHA256)"; exit 1; }; \
+	fi
+	@echo "onnx-deps: ONNX Runtime $(ONNXRT_VERSION) in $(ONNXRT_LIB)"
+
+build-onnx: deps onnx-deps ## build bin/cpllm-onnx: bin/cpllm with the experimental onnx backend (--set model.backend=onnx:cpu)
+	$(GO) build -tags onnx -ldflags '$(LDFLAGS)' -o bin/cpllm-onnx ./cmd/cpllm

@@ -7,6 +7,7 @@ require (
 	github.com/asticode/go-astiav v0.16.0
 	github.com/eliben/go-sentencepiece v0.7.0
 	github.com/gomlx/compute v0.1.6
+	github.com/gomlx/compute-onnx v0.1.5
 	github.com/gomlx/go-xla v0.4.5
 	github.com/gomlx/gomlx v0.28.8
 	github.com/spf13/cobra v1.10.2

@@ -23,6 +23,8 @@ const DefaultBackend = "go:parallelism=-1"
 //	"go", "go:<options>" -> the pure-Go backend, e.g. "go:parallelism=-1"
 //	"xla:<plugin>" -> XLA through a PJRT plugin, e.g. "xla:cuda"; an error
 //	                   naming the plugin when it is not installed
+//	"onnx:cpu"    -> ONNX Runtime (experimental; binaries built with -tags onnx,
+//	                   library from make onnx-deps: see backend_onnx.go)
 func NewBackend(spec string) (compute.Backend, error) {
 	if spec == "" {
 		spec = DefaultBackend
@@ -33,8 +35,10 @@ func NewBackend(spec string) (compute.Backend, error) {
 		return newGoBackend(opts)
 	case "xla":
 		return newXLABackend(spec, opts)
+	case "onnx", "onnxruntime":
+		return newONNXBackend(spec, opts)
 	default:
-		return nil, fmt.Errorf("backend %q: unknown backend %q (valid: go[:options], xla:<pjrt plugin>)", spec, name)
+		return nil, fmt.Errorf("backend %q: unknown backend %q (valid: go[:options], xla:<pjrt plugin>, onnx:cpu)", spec, name)
 	}
 }
 

@@ -42,6 +42,14 @@ func (m *Model) Variables() []*gm.Variable {
 // on backend so that all variables exist with their shapes; values are not
 // initialised. Panics in graph building are returned as errors.
 func (m *Model) DeclareVariables(backend compute.Backend) (err error) {
+	if backend.Capabilities().PreferConstantsForVariables {
+		// ONNX Runtime embeds frozen variables of inference graphs as
+		// constants, which needs values this graph does not have yet: the
+		// shapes are the same on the Go backend.
+		if backend, err = declareBackend(); err != nil {
+			return err
+		}
+	}
 	return exceptions.TryCatch[error](func() {
 		g := NewGraph(backend, "declare_variables")
 		defer g.Finalize()
