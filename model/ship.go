@@ -66,6 +66,9 @@ func Ship(mc Config, mcYAML []byte, ckpt, dir string) (ShipState, error) {
 		return out, err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp's 0700 would make the shipped directory private
+		return out, err
+	}
 	if err := WriteVariables(fresh.Store, filepath.Join(tmp, VarsFile)); err != nil {
 		return out, err
 	}

@@ -57,3 +57,29 @@ func TestScoreDefaultCheckpoint(t *testing.T) {
 		t.Fatalf("eval, missing default: %v", err)
 	}
 }
+
+// The shipped model (models/real) scores real clips and a CLIVE image
+// without --checkpoint: scores in [1, 5], one JSON object per file.
+func TestShippedModelScoresRealData(t *testing.T) {
+	root := testutil.RealData(t)
+	clips, _ := filepath.Glob(filepath.Join(root, "KoNViD-1k", "KoNViD_1k_videos", "*.mp4"))
+	imgs, _ := filepath.Glob(filepath.Join(root, "CLIVE", "Images", "*.JPG"))
+	if len(clips) == 0 || len(imgs) == 0 {
+		t.Skip("no KoNViD-1k clips or CLIVE images in " + root)
+	}
+	files := []string{clips[0], imgs[0]}
+	stdout, err := run(t, append([]string{"--set", "checkpoint=../../models/real", "score", "--describe=false"}, files...)...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("%d results for %d files:\n%s", len(lines), len(files), stdout)
+	}
+	for i, line := range lines {
+		var r scoreResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Path != files[i] || r.Error != "" || r.Score < 1 || r.Score > 5 {
+			t.Errorf("%s: %+v (%v)", files[i], r, err)
+		}
+	}
+}
