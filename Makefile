@@ -58,9 +58,12 @@ DEMO ?= runs/demo
 REALDATA ?= ../shared/realdata
 KONVID_ROOT = $(REALDATA)/KoNViD-1k
 KONVID_LABELS = $(REALDATA)/labels/VIDEVAL/features/KONVID_1K_metadata.csv
-demo: build ## synthetic corpus -> CRF ladder -> shards -> train tiny model -> eval (test split, KoNViD clips) -> runs/demo/report.json
+demo: build ## the shipped model scores a few clips; then synthetic corpus -> CRF ladder -> shards -> train tiny model -> eval (test split, KoNViD clips) -> runs/demo/report.json
 	@start=$$(date +%s); \
 	./$(BIN) --config configs/demo.yaml data synth --out $(DEMO)/synth && \
+	{ [ ! -d models/real ] || { ./$(BIN) score --describe=false $$(ls $(DEMO)/synth/*/*.mp4 | head -4) \
+		$$(ls $(KONVID_ROOT)/KoNViD_1k_videos/*.mp4 2>/dev/null | head -4) > $(DEMO)/shipped-model-scores.jsonl && \
+		echo "demo: the shipped model (models/real) scored a few clips -> $(DEMO)/shipped-model-scores.jsonl"; }; } && \
 	./$(BIN) --config configs/demo.yaml data ladder --in $(DEMO)/synth/pristine.csv --limit 3 --out $(DEMO)/ladder && \
 	for s in train val test; do \
 		./$(BIN) --config configs/demo.yaml data shards --dataset manifest --root $(DEMO)/synth --split $$s \
