@@ -248,18 +248,11 @@ func TestScipyDependentCorrelations(t *testing.T) {
 // TestFixturesRegenerate reruns the generator with Debian's scipy and
 // checks that the committed JSON is what it produces.
 func TestFixturesRegenerate(t *testing.T) {
-	const py = "/usr/bin/python3"
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output()
-	if err != nil {
-		testutil.MissingOracle(t, "python3-scipy for "+py)
-	}
-	if !strings.HasPrefix(string(ver), "1.10.") {
-		t.Skipf("fixtures pin scipy 1.10, found %s", strings.TrimSpace(string(ver)))
-	}
+	py := testutil.RequireScipy(t, "1.10.")
 	out := filepath.Join(t.TempDir(), "fixtures.json")
 	cmd := exec.Command(py, "testdata/gen_fixtures.py", out)
 	if b, err := cmd.CombinedOutput(); err != nil {

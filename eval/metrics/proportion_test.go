@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/cpllm/cpllm/internal/testutil"
@@ -71,15 +70,10 @@ func TestWilson(t *testing.T) {
 
 // The committed Wilson fixtures are what the generator writes.
 func TestWilsonFixturesRegenerate(t *testing.T) {
-	const py = "/usr/bin/python3"
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	if ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output(); err != nil {
-		testutil.MissingOracle(t, "python3-scipy for "+py)
-	} else if !strings.HasPrefix(string(ver), "1.10.") {
-		t.Skipf("fixtures pin scipy 1.10, found %s", strings.TrimSpace(string(ver)))
-	}
+	py := testutil.RequireScipy(t, "1.10.")
 	out := filepath.Join(t.TempDir(), "wilson.json")
 	if b, err := exec.Command(py, "testdata/gen_wilson.py", out).CombinedOutput(); err != nil {
 		t.Fatalf("generator: %v\n%s", err, b)

@@ -167,15 +167,10 @@ func TestReportFixture(t *testing.T) {
 
 // The committed fixture and oracle are what the generator writes.
 func TestReportOracleRegenerate(t *testing.T) {
-	const py = "/usr/bin/python3"
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	if ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output(); err != nil {
-		testutil.MissingOracle(t, "python3-scipy for "+py)
-	} else if !strings.HasPrefix(string(ver), "1.10.") {
-		t.Skipf("the oracle pins scipy 1.10, found %s", strings.TrimSpace(string(ver)))
-	}
+	py := testutil.RequireScipy(t, "1.10.")
 	dir := t.TempDir()
 	if b, err := exec.Command(py, "testdata/gen_report_oracle.py", dir).CombinedOutput(); err != nil {
 		t.Fatalf("generator: %v\n%s", err, b)

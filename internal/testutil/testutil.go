@@ -52,6 +52,23 @@ func RequireTorch(t testing.TB) string {
 	return py
 }
 
+// RequireScipy stops the test when Debian's python3-scipy is missing, skips
+// it when scipy's version does not start with pinned (committed fixtures
+// regenerate exactly only with the scipy that wrote them), and returns the
+// interpreter.
+func RequireScipy(t testing.TB, pinned string) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	ver, err := exec.Command(py, "-c", "import scipy; print(scipy.__version__)").Output()
+	if err != nil {
+		MissingOracle(t, "python3-scipy for "+py)
+	}
+	if !strings.HasPrefix(string(ver), pinned) {
+		t.Skipf("the fixtures pin scipy %s, found %s", pinned, strings.TrimSpace(string(ver)))
+	}
+	return py
+}
+
 // FFmpeg runs the ffmpeg CLI quietly and fails the test on error.
 func FFmpeg(t testing.TB, args ...string) []byte {
 	t.Helper()
