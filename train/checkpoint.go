@@ -49,19 +49,7 @@ func saveCheckpoint(store *gm.Store, dir, name string, st State) error {
 	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, stateFile), js, 0o644); err != nil {
 		return err
 	}
-	final := filepath.Join(dir, name)
-	old := final + ".old"
-	_ = os.RemoveAll(old)
-	if _, err := os.Stat(final); err == nil {
-		if err := os.Rename(final, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return err
-	}
-	_ = os.RemoveAll(old)
-	return fsutil.SyncDir(dir)
+	return fsutil.ReplaceDir(tmp, filepath.Join(dir, name))
 }
 
 // loadCheckpoint restores dir's variables into store and returns its state.
