@@ -127,6 +127,14 @@ func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
 	if h.Seed == 0 {
 		h.Seed = seed
 	}
+	// every source's labels column (ids, source ids, MOS), read once
+	cands := make([][]shards.PairCandidate, len(srcs))
+	for i, s := range srcs {
+		var err error
+		if cands[i], err = p.ds[i].PairCandidates(); err != nil {
+			return nil, fmt.Errorf("train: data source %s: %w", s.Name, err)
+		}
+	}
 	// groups[i][key] = the scored ids of that group in source i
 	groups := make([]map[string][]string, len(srcs))
 	heldGroups := make([][]string, len(srcs))
@@ -134,12 +142,8 @@ func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
 		if !s.serves(model.TaskScore) {
 			continue
 		}
-		cands, err := p.ds[i].PairCandidates()
-		if err != nil {
-			return nil, fmt.Errorf("train: data source %s: %w", s.Name, err)
-		}
 		groups[i] = map[string][]string{}
-		for _, c := range cands {
+		for _, c := range cands[i] {
 			if math.IsNaN(c.MOSNorm) || math.IsInf(c.MOSNorm, 0) {
 				continue
 			}
@@ -164,12 +168,8 @@ func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
 		}
 	}
 	for i := range srcs {
-		cands, err := p.ds[i].PairCandidates()
-		if err != nil {
-			return nil, fmt.Errorf("train: data source %s: %w", srcs[i].Name, err)
-		}
 		p.heldOut[i] = map[string]bool{}
-		for _, c := range cands {
+		for _, c := range cands[i] {
 			switch {
 			case heldKeys[groupKey(c.ID, c.SourceID)]:
 				p.heldOut[i][c.ID] = true
