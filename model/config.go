@@ -25,6 +25,7 @@ type Config struct {
 	Projector      ProjectorConfig      `yaml:"projector"`
 	Decoder        decoder.Config       `yaml:"decoder"`
 	LoRA           decoder.LoRAConfig   `yaml:"lora"`
+	Trainable      TrainableConfig      `yaml:"trainable"` // what training updates, per component
 	Heads          HeadsConfig          `yaml:"heads"`
 	Prompts        PromptsConfig        `yaml:"prompts"`
 }
@@ -111,6 +112,9 @@ func decodeConfig(name string, data []byte) (Config, error) {
 	if strictyaml.IsEmpty(data) {
 		return Config{}, fmt.Errorf("%s: the file is empty (a model config needs at least its input, encoder and decoder sizes; see configs/model/tiny.yaml)", name)
 	}
+	if err := checkRemovedKeys(name, data); err != nil {
+		return Config{}, err
+	}
 	var c Config
 	if err := strictyaml.Decode(name, data, &c); err != nil {
 		return Config{}, err
@@ -141,6 +145,7 @@ func (c *Config) applyDefaults() {
 	if c.Projector.Type == "" {
 		c.Projector.Type = "mlp"
 	}
+	c.Trainable.applyDefaults()
 }
 
 // DTypeOf returns the compute dtype. With bfloat16 the variables stay
@@ -202,6 +207,9 @@ func (c Config) Validate() error {
 	}
 	check("decoder", c.Decoder.Validate())
 	check("lora", c.LoRA.Validate())
+	if err := c.Trainable.Validate(c.LoRA); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Decoder.VocabSize > 0 && c.Decoder.VocabSize < NewVocab().Size() {
 		check("decoder", fmt.Errorf("vocab_size %d is smaller than the tokenizer's %d", c.Decoder.VocabSize, NewVocab().Size()))
 	}

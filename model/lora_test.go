@@ -17,7 +17,7 @@ func TestLoRAZeroBIsBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.LoRA.Rank = 0
+	cfg.LoRA.Rank, cfg.Trainable.Decoder = 0, TrainFrozen // no adapters: nothing in the decoder trains
 	base, err := Build(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ func BuildWithTokenizer(cfg Config, tok Tokenizer) (*Model, error) {
 	if err := m.Store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, err
 	}
+	m.markTrainable()
 	ids := map[string]*int{BOSToken: &m.BOS, EOSToken: &m.EOS, PadToken: &m.Pad}
 	for i, w := range LevelWords {
 		ids[w] = &m.LevelIDs[i]

@@ -85,15 +85,45 @@ func (m *Model) Init(backend compute.Backend) error {
 
 // Counts returns the number of trainable and frozen model parameters.
 func (m *Model) Counts() (trainable, frozen int64) {
+	c := m.ParamCounts()
+	return c.Trainable, c.Total - c.Trainable
+}
+
+// ComponentCount is one component's parameters under its trainable setting.
+type ComponentCount struct {
+	Component string `json:"component"` // one of Components
+	Setting   string `json:"setting"`   // full | frozen | lora
+	Total     int64  `json:"total"`
+	Trainable int64  `json:"trainable"`
+}
+
+// ParamCounts are a model's parameter counts, whole and per component.
+type ParamCounts struct {
+	Total      int64            `json:"total"`
+	Trainable  int64            `json:"trainable"`
+	Components []ComponentCount `json:"components"` // every entry of Components, in order
+}
+
+// ParamCounts counts the model's variables created so far (DeclareVariables
+// creates them all, as shapes) by their trainable flags.
+func (m *Model) ParamCounts() ParamCounts {
+	c := ParamCounts{Components: make([]ComponentCount, len(Components))}
+	index := map[string]int{}
+	for i, name := range Components {
+		c.Components[i] = ComponentCount{Component: name, Setting: m.Cfg.Trainable.setting(name)}
+		index[name] = i
+	}
 	for _, v := range m.Variables() {
 		n := int64(v.Shape().Size())
+		cc := &c.Components[index[ComponentOf(v.Path())]]
+		cc.Total += n
+		c.Total += n
 		if v.Trainable {
-			trainable += n
-		} else {
-			frozen += n
+			cc.Trainable += n
+			c.Trainable += n
 		}
 	}
-	return
+	return c
 }
 
 // declareBackend is the backend used only to build graphs for counting.
@@ -102,17 +132,23 @@ var declareBackend = sync.OnceValues(func() (compute.Backend, error) { return Ne
 // CountParams builds the variables of cfg's model (shapes only, nothing is
 // initialised, trained or run) and returns its trainable and frozen parameter counts.
 func CountParams(cfg Config) (trainable, frozen int64, err error) {
+	c, err := CountParamsDetail(cfg)
+	return c.Trainable, c.Total - c.Trainable, err
+}
+
+// CountParamsDetail is CountParams per component. Declaring variables
+// allocates no values, so a paper-size config is counted in little memory.
+func CountParamsDetail(cfg Config) (ParamCounts, error) {
 	m, err := Build(cfg)
 	if err != nil {
-		return 0, 0, err
+		return ParamCounts{}, err
 	}
 	backend, err := declareBackend()
 	if err != nil {
-		return 0, 0, err
+		return ParamCounts{}, err
 	}
 	if err := m.DeclareVariables(backend); err != nil {
-		return 0, 0, fmt.Errorf("building %s: %w", m.Variant.Name(), err)
+		return ParamCounts{}, fmt.Errorf("building %s: %w", m.Variant.Name(), err)
 	}
-	trainable, frozen = m.Counts()
-	return trainable, frozen, nil
+	return m.ParamCounts(), nil
 }

@@ -79,13 +79,16 @@ func (c Config) WithVariant(name string) (Config, error) {
 	return c, nil
 }
 
-// VariantInfo is one row of `cpllm model list`.
+// VariantInfo is one row of `cpllm model list`: the variant's parameters
+// under the config's trainable setting, whole and per component.
 type VariantInfo struct {
-	Name      string `json:"name"`
-	Encoders  string `json:"encoders"`
-	Fusion    string `json:"fusion"`
-	Trainable int64  `json:"trainable"`
-	Frozen    int64  `json:"frozen"`
+	Name       string           `json:"name"`
+	Encoders   string           `json:"encoders"`
+	Fusion     string           `json:"fusion"`
+	Total      int64            `json:"total"`
+	Trainable  int64            `json:"trainable"`
+	Frozen     int64            `json:"frozen"`
+	Components []ComponentCount `json:"components"`
 }
 
 // ListVariants counts the parameters of every registered variant built from cfg
@@ -97,11 +100,12 @@ func ListVariants(cfg Config) ([]VariantInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		tr, fr, err := CountParams(c)
+		pc, err := CountParamsDetail(c)
 		if err != nil {
 			return nil, fmt.Errorf("variant %s: %w", v.Name(), err)
 		}
-		infos = append(infos, VariantInfo{Name: v.Name(), Encoders: v.Encoders, Fusion: v.Fusion, Trainable: tr, Frozen: fr})
+		infos = append(infos, VariantInfo{Name: v.Name(), Encoders: v.Encoders, Fusion: v.Fusion,
+			Total: pc.Total, Trainable: pc.Trainable, Frozen: pc.Total - pc.Trainable, Components: pc.Components})
 	}
 	return infos, nil
 }

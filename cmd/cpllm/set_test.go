@@ -122,7 +122,7 @@ func TestSetErrors(t *testing.T) {
 		{[]string{"config", "show", "--set", "train.steps=lots"}, []string{`key "train.steps"`, `got "lots", expected an integer`}},
 		{[]string{"config", "show", "--set", "model.input.size=big"}, []string{`key "model.input.size"`, "expected an integer"}},
 		{[]string{"config", "show", "--set", "train.step_timeout=soon"}, []string{`key "train.step_timeout"`, "expected a duration"}},
-		{[]string{"config", "show", "--set", "model.decoder.train_base=maybe"}, []string{`key "model.decoder.train_base"`, "true or false"}},
+		{[]string{"config", "show", "--set", "model.heads.regression=maybe"}, []string{`key "model.heads.regression"`, "true or false"}},
 		{append([]string{"config", "show", "--set", "model.variant.fusion=bogus"}, repoConfigs...), []string{"model_config", "tiny.yaml (with --set model.variant.fusion)", "variant"}},
 		{[]string{"config", "show", "--set", "train_config=" + empty}, []string{"train_config", empty, "is empty"}},
 		{[]string{"data", "probe", "x.mp4", "--set", "train.steps=40"}, []string{`--set train.steps`, `"cpllm data probe" does not read the training recipe`, "cpllm train"}},

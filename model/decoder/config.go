@@ -1,9 +1,11 @@
 // Package decoder is a Gemma-style causal language model: token embeddings
 // scaled by sqrt(D), pre-RMSNorm blocks with rotary multi-query/grouped-query
 // attention and a GeGLU MLP, a final RMSNorm and logits tied to the embeddings.
-// The base weights are frozen unless TrainBase; LoRA adapters (rank r, B = 0 at
-// init) are added to the configured attention projections, and optional
-// cross-attention sub-layers let the decoder read a memory of visual tokens.
+// LoRA adapters (rank r, B = 0 at init) are added to the configured attention
+// projections, and optional cross-attention sub-layers let the decoder read a
+// memory of visual tokens. Which of the base weights and adapters train is
+// set on the decoder's scope (see Decoder.root); the cross-attention
+// sub-layers always train.
 //
 // Variable names follow HF Gemma under the scope it is given:
 //
@@ -35,7 +37,6 @@ type Config struct {
 	MLPDim     int     `yaml:"mlp_dim"` // GeGLU hidden size
 	RopeTheta  float64 `yaml:"rope_theta"`
 	RMSNormEps float64 `yaml:"rms_norm_eps"`
-	TrainBase  bool    `yaml:"train_base"` // false (default): base weights frozen
 }
 
 // LoRAConfig configures the adapters.

@@ -18,10 +18,10 @@ type Decoder struct {
 	DType dtypes.DType
 }
 
-func (d Decoder) root(scope *model.Scope) *model.Scope {
-	scope.SetParam(layers.ParamTrainable, d.Cfg.TrainBase)
-	return scope.At("model")
-}
+// root is the scope of the HF-named weights. What trains is the caller's
+// choice, set on scope: layers.ParamTrainable for the base weights and
+// layers.ParamLoRATrainable for the adapters (model.TrainableConfig).
+func (d Decoder) root(scope *model.Scope) *model.Scope { return scope.At("model") }
 
 func (d Decoder) embedTable(scope *model.Scope, g *Graph) *Node {
 	s := d.root(scope).At("embed_tokens")

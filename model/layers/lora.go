@@ -5,16 +5,21 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
+// ParamLoRATrainable is the scope hyperparameter that marks LoRA adapters
+// trainable (default) or frozen, apart from the base weights' ParamTrainable:
+// a frozen base with trained adapters is the usual fine-tuning setting.
+const ParamLoRATrainable = "cpllm_lora_trainable"
+
 // LoRA configures a low-rank adapter: y = x W + (alpha/rank) x A B.
 type LoRA struct {
 	Rank  int
 	Alpha float64
 }
 
-// LoRALinear is a bias-free Linear whose base weight keeps the scope's trainable
-// flag (frozen inside a frozen decoder) plus, when l.Rank > 0, a trainable
-// adapter: lora_A [in, r] ~ N(0, 1/in) and lora_B [r, out] = 0, so at
-// initialisation the output equals the base layer's exactly.
+// LoRALinear is a bias-free Linear whose base weight keeps the scope's
+// ParamTrainable flag plus, when l.Rank > 0, an adapter whose flag is the
+// scope's ParamLoRATrainable: lora_A [in, r] ~ N(0, 1/in) and lora_B [r, out]
+// = 0, so at initialisation the output equals the base layer's exactly.
 func LoRALinear(scope *model.Scope, x *Node, out int, l LoRA) *Node {
 	y := Linear(scope, x, out, false)
 	if l.Rank <= 0 {
@@ -22,9 +27,9 @@ func LoRALinear(scope *model.Scope, x *Node, out int, l LoRA) *Node {
 	}
 	g := x.Graph()
 	in := x.Shape().Dim(-1)
-	// Adapters train even inside a frozen decoder.
-	a := VarTrainable(scope, g, "lora_A", x.DType(), FanInInit(scope), true, in, l.Rank)
-	b := VarTrainable(scope, g, "lora_B", x.DType(), ZeroInit, true, l.Rank, out)
+	train := model.GetParamOr(scope, ParamLoRATrainable, true)
+	a := VarTrainable(scope, g, "lora_A", x.DType(), FanInInit(scope), train, in, l.Rank)
+	b := VarTrainable(scope, g, "lora_B", x.DType(), ZeroInit, train, l.Rank, out)
 	xa := Dot(x, a).General([]int{x.Rank() - 1}, nil, []int{0}, nil)
 	delta := Dot(xa, b).General([]int{xa.Rank() - 1}, nil, []int{0}, nil)
 	return Add(y, MulScalar(delta, l.Alpha/float64(l.Rank)))

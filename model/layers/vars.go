@@ -17,8 +17,8 @@ import (
 
 // ParamTrainable is the scope hyperparameter that marks the variables created
 // under a scope as trainable (default) or frozen. It is inherited by sub-scopes,
-// so `decoder.SetParam(ParamTrainable, false)` freezes a whole decoder while a
-// LoRA sub-scope can set it back to true.
+// so `decoder.SetParam(ParamTrainable, false)` freezes a whole decoder (its
+// LoRA adapters follow ParamLoRATrainable instead).
 const ParamTrainable = "cpllm_trainable"
 
 // Init builds the initial value of a variable of the given shape.

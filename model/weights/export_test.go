@@ -92,7 +92,7 @@ func TestExportMergeLoRA(t *testing.T) {
 		t.Errorf("metadata %v", f.Metadata)
 	}
 
-	noLoRA := tinyModel(t, func(c *model.Config) { c.LoRA.Rank, c.Seed = 0, 99 })
+	noLoRA := tinyModel(t, func(c *model.Config) { c.LoRA.Rank, c.Seed, c.Trainable.Decoder = 0, 99, model.TrainFrozen })
 	if _, err := Load(noLoRA, merged); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestExportMergeLoRA(t *testing.T) {
 // but not in an unmerged file, are errors listing every tensor.
 func TestLoadStrict(t *testing.T) {
 	m := tinyModel(t, nil)
-	noLoRA := tinyModel(t, func(c *model.Config) { c.LoRA.Rank = 0 })
+	noLoRA := tinyModel(t, func(c *model.Config) { c.LoRA.Rank, c.Trainable.Decoder = 0, model.TrainFrozen })
 	dir := t.TempDir()
 	withFile, withoutFile := filepath.Join(dir, "with.safetensors"), filepath.Join(dir, "without.safetensors")
 	if err := Export(m, withFile, false); err != nil {
