@@ -53,6 +53,10 @@ type Config struct {
 	// quality models regress on, given to the encoder instead of left for it
 	// to discover from a few hundred labelled clips. Needs local_norm.
 	NSSStats bool `yaml:"nss_stats"`
+	// MLPActivation is the MLP's nonlinearity: "gelu_tanh" ("" means
+	// gelu_tanh: SigLIP's gelu_pytorch_tanh) or "gelu_exact" (the erf form,
+	// VideoPrism's jax.nn.gelu(approximate=False)).
+	MLPActivation string `yaml:"mlp_activation"`
 }
 
 // FactorizedConfig sizes the VideoPrism-style pixel encoder: the spatial ViT
@@ -60,6 +64,33 @@ type Config struct {
 type FactorizedConfig struct {
 	Config         `yaml:",inline"`
 	TemporalLayers int `yaml:"temporal_layers"`
+	// Resize > 0 bilinearly enlarges each S x S input to Resize x Resize
+	// (half-pixel centres, edges clamped: PyTorch's bilinear interpolation
+	// with align_corners=False, which equals jax.image.resize when
+	// enlarging) before the patch embedding. It lets an encoder whose patch
+	// size does not divide S, such as VideoPrism's 18-pixel patches on
+	// CP-LLM's 224-pixel patches, see a grid it was trained on (288 -> 16x16).
+	// 0 = off.
+	Resize int `yaml:"resize"`
+}
+
+// InputSize is the side of the images the spatial ViT sees for inputs of side s.
+func (c FactorizedConfig) InputSize(s int) int {
+	if c.Resize > 0 {
+		return c.Resize
+	}
+	return s
+}
+
+// Tokens returns the tokens per image after optional resizing and pooling.
+func (c FactorizedConfig) Tokens(s int) int { return c.Config.Tokens(c.InputSize(s)) }
+
+// Validate checks the config for inputs of side s.
+func (c FactorizedConfig) Validate(s int) error {
+	if c.Resize < 0 || (c.Resize > 0 && c.Resize < s) {
+		return fmt.Errorf("resize %d must be 0 (off) or at least the input size %d (bilinear enlarging only)", c.Resize, s)
+	}
+	return c.Config.Validate(c.InputSize(s))
 }
 
 // Grid returns the number of patches per side for images of size s.
@@ -111,6 +142,8 @@ func (c Config) Validate(s int) error {
 		return fmt.Errorf("nss_stats needs local_norm (the statistics are of the MSCN map)")
 	case c.NSSStats && s%2 != 0:
 		return fmt.Errorf("nss_stats needs an even input size (its second scale halves it), got %d", s)
+	case c.MLPActivation != "" && c.MLPActivation != "gelu_tanh" && c.MLPActivation != "gelu_exact":
+		return fmt.Errorf("mlp_activation %q must be gelu_tanh or gelu_exact", c.MLPActivation)
 	case c.PoolTokens > 0 && c.PoolSide() == 0:
 		return fmt.Errorf("pool_tokens %d is not a square number", c.PoolTokens)
 	case c.PoolTokens > 0 && c.PoolSide() > c.Grid(s):

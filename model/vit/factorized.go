@@ -1,6 +1,8 @@
 package vit
 
 import (
+	"math"
+
 	"github.com/cpllm/cpllm/model/layers"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -21,7 +23,15 @@ func Factorized(scope *model.Scope, images *Node, dtype dtypes.DType, c Factoriz
 	spatialCfg := c.Config
 	spatialCfg.PoolTokens = 0
 	flat := Reshape(images, b*k, s, s, images.Shape().Dim(4))
-	x := Forward(scope.In("spatial"), flat, dtype, spatialCfg) // [B*K, T, D]
+	var x *Node
+	if c.Resize > 0 {
+		// Normalise first (it is affine, so it commutes with the resize) and
+		// keep the enlarged pixels in dtype.
+		big := Resize(Normalize(flat, dtype, c.Config), c.Resize)
+		x = forwardNormalized(scope.In("spatial"), big, spatialCfg) // [B*K, T, D]
+	} else {
+		x = Forward(scope.In("spatial"), flat, dtype, spatialCfg)
+	}
 	t, d := x.Shape().Dim(1), x.Shape().Dim(2)
 
 	// Across images: sequences of length K, one per (item, token position).
@@ -37,4 +47,29 @@ func Factorized(scope *model.Scope, images *Node, dtype dtypes.DType, c Factoriz
 
 	x = Pool(Reshape(x, b*k, t, d), c.Config)
 	return Reshape(x, b, k, x.Shape().Dim(1), d)
+}
+
+// Resize enlarges images [N, S, S, C] to [N, n, n, C] bilinearly with
+// half-pixel centres and clamped edges (PyTorch's bilinear interpolation,
+// align_corners=False), as one constant matrix per axis.
+func Resize(images *Node, n int) *Node {
+	layers.AssertRank(images, 4, "resize input")
+	s := images.Shape().Dim(1)
+	r := ConvertDType(Const(images.Graph(), resizeMatrix(s, n)), images.DType()) // [n, s]
+	x := Einsum("ys,bsxc->byxc", r, images)
+	return Einsum("xs,bysc->byxc", r, x)
+}
+
+// resizeMatrix is the [n][s] linear interpolation matrix from s samples to n.
+func resizeMatrix(s, n int) [][]float64 {
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = make([]float64, s)
+		x := max(0, (float64(i)+0.5)*float64(s)/float64(n)-0.5)
+		x0 := int(math.Floor(x))
+		x1, w := min(x0+1, s-1), x-float64(x0)
+		m[i][min(x0, s-1)] += 1 - w
+		m[i][x1] += w
+	}
+	return m
 }

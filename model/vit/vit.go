@@ -152,7 +152,18 @@ func Block(scope *model.Scope, x *Node, c Config) *Node {
 	h := layers.LayerNorm(scope.In("layer_norm1"), x, c.LayerNormEps)
 	x = Add(x, SelfAttention(scope.In("self_attn"), h, c.Heads))
 	h = layers.LayerNorm(scope.In("layer_norm2"), x, c.LayerNormEps)
+	if c.MLPActivation == "gelu_exact" {
+		return Add(x, mlpExact(scope.In("mlp"), h, c.MLPDim, c.Width))
+	}
 	return Add(x, layers.MLP2(scope.In("mlp"), h, c.MLPDim, c.Width))
+}
+
+// mlpExact is layers.MLP2 (same variables fc1, fc2) with the erf GELU,
+// x/2 (1 + erf(x/sqrt 2)).
+func mlpExact(scope *model.Scope, x *Node, hidden, out int) *Node {
+	h := layers.Linear(scope.In("fc1"), x, hidden, true)
+	h = Mul(MulScalar(h, 0.5), OnePlus(Erf(MulScalar(h, 1/math.Sqrt2))))
+	return layers.Linear(scope.In("fc2"), h, out, true)
 }
 
 // Encoder runs n blocks under encoder/layers/i.
@@ -167,7 +178,12 @@ func Encoder(scope *model.Scope, x *Node, n int, c Config) *Node {
 // Forward is the whole ViT: uint8 images [N, S, S, 3] -> tokens [N, T, D]
 // (T = PoolTokens when pooling, else (S/p)^2), after post_layernorm.
 func Forward(scope *model.Scope, images *Node, dtype dtypes.DType, c Config) *Node {
-	x := Embeddings(scope.In("embeddings"), Normalize(images, dtype, c), c)
+	return forwardNormalized(scope, Normalize(images, dtype, c), c)
+}
+
+// forwardNormalized is Forward on images already normalised to the float dtype.
+func forwardNormalized(scope *model.Scope, images *Node, c Config) *Node {
+	x := Embeddings(scope.In("embeddings"), images, c)
 	x = Encoder(scope.In("encoder"), x, c.Layers, c)
 	x = layers.LayerNorm(scope.In("post_layernorm"), x, c.LayerNormEps)
 	return Pool(x, c)

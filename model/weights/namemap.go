@@ -18,6 +18,15 @@ const (
 	// ConvToPatch turns a conv patch embedding [D, C, p, p] into the Dense
 	// weight [p*p*C, D] of vit.Patchify's (row, column, channel) flattening.
 	ConvToPatch
+	// AddOne adds 1 to every value: flax/praxis LayerNorm scales by
+	// (1 + scale) where cpllm's LayerNorm multiplies by its weight.
+	AddOne
+	// MergeHeads joins the last two axes: a flax attention projection
+	// [D, N, H] becomes the Dense weight [D, N*H], its bias [N, H] becomes [N*H].
+	MergeHeads
+	// MergeHeadsTranspose turns a flax output projection [D, N, H]
+	// (out = sum over N, H) into the Dense weight [N*H, D].
+	MergeHeadsTranspose
 )
 
 // Rule maps one family of source names to variable paths. Both patterns may
@@ -154,6 +163,16 @@ func transformShape(tr Transform, s []int) ([]int, error) {
 			return nil, fmt.Errorf("conv patch weight must be [D, C, p, p], got shape %v", s)
 		}
 		return []int{s[2] * s[3] * s[1], s[0]}, nil
+	case MergeHeads:
+		if len(s) < 2 {
+			return nil, fmt.Errorf("merging heads needs at least 2 axes, got shape %v", s)
+		}
+		return append(append([]int{}, s[:len(s)-2]...), s[len(s)-2]*s[len(s)-1]), nil
+	case MergeHeadsTranspose:
+		if len(s) != 3 {
+			return nil, fmt.Errorf("output projection must be [D, N, H], got shape %v", s)
+		}
+		return []int{s[1] * s[2], s[0]}, nil
 	}
 	return append([]int{}, s...), nil
 }
@@ -169,6 +188,12 @@ func transformValues(tr Transform, s []int, v []float64) []float64 {
 				out[j*r+i] = v[i*c+j]
 			}
 		}
+	case AddOne:
+		for i, x := range v {
+			out[i] = x + 1
+		}
+	case MergeHeadsTranspose:
+		return transformValues(Transpose, []int{s[0], s[1] * s[2]}, v)
 	case ConvToPatch:
 		d, ch, p := s[0], s[1], s[2]
 		for o := range d {
