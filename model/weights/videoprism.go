@@ -89,15 +89,22 @@ func ImportVideoPrism(m *model.Model, path string) (rep Report, resized []string
 	if err != nil {
 		return Report{}, nil, err
 	}
+	return importVideoPrismSource(m, src, path)
+}
+
+// importVideoPrismSource splits the layer stacks of src, fits its position
+// tables to m and imports it.
+func importVideoPrismSource(m *model.Model, src *Source, path string) (Report, []string, error) {
 	if err := unstackLayers(src); err != nil {
 		return Report{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pe := m.Cfg.PixelEncoder
 	g := pe.InputSize(m.Cfg.Input.Size) / pe.PatchSize
-	if resized, err = fitPositions(src, g, m.Cfg.Input.Patches); err != nil {
+	resized, err := fitPositions(src, g, m.Cfg.Input.Patches)
+	if err != nil {
 		return Report{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	rep, err = Import(m, src, "import videoprism from "+path, VideoPrismMap())
+	rep, err := Import(m, src, "import videoprism from "+path, VideoPrismMap())
 	return rep, resized, err
 }
 
