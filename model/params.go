@@ -110,7 +110,7 @@ func (m *Model) ParamCounts() ParamCounts {
 	c := ParamCounts{Components: make([]ComponentCount, len(Components))}
 	index := map[string]int{}
 	for i, name := range Components {
-		c.Components[i] = ComponentCount{Component: name, Setting: m.Cfg.Trainable.setting(name)}
+		c.Components[i] = ComponentCount{Component: name, Setting: m.Cfg.Trainable.Setting(name)}
 		index[name] = i
 	}
 	for _, v := range m.Variables() {

@@ -67,8 +67,9 @@ func (t TrainableConfig) Validate(lora decoder.LoRAConfig) error {
 	return errors.Join(errs...)
 }
 
-// setting returns the trainable setting of component ("full" for fusion and heads).
-func (t TrainableConfig) setting(component string) string {
+// Setting returns the trainable setting of a component (one of Components;
+// "full" for fusion and heads, which always train).
+func (t TrainableConfig) Setting(component string) string {
 	switch component {
 	case "context_encoder":
 		return t.ContextEncoder

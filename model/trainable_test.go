@@ -40,7 +40,7 @@ func wantTrainable(t TrainableConfig, path string) bool {
 		}
 		return t.Decoder == TrainFull
 	}
-	return t.setting(comp) == TrainFull
+	return t.Setting(comp) == TrainFull
 }
 
 func TestTrainableConfigErrors(t *testing.T) {

@@ -115,6 +115,9 @@ func newRunner(opts Options) (*runner, error) {
 	if err := r.m.Init(r.backend); err != nil {
 		return nil, err
 	}
+	if err := checkTrains(r.m); err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, ds := range r.pool.ds {
 		n += ds.Len()
@@ -151,8 +154,12 @@ func (r *runner) restore() error {
 		}
 	} else if len(steps) > 0 {
 		dir := filepath.Join(r.ckDir, stepName(steps[len(steps)-1]))
+		want := trainableFlags(r.m)
 		if r.st, err = loadCheckpoint(r.m.Store, dir); err != nil {
 			return fmt.Errorf("train: resume from %s: %w", dir, err)
+		}
+		if err := checkResumeFlags(r.m, want, dir); err != nil {
+			return err
 		}
 		r.res.Checkpoint = dir
 		fmt.Fprintf(r.opts.Log, "resumed from %s (step %d)\n", dir, r.st.Step)
