@@ -87,19 +87,23 @@ func buildModel(g *globals) (*model.Model, error) {
 }
 
 func newWeightsImportCmd(g *globals) *cobra.Command {
-	var siglip, gemma, out string
+	var siglip, gemma, videoprism, out string
 	cmd := &cobra.Command{
-		Use:   "import [--siglip S] [--gemma G] --out CKPT.safetensors",
-		Short: "Import HF-layout SigLIP (context encoder) and Gemma (decoder) weights into the model (strict)",
+		Use:   "import [--siglip S] [--gemma G] [--videoprism V.npz] --out CKPT.safetensors",
+		Short: "Import HF-layout SigLIP (context encoder), VideoPrism (pixel encoder) and Gemma (decoder) weights into the model (strict)",
 		Long: `Builds the model of model_config (e.g. --set model_config=configs/model/paper.yaml),
 loads a SigLIP vision tower into the context encoder and a Gemma decoder into
 the decoder by a declarative name map, and writes the whole model as a
 cpllm-named safetensors file. Any missing, unexpected or mis-shaped tensor
 fails the import with all of them listed; nothing is loaded partially.
-S and G are a .safetensors file or a directory of shards.`,
+S and G are a .safetensors file or a directory of shards. V is a VideoPrism
+checkpoint as released (flax parameters in a .npz); the pixel encoder must be
+configured as VideoPrism's encoder (docs/model.md, "Importing pretrained
+weights"), and position tables of another length are resized as VideoPrism
+does.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" || (siglip == "" && gemma == "") {
-				return fmt.Errorf("weights import: --out and at least one of --siglip, --gemma are required")
+			if out == "" || (siglip == "" && gemma == "" && videoprism == "") {
+				return fmt.Errorf("weights import: --out and at least one of --siglip, --gemma, --videoprism are required")
 			}
 			m, err := buildModel(g)
 			if err != nil {
@@ -108,7 +112,13 @@ S and G are a .safetensors file or a directory of shards.`,
 			for _, src := range []struct {
 				path string
 				fn   func(*model.Model, string) (weights.Report, error)
-			}{{siglip, weights.ImportSigLIP}, {gemma, weights.ImportGemma}} {
+			}{{siglip, weights.ImportSigLIP}, {videoprism, func(m *model.Model, p string) (weights.Report, error) {
+				rep, resized, err := weights.ImportVideoPrism(m, p)
+				for _, r := range resized {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: resized %s\n", p, r)
+				}
+				return rep, err
+			}}, {gemma, weights.ImportGemma}} {
 				if src.path == "" {
 					continue
 				}
@@ -129,6 +139,7 @@ S and G are a .safetensors file or a directory of shards.`,
 	f := cmd.Flags()
 	f.StringVar(&siglip, "siglip", "", "HF SigLIP vision weights (file or directory)")
 	f.StringVar(&gemma, "gemma", "", "HF Gemma weights (file or directory)")
+	f.StringVar(&videoprism, "videoprism", "", "VideoPrism checkpoint (.npz, flax parameter paths)")
 	f.StringVar(&out, "out", "", "output checkpoint (.safetensors)")
 	return cmd
 }
