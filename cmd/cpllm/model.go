@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
@@ -16,11 +17,13 @@ func newModelCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Every registered variant (encoders x fusion) with trainable and frozen parameter counts",
-		Long: `Builds each variant's variables (shapes only, nothing is run) from the model
-config named by the config key model_config (default configs/model/tiny.yaml;
-e.g. --set model_config=configs/model/paper.yaml) and counts parameters, so
-capacity-matched ablations can be configured.`,
+		Short: "Every registered variant (encoders x fusion) with total, trainable and frozen parameter counts",
+		Long: `Builds each variant's variables (shapes only, nothing is allocated or run)
+from the model config named by the config key model_config (default
+configs/model/tiny.yaml; e.g. --set model_config=configs/model/paper.yaml)
+and counts parameters under the config's trainable section, so
+capacity-matched ablations can be configured. A second table splits the
+configured variant by component; --json has that split for every variant.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
@@ -37,17 +40,39 @@ capacity-matched ablations can be configured.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), infos)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "variant\tencoders\tfusion\ttrainable\tfrozen\t\n")
-			for _, v := range infos {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t\n", v.Name, v.Encoders, v.Fusion, v.Trainable, v.Frozen)
-			}
-			return tw.Flush()
+			return writeModelList(cmd.OutOrStdout(), mc, infos)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(list, newShipCmd())
 	return cmd
+}
+
+// writeModelList prints the variants' counts, then the configured variant's
+// counts per component with each component's trainable setting.
+func writeModelList(w io.Writer, mc model.Config, infos []model.VariantInfo) error {
+	t := mc.Trainable
+	fmt.Fprintf(w, "model %s, trainable: context_encoder %s, pixel_encoder %s, projectors %s, decoder %s (fusion and heads always train)\n\n",
+		mc.Name, t.ContextEncoder, t.PixelEncoder, t.Projectors, t.Decoder)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "variant\tencoders\tfusion\ttotal\ttrainable\tfrozen\t\n")
+	var own *model.VariantInfo
+	for i, v := range infos {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t\n", v.Name, v.Encoders, v.Fusion, v.Total, v.Trainable, v.Frozen)
+		if v.Name == mc.Variant.Name() {
+			own = &infos[i]
+		}
+	}
+	if err := tw.Flush(); err != nil || own == nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s by component:\n", own.Name)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "component\tsetting\ttotal\ttrainable\t\n")
+	for _, c := range own.Components {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\n", c.Component, c.Setting, c.Total, c.Trainable)
+	}
+	return tw.Flush()
 }
 
 func newShipCmd() *cobra.Command {
