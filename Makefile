@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build test test-cluster test-long bench demo model model-data fmt vet tidy clean
+.PHONY: help deps build tokenizer test test-cluster test-long bench demo model model-data fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ deps: ## install missing Debian packages (apt-get only when something is missing
 
 build: deps ## build bin/cpllm
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/cpllm
+
+# The tokenizer configs/model/*.yaml name: spm_train on the built-in corpus
+# (prompts, answer words, data/describe descriptions); the same bytes every
+# time (cmd/cpllm TestBuiltinTokenizerIsReproducible checks the committed files).
+tokenizer: build ## retrain configs/tokenizer/cpllm.{model,vocab} (512 pieces) from the built-in corpus
+	./$(BIN) tokenizer train --builtin --out configs/tokenizer/cpllm --vocab 512
 
 # Under make, a test whose oracle (ffmpeg, scipy, spm_*, torch) is missing
 # fails instead of skipping: make deps installs them all.
@@ -70,9 +76,10 @@ demo: build ## the shipped model scores a few clips; then synthetic corpus -> CR
 			--ladder $(DEMO)/ladder --out $(DEMO)/shards/$$s || exit 1; \
 	done && \
 	for s in train val test; do ./$(BIN) data verify --shards $(DEMO)/shards/$$s || exit 1; done && \
-	./$(BIN) tokenizer train --shards $(DEMO)/shards/train --out $(DEMO)/tokenizer/spm --vocab 400 && \
+	./$(BIN) tokenizer train --shards $(DEMO)/shards/train --out $(DEMO)/tokenizer/spm --vocab 512 && \
 	rm -rf $(DEMO)/run $(DEMO)/eval && \
-	./$(BIN) --config configs/demo.yaml train --train-shards $(DEMO)/shards/train --val-shards $(DEMO)/shards/val --out $(DEMO)/run && \
+	./$(BIN) --config configs/demo.yaml --set model.tokenizer=$(DEMO)/tokenizer/spm.model \
+		train --train-shards $(DEMO)/shards/train --val-shards $(DEMO)/shards/val --out $(DEMO)/run && \
 	if [ -d "$(KONVID_ROOT)" ]; then \
 		./$(BIN) --config configs/demo.yaml eval --checkpoint $(DEMO)/run --datasets shards:$(DEMO)/shards/test,konvid1k \
 			--root-konvid1k $(KONVID_ROOT) --labels-konvid1k $(KONVID_LABELS) --out $(DEMO)/eval; \

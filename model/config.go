@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/cpllm/cpllm/internal/strictyaml"
 	"github.com/cpllm/cpllm/model/decoder"
@@ -15,9 +16,10 @@ import (
 // LoRA and heads. configs/model/{tiny,paper}.yaml are examples.
 type Config struct {
 	Name           string               `yaml:"name"`
-	Backend        string               `yaml:"backend"` // "" = DefaultBackend
-	DType          string               `yaml:"dtype"`   // float32 (default) or float64
-	Seed           int64                `yaml:"seed"`    // initialisation seed
+	Backend        string               `yaml:"backend"`   // "" = DefaultBackend
+	DType          string               `yaml:"dtype"`     // float32 (default) or float64
+	Seed           int64                `yaml:"seed"`      // initialisation seed
+	Tokenizer      string               `yaml:"tokenizer"` // SentencePiece .model; relative to the YAML file naming it
 	Variant        VariantConfig        `yaml:"variant"`
 	Input          InputConfig          `yaml:"input"`
 	ContextEncoder vit.Config           `yaml:"context_encoder"`
@@ -79,7 +81,8 @@ var DefaultPrompts = PromptsConfig{
 }
 
 // LoadConfig reads a YAML model config strictly: unknown keys are errors
-// naming the file and line.
+// naming the file and line. The tokenizer path is resolved against the
+// file's directory, loaded and checked (LoadTokenizer).
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -89,13 +92,21 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	if err := c.ResolveTokenizer(filepath.Dir(path)); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := LoadTokenizer(c); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }
 
-// ParseConfig parses YAML strictly and validates the result.
+// ParseConfig parses YAML strictly and validates the result; a relative
+// tokenizer path stays relative to the working directory and is loaded by
+// Build (or LoadTokenizer).
 func ParseConfig(data []byte) (Config, error) {
 	c, err := decodeConfig("model config", data)
 	if err != nil {
@@ -210,8 +221,8 @@ func (c Config) Validate() error {
 	if err := c.Trainable.Validate(c.LoRA); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Decoder.VocabSize > 0 && c.Decoder.VocabSize < NewVocab().Size() {
-		check("decoder", fmt.Errorf("vocab_size %d is smaller than the tokenizer's %d", c.Decoder.VocabSize, NewVocab().Size()))
+	if c.Tokenizer == "" { // its size is checked against decoder.vocab_size by LoadTokenizer
+		errs = append(errs, errTokenizerMissing)
 	}
 	return errors.Join(errs...)
 }

@@ -109,25 +109,6 @@ func TestNewBackend(t *testing.T) {
 	}
 }
 
-func TestVocab(t *testing.T) {
-	v := NewVocab()
-	for _, w := range append(LevelWords[:], PairWords[0], PairWords[1], BOSToken, EOSToken, PadToken) {
-		if _, ok := v.ID(w); !ok {
-			t.Errorf("no id for %q", w)
-		}
-	}
-	s := "how is the quality of this video ? blocky 720p artefacts, good"
-	ids := v.Encode(s)
-	if got := v.Decode(ids); got != s {
-		t.Errorf("round trip: %q", got)
-	}
-	for _, id := range ids {
-		if id < 0 || id >= v.Size() {
-			t.Errorf("id %d out of range", id)
-		}
-	}
-}
-
 func TestEmptyConfigNamesTheFile(t *testing.T) {
 	for _, body := range []string{"", "\n# only a comment\n", "~\n"} {
 		p := t.TempDir() + "/empty.yaml"

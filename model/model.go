@@ -14,8 +14,6 @@
 package model
 
 import (
-	"fmt"
-
 	"github.com/cpllm/cpllm/model/decoder"
 	"github.com/gomlx/compute/dtypes"
 	gm "github.com/gomlx/gomlx/ml/model"
@@ -35,12 +33,11 @@ type Model struct {
 	PairIDs       [2]int // ids of PairWords
 }
 
-// Build validates cfg and creates a model with the stub Vocab tokenizer.
-func Build(cfg Config) (*Model, error) { return BuildWithTokenizer(cfg, NewVocab()) }
-
-// BuildWithTokenizer creates a model using tok for the special and answer words.
+// Build validates cfg and creates a model whose tokenizer is cfg's
+// SentencePiece model (LoadTokenizer); the special ids come from its proto,
+// the level and pair ids are the word-initial pieces "▁good" etc.
 // Variables are created on the first graph built (see Init).
-func BuildWithTokenizer(cfg Config, tok Tokenizer) (*Model, error) {
+func Build(cfg Config) (*Model, error) {
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -49,28 +46,22 @@ func BuildWithTokenizer(cfg Config, tok Tokenizer) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Cfg: cfg, Variant: v, Store: gm.NewStore(), Tok: tok,
-		Dec: decoder.Decoder{Cfg: cfg.Decoder, LoRA: cfg.LoRA, DType: cfg.DTypeOf()}}
+	sp, err := LoadTokenizer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Cfg: cfg, Variant: v, Store: gm.NewStore(), Tok: spTokenizer{sp},
+		Dec: decoder.Decoder{Cfg: cfg.Decoder, LoRA: cfg.LoRA, DType: cfg.DTypeOf()},
+		BOS: sp.BOS(), EOS: sp.EOS(), Pad: sp.Pad()}
 	if err := m.Store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, err
 	}
 	m.markTrainable()
-	ids := map[string]*int{BOSToken: &m.BOS, EOSToken: &m.EOS, PadToken: &m.Pad}
 	for i, w := range LevelWords {
-		ids[w] = &m.LevelIDs[i]
+		m.LevelIDs[i], _ = sp.AnswerID(w) // LoadTokenizer checked each is one token
 	}
 	for i, w := range PairWords {
-		ids[w] = &m.PairIDs[i]
-	}
-	for w, dst := range ids {
-		id, ok := tok.ID(w)
-		if !ok {
-			return nil, fmt.Errorf("tokenizer has no single token for %q", w)
-		}
-		if id >= cfg.Decoder.VocabSize {
-			return nil, fmt.Errorf("token %q has id %d >= decoder vocab_size %d", w, id, cfg.Decoder.VocabSize)
-		}
-		*dst = id
+		m.PairIDs[i], _ = sp.AnswerID(w)
 	}
 	return m, nil
 }

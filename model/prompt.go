@@ -3,7 +3,7 @@ package model
 import "fmt"
 
 // Sequence lays out the text of one example: the task's prompt, then the
-// answer. answerPos is the position whose next-token prediction is the
+// answer after a space (its words are word-initial pieces, "▁good"). answerPos is the position whose next-token prediction is the
 // answer's first token (the last prompt token); visual tokens and [bos] are
 // placed before the text by Hidden. The result is cut to input.max_text_len.
 func (m *Model) Sequence(task Task, answer string) (tokens []int, answerPos int, err error) {
@@ -22,7 +22,10 @@ func (m *Model) Sequence(task Task, answer string) (tokens []int, answerPos int,
 	if len(p) == 0 {
 		return nil, 0, fmt.Errorf("sequence: empty prompt for task %v", task)
 	}
-	tokens = append(p, m.Tok.Encode(answer)...)
+	tokens = p[:len(p):len(p)]
+	if answer != "" {
+		tokens = append(tokens, m.Tok.Encode(answerSep+answer)...)
+	}
 	if task != TaskDescribe {
 		tokens = append(tokens, m.EOS)
 	}

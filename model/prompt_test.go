@@ -20,7 +20,7 @@ func TestSequenceLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := m.Tok.Encode("how good is it")
-	good, _ := m.Tok.ID("good")
+	good, _ := m.Tok.ID(" good") // the answer follows the prompt after a space
 	if pos != len(p)-1 || toks[pos+1] != good || toks[len(toks)-1] != m.EOS {
 		t.Fatalf("tokens %v, answer position %d (prompt %d tokens), good=%d", toks, pos, len(p), good)
 	}

@@ -17,7 +17,8 @@ type ShipState struct {
 }
 
 // Ship writes an inference-only checkpoint of ckpt (a run directory or a
-// checkpoint) into dir: model.yaml (mcYAML) and the model's own variables,
+// checkpoint) into dir: model.yaml (mcYAML) with a copy of its tokenizer
+// (WriteModelFiles) and the model's own variables,
 // the EMA swapped in where the run kept one, without optimizer state or
 // gradient accumulators (a third of the training checkpoint's size). It is
 // written beside dir and renamed over it. LoadCheckpoint reads it.
@@ -76,7 +77,7 @@ func Ship(mc Config, mcYAML []byte, ckpt, dir string) (ShipState, error) {
 	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, StateFile), append(js, '\n'), 0o644); err != nil {
 		return out, err
 	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "model.yaml"), mcYAML, 0o644); err != nil {
+	if err := WriteModelFiles(tmp, mc, mcYAML); err != nil {
 		return out, err
 	}
 	return out, fsutil.ReplaceDir(tmp, dir)

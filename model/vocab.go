@@ -1,25 +1,32 @@
 package model
 
 import (
+	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/cpllm/cpllm/internal/levels"
+	"github.com/cpllm/cpllm/model/tokenizer"
 )
 
-// Tokenizer is the seam between the model and text: the stub Vocab below for
-// now, a SentencePiece tokenizer later.
+// Tokenizer is the seam between the model and text. Build sets it from the
+// config's SentencePiece model (key tokenizer).
 type Tokenizer interface {
 	Encode(text string) []int
+	// Decode drops control ids and the one space that separates an answer
+	// from its prompt, so a generated description decodes to its words.
 	Decode(ids []int) string
-	ID(word string) (int, bool) // id of a whole word / special token, if it is one token
+	ID(word string) (int, bool) // id of a special token or of a text that is one token
 }
 
-// Special tokens and words the model relies on.
+// Special tokens the model relies on; their ids come from the tokenizer's
+// model proto (Gemma: pad 0, eos 1, bos 2, unk 3).
 const (
-	PadToken = "<pad>"
-	BOSToken = "<bos>"
-	EOSToken = "<eos>"
-	UnkToken = "<unk>"
+	PadToken = tokenizer.PadToken
+	BOSToken = tokenizer.BOSToken
+	EOSToken = tokenizer.EOSToken
+	UnkToken = tokenizer.UnkToken
 )
 
 // LevelWords are the five quality levels, best first (levels.Words).
@@ -31,86 +38,59 @@ var LevelScores = levels.Scores
 // PairWords answer the pairwise question: which video is better.
 var PairWords = [2]string{"first", "second"}
 
-// vocabWords are the whole-word tokens of the stub vocabulary after the specials.
-var vocabWords = []string{
-	"excellent", "good", "fair", "poor", "bad", "first", "second",
-	"how", "is", "the", "quality", "of", "this", "video", "which", "better",
-	"rate", "describe", "its", "and", "a", "?", ".", ",", ":",
+// answerSep separates the prompt from the answer: the answer is encoded as
+// " "+answer, so each answer word is a word-initial SentencePiece piece
+// ("▁good").
+const answerSep = " "
+
+// spTokenizer is a SentencePiece model as the model's Tokenizer.
+type spTokenizer struct{ *tokenizer.SP }
+
+// Decode implements Tokenizer.
+func (t spTokenizer) Decode(ids []int) string {
+	return strings.TrimPrefix(t.SP.Decode(ids), answerSep)
 }
 
-// Vocab is a tiny fixed word-level vocabulary with a byte fallback:
-// ids 0..3 are <pad> <bos> <eos> <unk>, then vocabWords, then 256 byte tokens.
-// Encode splits on whitespace; a word not in the vocabulary becomes its bytes
-// (a space byte separates two such words).
-// Decode joins words with single spaces (byte runs form one word).
-type Vocab struct {
-	words    []string
-	ids      map[string]int
-	byteBase int
-}
-
-// NewVocab builds the stub vocabulary.
-func NewVocab() *Vocab {
-	v := &Vocab{ids: map[string]int{}}
-	for _, w := range append([]string{PadToken, BOSToken, EOSToken, UnkToken}, vocabWords...) {
-		v.ids[w] = len(v.words)
-		v.words = append(v.words, w)
+// ResolveTokenizer makes a relative tokenizer path relative to dir (the
+// directory of the YAML file that names it) and absolute, so the config
+// stays valid wherever it is marshalled to.
+func (c *Config) ResolveTokenizer(dir string) error {
+	if c.Tokenizer == "" || filepath.IsAbs(c.Tokenizer) {
+		return nil
 	}
-	v.byteBase = len(v.words)
-	return v
+	p, err := filepath.Abs(filepath.Join(dir, c.Tokenizer))
+	if err != nil {
+		return fmt.Errorf("tokenizer: %w", err)
+	}
+	c.Tokenizer = p
+	return nil
 }
 
-// Size is the number of ids.
-func (v *Vocab) Size() int { return v.byteBase + 256 }
-
-// ID implements Tokenizer.
-func (v *Vocab) ID(word string) (int, bool) {
-	id, ok := v.ids[word]
-	return id, ok
-}
-
-// Encode implements Tokenizer.
-func (v *Vocab) Encode(text string) []int {
-	var ids []int
-	prevBytes := false
-	for _, w := range strings.Fields(text) {
-		if id, ok := v.ids[w]; ok {
-			ids = append(ids, id)
-			prevBytes = false
-			continue
-		}
-		if prevBytes { // keep adjacent byte-spelled words apart
-			ids = append(ids, v.byteBase+' ')
-		}
-		prevBytes = true
-		for _, b := range []byte(w) {
-			ids = append(ids, v.byteBase+int(b))
+// LoadTokenizer reads the config's SentencePiece model and checks it against
+// the config: its ids fit decoder.vocab_size, it has pad/bos/eos ids, and
+// every level and pair word after a space is one token. Errors name the key.
+func LoadTokenizer(c Config) (*tokenizer.SP, error) {
+	if c.Tokenizer == "" {
+		return nil, errTokenizerMissing
+	}
+	sp, err := tokenizer.Load(c.Tokenizer)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if c.Decoder.VocabSize < sp.Size() {
+		return nil, fmt.Errorf("decoder: vocab_size %d is smaller than tokenizer %s's %d pieces", c.Decoder.VocabSize, c.Tokenizer, sp.Size())
+	}
+	for name, id := range map[string]int{PadToken: sp.Pad(), BOSToken: sp.BOS(), EOSToken: sp.EOS()} {
+		if id < 0 {
+			return nil, fmt.Errorf("tokenizer %s: the model has no %s id", c.Tokenizer, name)
 		}
 	}
-	return ids
+	words := append(append([]string(nil), LevelWords[:]...), PairWords[:]...)
+	if err := sp.RequireSingleTokens(words); err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", c.Tokenizer, err)
+	}
+	return sp, nil
 }
 
-// Decode implements Tokenizer; specials other than <unk> are dropped.
-func (v *Vocab) Decode(ids []int) string {
-	var out []string
-	var bytes []byte
-	flush := func() {
-		if len(bytes) > 0 {
-			out = append(out, string(bytes))
-			bytes = nil
-		}
-	}
-	for _, id := range ids {
-		switch {
-		case id >= v.byteBase && id < v.Size():
-			bytes = append(bytes, byte(id-v.byteBase))
-		case id >= 4 && id < v.byteBase || id == 3:
-			flush()
-			out = append(out, v.words[id])
-		default:
-			flush()
-		}
-	}
-	flush()
-	return strings.Join(out, " ")
-}
+var errTokenizerMissing = errors.New(`tokenizer: required: the SentencePiece .model file of the decoder's vocabulary ` +
+	`(configs/tokenizer/cpllm.model, or a Gemma checkpoint's tokenizer.model); a relative path is relative to the YAML file`)

@@ -79,26 +79,22 @@ func newShipCmd() *cobra.Command {
 	var run, out string
 	cmd := &cobra.Command{
 		Use:   "ship --run RUN_OR_CKPT --out DIR",
-		Short: "Write an inference-only checkpoint (model.yaml + weights, EMA applied, no optimizer state)",
+		Short: "Write an inference-only checkpoint (model.yaml, tokenizer.model, weights with the EMA applied, no optimizer state)",
 		Long: `Exports the best checkpoint of a run (or the checkpoint given) with the run's
-model.yaml into DIR, replacing DIR atomically: what score and eval need and
+model.yaml and a copy of its tokenizer into DIR, replacing DIR atomically: what score and eval need and
 nothing else (a third of a training checkpoint). make model ships its run to
 models/real this way.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if run == "" || out == "" {
 				return fmt.Errorf("model ship: --run and --out are required")
 			}
-			_, path, err := suite.ModelConfigFor(run, "")
+			mc, path, err := suite.ModelConfigFor(run, "")
 			if err != nil {
 				return fmt.Errorf("model ship: %w", err)
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return err
-			}
-			mc, err := model.ParseConfig(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
 			}
 			st, err := model.Ship(mc, data, run, out)
 			if err != nil {

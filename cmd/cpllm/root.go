@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -158,10 +159,30 @@ func modelConfig(cfg config.Config, path string) (model.Config, []byte, error) {
 		return model.Config{}, nil, err
 	}
 	mc, err := model.ParseConfig(eff)
+	if err == nil {
+		err = resolveTokenizer(&mc, path, cfg.ModelSets)
+	}
 	if err != nil {
 		return model.Config{}, nil, fmt.Errorf("%s%s: %w", path, withSets(config.ModelNS, cfg.ModelSets), err)
 	}
 	return mc, eff, nil
+}
+
+// resolveTokenizer makes mc's tokenizer path absolute, relative to the
+// config file's directory, or to the working directory when --set
+// model.tokenizer gave it, and loads it to check it against the config.
+func resolveTokenizer(mc *model.Config, path string, sets []strictyaml.Override) error {
+	base := filepath.Dir(path)
+	for _, o := range sets {
+		if o.Key == "tokenizer" {
+			base = "."
+		}
+	}
+	if err := mc.ResolveTokenizer(base); err != nil {
+		return err
+	}
+	_, err := model.LoadTokenizer(*mc)
+	return err
 }
 
 // loadModel is modelConfig of the config key model_config.

@@ -17,27 +17,49 @@ func newTokenizerCmd() *cobra.Command {
 	var corpus, out string
 	var shardDirs []string
 	var vocab int
+	var builtin bool
 	train := &cobra.Command{
-		Use:   "train (--corpus FILE | --shards DIR...) --out PREFIX [--vocab N]",
-		Short: "Train a BPE tokenizer (Debian spm_train) on a text corpus or on the descriptions in shards",
+		Use:   "train (--corpus FILE | --shards DIR... | --builtin) --out PREFIX [--vocab N]",
+		Short: "Train a BPE tokenizer (Debian spm_train) on a text corpus, the descriptions in shards, or the built-in corpus",
 		Long: `Runs spm_train with the settings go-sentencepiece supports (BPE, identity
-normalizer, no dummy prefix, byte fallback) and deterministic options; the
-level words and first/second are user symbols, so each is one token. Writes
+normalizer, no dummy prefix, byte fallback), Gemma's special ids (pad 0,
+eos 1, bos 2, unk 3) and deterministic options; the level words and
+first/second after a space ("▁good") are user symbols, so each answer word is
+one token. --builtin is the corpus of configs/tokenizer/cpllm.model (prompts,
+answer words, data/describe descriptions; make tokenizer); --shards uses
+the same prompts and answer words with the shards' descriptions. Writes
 PREFIX.model and PREFIX.vocab.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" || (corpus == "") == (len(shardDirs) == 0) {
-				return fmt.Errorf("tokenizer train: --out and exactly one of --corpus or --shards are required")
+			sources := 0
+			for _, set := range []bool{corpus != "", len(shardDirs) > 0, builtin} {
+				if set {
+					sources++
+				}
+			}
+			if out == "" || sources != 1 {
+				return fmt.Errorf("tokenizer train: --out and exactly one of --corpus, --shards or --builtin are required")
 			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
+			if builtin {
+				tmp, err := os.MkdirTemp("", "cpllm-tokenizer-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				corpus = filepath.Join(tmp, "corpus.txt")
+				if err := tokenizer.WriteCorpus(corpus, builtinCorpus()); err != nil {
+					return err
+				}
+			}
 			if corpus == "" {
-				lines, err := shardDescriptions(cmd.Context(), shardDirs)
+				descs, err := shardDescriptions(cmd.Context(), shardDirs)
 				if err != nil {
 					return err
 				}
 				corpus = out + ".corpus.txt"
-				if err := tokenizer.WriteCorpus(corpus, lines); err != nil {
+				if err := tokenizer.WriteCorpus(corpus, answerCorpus(descs)); err != nil {
 					return err
 				}
 			}
@@ -58,6 +80,7 @@ PREFIX.model and PREFIX.vocab.`,
 	f := train.Flags()
 	f.StringVar(&corpus, "corpus", "", "text file, one sentence per line")
 	f.StringArrayVar(&shardDirs, "shards", nil, "shard directories whose descriptions form the corpus (repeatable)")
+	f.BoolVar(&builtin, "builtin", false, "the built-in corpus of configs/tokenizer/cpllm.model")
 	f.StringVar(&out, "out", "", "output prefix (PREFIX.model, PREFIX.vocab)")
 	f.IntVar(&vocab, "vocab", 1000, "vocabulary size")
 	cmd.AddCommand(train)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/progress"
+	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/train"
 )
 
@@ -25,7 +26,7 @@ defaults configs/model/tiny.yaml and configs/train/tiny.yaml) on shards from
 'data shards': --train-shards and --val-shards, or the recipe's data section
 (several shard directories with sampling weights and tasks; validation held
 out of the pool by holdout.fraction, docs/training.md). Writes RUNDIR/config.yaml, model.yaml, recipe.yaml,
-metrics.jsonl, train.log, loss.png and val.png, and checkpoints/ (last k and
+tokenizer.model, metrics.jsonl, train.log, loss.png and val.png, and checkpoints/ (last k and
 best on validation SRCC). --resume continues a killed run bit-identically from its last
 checkpoint.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +53,10 @@ checkpoint.`,
 				return err
 			}
 			defer lock.Unlock()
-			if err := recordRunConfig(out, cfg.YAML, mYAML, tYAML); err != nil {
+			if err := recordRunConfig(out, cfg.YAML, tYAML); err != nil {
+				return err
+			}
+			if err := model.WriteModelFiles(out, mc, mYAML); err != nil {
 				return err
 			}
 			logf, err := os.OpenFile(filepath.Join(out, "train.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -134,10 +138,11 @@ the records the model is.`,
 	return cmd
 }
 
-// recordRunConfig writes the effective config and the effective model and
-// recipe YAML (the files with any --set model.* / train.* applied) into the
-// run directory, so a run can be reproduced from it alone.
-func recordRunConfig(out string, cfgYAML func() ([]byte, error), files ...[]byte) error {
+// recordRunConfig writes the effective config and recipe YAML (the file with
+// any --set train.* applied) into the run directory; with model.yaml and
+// tokenizer.model (model.WriteModelFiles) a run can be reproduced from it
+// alone.
+func recordRunConfig(out string, cfgYAML func() ([]byte, error), recipe []byte) error {
 	b, err := cfgYAML()
 	if err != nil {
 		return err
@@ -145,10 +150,5 @@ func recordRunConfig(out string, cfgYAML func() ([]byte, error), files ...[]byte
 	if err := fsutil.WriteFileAtomic(filepath.Join(out, "config.yaml"), b, 0o644); err != nil {
 		return err
 	}
-	for i, name := range []string{"model.yaml", "recipe.yaml"} {
-		if err := fsutil.WriteFileAtomic(filepath.Join(out, name), files[i], 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fsutil.WriteFileAtomic(filepath.Join(out, "recipe.yaml"), recipe, 0o644)
 }

@@ -6,10 +6,12 @@
 // no dummy prefix and no whitespace folding; Load rejects any other model
 // instead of silently tokenizing differently from SentencePiece.
 //
-// Answer words: the model encodes the prompt and the answer separately and
-// prepends nothing, so an answer word is encoded bare ("good", not " good";
-// with add_dummy_prefix=false the two differ). ID, RequireSingleTokens and
-// Train's user-defined symbols all use that bare form.
+// Answer words: the answer follows the prompt after a space, and the model
+// encodes it as " "+answer, so a level or pair word is the word-initial piece
+// "▁good" (SentencePiece writes a space as ▁). With add_dummy_prefix=false
+// (Gemma's setting too) the bare "good" is a different piece sequence.
+// AnswerID, RequireSingleTokens and Train's user-defined symbols all use the
+// word-initial form.
 package tokenizer
 
 import (
@@ -23,7 +25,8 @@ import (
 
 // Special token names the model asks ID for (model.BOSToken etc.); ID maps
 // them to the model proto's special ids even where its pieces are named
-// otherwise (SentencePiece's default <s>, </s>).
+// otherwise (SentencePiece's default <s>, </s>). The ids themselves come from
+// the proto: Gemma's are pad 0, eos 1, bos 2, unk 3.
 const (
 	PadToken = "<pad>"
 	BOSToken = "<bos>"
@@ -167,24 +170,35 @@ func (sp *SP) ID(word string) (int, bool) {
 	return ids[0], true
 }
 
+// AnswerID is the id of word as an answer: " "+word encoded to exactly one
+// known token (the word-initial piece "▁"+word).
+func (sp *SP) AnswerID(word string) (int, bool) {
+	ids := sp.Encode(" " + word)
+	if len(ids) != 1 || ids[0] == sp.spec.unk {
+		return 0, false
+	}
+	return ids[0], true
+}
+
 // RequireSingleTokens fails, naming every offender and its pieces, unless
-// each word (bare, see the package doc) encodes to exactly one known token.
-// Use it with AnswerWords before building a model on this tokenizer.
+// each word as an answer (" "+word, see the package doc) encodes to exactly
+// one known token. Use it with AnswerWords before building a model on this
+// tokenizer.
 func (sp *SP) RequireSingleTokens(words []string) error {
 	var bad []string
 	for _, w := range words {
-		if _, ok := sp.ID(w); ok {
+		if _, ok := sp.AnswerID(w); ok {
 			continue
 		}
 		var pieces []string
-		for _, id := range sp.Encode(w) {
+		for _, id := range sp.Encode(" " + w) {
 			pieces = append(pieces, fmt.Sprintf("%q", sp.Piece(id)))
 		}
 		bad = append(bad, fmt.Sprintf("%q -> [%s]", w, strings.Join(pieces, " ")))
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("tokenizer: words are not single tokens: %s "+
-			"(train the model with them as --user_defined_symbols, see Train)", strings.Join(bad, ", "))
+			"(train the model with them as user-defined symbols \"▁word\", see Train)", strings.Join(bad, ", "))
 	}
 	return nil
 }

@@ -22,10 +22,12 @@ var ErrNoSPMTrain = errors.New("tokenizer: spm_train not found (install the sent
 //
 // The flags make go-sentencepiece's ids equal SentencePiece's (BPE, identity
 // normalizer, no dummy prefix, whitespace kept as is, byte fallback so no
-// text is lost). AnswerWords and userSymbols become user-defined symbols, so
-// each is one token wherever it appears, also inside a longer word ("goodness"
-// is "good" + "ness"). Specials follow the model package: <pad>=0, <bos>=1,
-// <eos>=2, <unk>=3. Training is single-threaded with a fixed seed and no
+// text is lost). AnswerWords become the user-defined symbols "▁good" etc.
+// (spm_train takes ▁ in --user_defined_symbols as the escaped space), so each
+// answer word after a space is one token wherever it appears, also at the
+// start of a longer word (" goodness" is "▁good" + "ness"); userSymbols are
+// added as given. Specials follow Gemma's layout: <pad>=0, <eos>=1, <bos>=2,
+// <unk>=3. Training is single-threaded with a fixed seed and no
 // sampling, and the corpus path and prefix are dropped from the saved proto,
 // so the same corpus content gives the same .model bytes.
 func Train(corpusPath, modelPrefix string, vocabSize int, userSymbols []string) error {
@@ -54,7 +56,7 @@ func trainArgs(corpusPath, modelPrefix string, vocabSize int, userSymbols []stri
 		"--byte_fallback=true",
 		"--character_coverage=1.0",
 		"--user_defined_symbols=" + strings.Join(symbols, ","),
-		"--pad_id=0", "--bos_id=1", "--eos_id=2", "--unk_id=3",
+		"--pad_id=0", "--eos_id=1", "--bos_id=2", "--unk_id=3",
 		"--pad_piece=" + PadToken, "--bos_piece=" + BOSToken,
 		"--eos_piece=" + EOSToken, "--unk_piece=" + UnkToken,
 		// Determinism: every line, in file order, one thread, fixed seed.
@@ -66,12 +68,19 @@ func trainArgs(corpusPath, modelPrefix string, vocabSize int, userSymbols []stri
 	}, nil
 }
 
-// userDefined is AnswerWords plus extra, deduplicated in order; spm_train
+// WordPiece is SentencePiece's escaped space, which starts a word-initial piece.
+const WordPiece = "▁"
+
+// userDefined is "▁"+AnswerWords plus extra, deduplicated in order; spm_train
 // takes them comma separated, so a comma cannot be one.
 func userDefined(extra []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
-	for _, s := range append(append([]string(nil), AnswerWords...), extra...) {
+	var all []string
+	for _, w := range AnswerWords {
+		all = append(all, WordPiece+w)
+	}
+	for _, s := range append(all, extra...) {
 		if s == "" || strings.Contains(s, ",") {
 			return nil, fmt.Errorf("tokenizer: user-defined symbol %q is empty or has a comma", s)
 		}
