@@ -75,23 +75,8 @@ func ResolveCheckpoint(p string) (string, error) {
 }
 
 // LoadCheckpoint builds the model of mc on its backend and restores a
-// checkpoint (see ResolveCheckpoint). Weights are the EMA where the run kept
-// one.
+// checkpoint's weights into it (see ResolveCheckpoint, LoadCheckpointWeights).
 func LoadCheckpoint(mc Config, ckpt string) (*Model, compute.Backend, error) {
-	dir, err := ResolveCheckpoint(ckpt)
-	if err != nil {
-		return nil, nil, err
-	}
-	var st struct {
-		Averaged bool `json:"averaged"`
-	}
-	js, err := os.ReadFile(filepath.Join(dir, StateFile))
-	if err == nil {
-		err = json.Unmarshal(js, &st)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
 	m, err := Build(mc)
 	if err != nil {
 		return nil, nil, err
@@ -103,15 +88,32 @@ func LoadCheckpoint(mc Config, ckpt string) (*Model, compute.Backend, error) {
 	if err := m.Init(b); err != nil {
 		return nil, nil, err
 	}
-	if err := ReadVariables(m.Store, filepath.Join(dir, VarsFile)); err != nil {
-		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	if !st.Averaged { // a step checkpoint: swap in its averages, if any
-		if err := SwapEMA(m.Store); err != nil {
-			return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-		}
+	if _, err := LoadCheckpointWeights(m, ckpt); err != nil {
+		return nil, nil, err
 	}
 	return m, b, nil
+}
+
+// LoadCheckpointWeights sets the initialised model's own variables from a
+// checkpoint (ResolveCheckpoint) strictly (LoadWeights), taking the EMA of a
+// step checkpoint whose run kept one; it returns the checkpoint directory.
+// Optimizer state and counters in the checkpoint are not loaded.
+func LoadCheckpointWeights(m *Model, ckpt string) (string, error) {
+	dir, err := ResolveCheckpoint(ckpt)
+	if err != nil {
+		return "", err
+	}
+	var st struct {
+		Averaged bool `json:"averaged"`
+	}
+	js, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err == nil {
+		err = json.Unmarshal(js, &st)
+	}
+	if err != nil {
+		return "", fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	return dir, LoadWeights(m, filepath.Join(dir, VarsFile), !st.Averaged)
 }
 
 // savedVar is one store variable: model weights, optimizer moments, the
@@ -159,8 +161,10 @@ func WriteVariables(store *gm.Store, path string) error {
 	return f.Close()
 }
 
-// ReadVariables restores the variables of path into store, creating the ones
-// the store lacks (e.g. optimizer moments) in their saved order.
+// ReadVariables restores a training checkpoint's variables of path into
+// store (resume), creating the ones the store lacks (optimizer moments, EMA
+// averages, counters) in their saved order. Loading weights into a model
+// for use is LoadWeights, which is strict.
 func ReadVariables(store *gm.Store, path string) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,4 +36,37 @@ func WriteModelFiles(dir string, mc Config, mcYAML []byte) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(dir, ModelFile), y, 0o644)
+}
+
+// WriteCheckpoint writes a self-contained checkpoint directory: model.yaml
+// and tokenizer.model (WriteModelFiles of m's config), the store's variables
+// and state (state.json). It is written beside dir and renamed over it.
+// LoadCheckpoint, train --init, eval, score and weights export read it.
+func WriteCheckpoint(dir string, m *Model, mcYAML []byte, state any) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, ".ckpt-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp's 0700 would make the checkpoint private
+		return err
+	}
+	if err := WriteModelFiles(tmp, m.Cfg, mcYAML); err != nil {
+		return err
+	}
+	if err := WriteVariables(m.Store, filepath.Join(tmp, VarsFile)); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(state, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, StateFile), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	return fsutil.ReplaceDir(tmp, dir)
 }

@@ -26,6 +26,7 @@ type Options struct {
 	ValDir      string // "" = no validation (and no best checkpoint) unless Train.Holdout carves one out
 	OutDir      string // metrics.jsonl and checkpoints/
 	Resume      bool   // continue from the newest step checkpoint in OutDir
+	Init        string // checkpoint whose weights start a fresh run (weights only, strict; see initWeights)
 	Log         io.Writer
 	Progress    func(step, total int)
 	Hooks       Hooks
@@ -152,7 +153,12 @@ func (r *runner) restore() error {
 		if _, err := os.Stat(mpath); err == nil || len(steps) > 0 {
 			return fmt.Errorf("train: %s already holds a run (resume it or choose another out dir)", r.opts.OutDir)
 		}
-	} else if len(steps) > 0 {
+	}
+	if len(steps) == 0 && r.opts.Init != "" {
+		if err := initWeights(r.m, r.opts.Init, func(f string, a ...any) { fmt.Fprintf(r.opts.Log, f, a...) }); err != nil {
+			return err
+		}
+	} else if r.opts.Resume && len(steps) > 0 {
 		dir := filepath.Join(r.ckDir, stepName(steps[len(steps)-1]))
 		want := trainableFlags(r.m)
 		if r.st, err = loadCheckpoint(r.m.Store, dir); err != nil {

@@ -16,10 +16,10 @@ import (
 )
 
 func newTrainCmd(g *globals) *cobra.Command {
-	var trainDir, valDir, out string
+	var trainDir, valDir, out, initCkpt string
 	var resume bool
 	cmd := &cobra.Command{
-		Use:   "train (--train-shards DIR --val-shards DIR | recipe data section) --out RUNDIR [--resume]",
+		Use:   "train (--train-shards DIR --val-shards DIR | recipe data section) --out RUNDIR [--resume] [--init CKPT]",
 		Short: "Train CP-LLM (multi-task: score, description, pairwise) on Arrow shards",
 		Long: `Trains the model of model_config with the recipe of train_config (config keys;
 defaults configs/model/tiny.yaml and configs/train/tiny.yaml) on shards from
@@ -28,7 +28,11 @@ defaults configs/model/tiny.yaml and configs/train/tiny.yaml) on shards from
 out of the pool by holdout.fraction, docs/training.md). Writes RUNDIR/config.yaml, model.yaml, recipe.yaml,
 tokenizer.model, metrics.jsonl, train.log, loss.png and val.png, and checkpoints/ (last k and
 best on validation SRCC). --resume continues a killed run bit-identically from its last
-checkpoint.`,
+checkpoint. --init CKPT starts from a checkpoint's weights (weights import,
+model ship, another run): weights only, fresh optimizer, step 0; strict
+(every missing, unexpected or mis-shaped tensor listed, nothing loaded) and
+its tokenizer.model must be the model config's (train an import with
+--set model_config=CKPT/model.yaml).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
@@ -67,7 +71,7 @@ checkpoint.`,
 			bar := progress.New(cmd.ErrOrStderr(), "train", "steps", tc.Steps)
 			last := 0
 			res, err := train.Run(cmd.Context(), train.Options{ModelConfig: mc, Train: tc, TrainDir: trainDir, ValDir: valDir,
-				OutDir: out, Resume: resume, Log: io.MultiWriter(logf, cmd.ErrOrStderr()),
+				OutDir: out, Resume: resume, Init: initCkpt, Log: io.MultiWriter(logf, cmd.ErrOrStderr()),
 				Progress: func(step, _ int) { bar.Add(step - last); last = step }})
 			bar.Finish()
 			if perr := train.Plot(out); perr != nil && err == nil {
@@ -89,6 +93,7 @@ checkpoint.`,
 	f.StringVar(&valDir, "val-shards", "", "validation shards (best checkpoint selection)")
 	f.StringVar(&out, "out", "", "run directory")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its last checkpoint")
+	f.StringVar(&initCkpt, "init", "", "checkpoint or run directory whose weights initialise the model (weights only, fresh optimizer)")
 	cmd.AddCommand(newHoldoutCmd(g))
 	return cmd
 }
