@@ -60,6 +60,24 @@ bench: deps ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, 
 	$(GO) test -run '^$$' -bench TrainerVsPyTorch -benchtime 1x -timeout 30m ./train/
 	$(GO) test -run '^$$' -bench ScoreVideo -benchtime 5x -timeout 30m ./eval/suite/
 
+# The paper-size model (configs/model/paper.yaml, ~3 B parameters) on this
+# CPU: pieces with one and two layers per tower, extrapolated by layer count,
+# then the full-size runs that fit under the RSS watchdog's limit
+# (docs/benchmarks.md, "Paper-size model"). About an hour on 2 cores; needs
+# ~11 GiB free.
+.PHONY: bench-paper device-check
+bench-paper: ## paper-size model on CPU: forward and training-step time, peak RSS, memory a step needs -> runs/bench-paper/report.{json,md}
+	$(GO) build -o bin/paperbench ./cmd/paperbench
+	nice -n 10 bin/paperbench plan -full -out runs/bench-paper
+
+# Builds bin/paperbench (no FFmpeg), then runs the check: on a machine with an
+# NVIDIA GPU and a PJRT CUDA plugin it compares xla:cuda with the Go backend
+# and times paper-size steps; elsewhere it stops with what is missing.
+# DEVICE_CHECK_ARGS=--cpu-only runs its Go half (deploy/device-check/README.md).
+device-check: ## accelerator check (deploy/device-check): build without FFmpeg, xla:cuda vs Go losses, paper-size bf16 steps -> runs/device-check/report.json
+	deploy/device-check/device-check.sh build
+	deploy/device-check/device-check.sh run $(DEVICE_CHECK_ARGS)
+
 DEMO ?= runs/demo
 REALDATA ?= ../shared/realdata
 KONVID_ROOT = $(REALDATA)/KoNViD-1k
