@@ -76,6 +76,12 @@ setup_plugin() {
 # gpu_mem_watch samples the GPU's used memory (MiB) into $1 until killed.
 gpu_mem_watch() { while nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits >>"$1" 2>/dev/null; do sleep 0.5; done; }
 
+# json_or_null prints file $1 when it holds a JSON object, else null.
+json_or_null() { if grep -q '^{' "$1" 2>/dev/null; then tail -1 "$1"; else echo null; fi; }
+
+# peak_mib prints the largest number in file $1, else null.
+peak_mib() { grep -E '^[0-9]+$' "$1" 2>/dev/null | sort -n | tail -1 | grep . || echo null; }
+
 run() {
 	local cpu_only=0 steps=20 paper_steps=3 out=runs/device-check
 	while [ $# -gt 0 ]; do
@@ -113,15 +119,14 @@ run() {
 		: >"$out/gpu-mem-$dt.txt"
 		local watch=""
 		if [ $cpu_only = 0 ]; then gpu_mem_watch "$out/gpu-mem-$dt.txt" & watch=$!; fi
-		"$BIN" run -config "$paper" -dtype "$dt" -backend "$accel" -forward 2 -train "$paper_steps" >"$out/paper-$dt.json" 2>"$out/paper-$dt.log" || { rc=1; echo '{}' >"$out/paper-$dt.json"; tail -5 "$out/paper-$dt.log" >&2; }
+		"$BIN" run -config "$paper" -dtype "$dt" -backend "$accel" -forward 2 -train "$paper_steps" >"$out/paper-$dt.json" 2>"$out/paper-$dt.log" || { rc=1; tail -5 "$out/paper-$dt.log" >&2; }
 		[ -z "$watch" ] || kill "$watch" 2>/dev/null || true
 	done
 	{
 		printf '{"date":"%s","gpu":"%s","plugin":"%s","cpu_only":%s,' "$(date -u +%FT%TZ)" "$gpu" "$plugin" "$([ $cpu_only = 1 ] && echo true || echo false)"
-		printf '"tiny_compare":%s,' "$(cat "$out/compare.json" 2>/dev/null || echo null)"
+		printf '"tiny_compare":%s,' "$(json_or_null "$out/compare.json")"
 		for dt in bfloat16 float32; do
-			printf '"paper_%s":%s,"gpu_mem_peak_mib_%s":%s,' "$dt" "$(cat "$out/paper-$dt.json")" "$dt" \
-				"$(sort -n "$out/gpu-mem-$dt.txt" | tail -1 | grep . || echo null)"
+			printf '"paper_%s":%s,"gpu_mem_peak_mib_%s":%s,' "$dt" "$(json_or_null "$out/paper-$dt.json")" "$dt" "$(peak_mib "$out/gpu-mem-$dt.txt")"
 		done
 		printf '"ok":%s}\n' "$([ $rc = 0 ] && echo true || echo false)"
 	} >"$out/report.json"
