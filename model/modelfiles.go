@@ -8,6 +8,7 @@ import (
 
 	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/strictyaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // A run directory and a checkpoint directory carry the model they hold:
@@ -36,6 +37,29 @@ func WriteModelFiles(dir string, mc Config, mcYAML []byte) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(dir, ModelFile), y, 0o644)
+}
+
+// AbsTokenizerYAML returns model-config YAML whose relative tokenizer path
+// (relative to dir, the directory of the file it was read from) is made
+// absolute, for YAML that is parsed elsewhere or copied to another
+// directory (ParseConfig reads a relative path against the working
+// directory). data is returned unchanged when the path is absolute or absent.
+func AbsTokenizerYAML(data []byte, dir string) ([]byte, error) {
+	var c struct {
+		Tokenizer string `yaml:"tokenizer"`
+	}
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		return nil, err
+	}
+	if c.Tokenizer == "" || filepath.IsAbs(c.Tokenizer) {
+		return data, nil
+	}
+	cfg := Config{Tokenizer: c.Tokenizer}
+	if err := cfg.ResolveTokenizer(dir); err != nil {
+		return nil, err
+	}
+	return strictyaml.ApplyBytes(ModelFile, data, Config{}, "",
+		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(cfg.Tokenizer)})
 }
 
 // WriteCheckpoint writes a self-contained checkpoint directory: model.yaml

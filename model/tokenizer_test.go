@@ -168,3 +168,30 @@ func splitWordTokenizer(t *testing.T, dir string) string {
 	}
 	return prefix + ".model"
 }
+
+// AbsTokenizerYAML turns the file-relative tokenizer path into an absolute
+// one, so the YAML parses and builds from any directory.
+func TestAbsTokenizerYAML(t *testing.T) {
+	data, err := os.ReadFile(configPath("tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := AbsTokenizerYAML(data, filepath.Dir(configPath("tiny")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := filepath.Abs(committedTokenizer())
+	if c.Tokenizer != want {
+		t.Errorf("tokenizer %q, want %q", c.Tokenizer, want)
+	}
+	if _, err := Build(c); err != nil {
+		t.Error(err)
+	}
+	if same, err := AbsTokenizerYAML(abs, "/elsewhere"); err != nil || string(same) != string(abs) {
+		t.Errorf("an absolute path changed: %v", err)
+	}
+}
