@@ -11,6 +11,8 @@ import (
 
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/internal/strictyaml"
+	"github.com/cpllm/cpllm/model"
 )
 
 // ReportOptions set the bootstraps (as `cpllm compare --resamples` and the
@@ -263,13 +265,11 @@ func (e *Experiment) checkCells(out string) error {
 			missing = append(missing, dir)
 			continue
 		}
-		_, _, my, ty, err := c.Variant.cellConfigs(c.Seed)
+		same, err := c.sameConfigs(dir)
 		if err != nil {
 			return err
 		}
-		hm, _ := os.ReadFile(filepath.Join(dir, ModelFile))
-		ht, _ := os.ReadFile(filepath.Join(dir, TrainFile))
-		if !bytes.Equal(hm, my) || !bytes.Equal(ht, ty) {
+		if !same {
 			stale = append(stale, dir)
 		}
 	}
@@ -282,6 +282,29 @@ func (e *Experiment) checkCells(out string) error {
 			len(stale), e.File, strings.Join(head(stale), ", "))
 	}
 	return nil
+}
+
+// sameConfigs reports whether the cell directory holds the model, tokenizer
+// and recipe the experiment now gives. The cell's model.yaml names its copy
+// of the tokenizer (model.WriteModelFiles), so the tokenizer is compared by
+// content.
+func (c Cell) sameConfigs(dir string) (bool, error) {
+	mc, _, my, ty, err := c.Variant.cellConfigs(c.Seed)
+	if err != nil {
+		return false, err
+	}
+	if my, err = strictyaml.ApplyBytes(ModelFile, my, model.Config{}, "",
+		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(model.TokenizerFile)}); err != nil {
+		return false, err
+	}
+	want, err := os.ReadFile(mc.Tokenizer)
+	if err != nil {
+		return false, err
+	}
+	hm, _ := os.ReadFile(filepath.Join(dir, ModelFile))
+	ht, _ := os.ReadFile(filepath.Join(dir, TrainFile))
+	hk, _ := os.ReadFile(filepath.Join(dir, model.TokenizerFile))
+	return bytes.Equal(hm, my) && bytes.Equal(ht, ty) && bytes.Equal(hk, want), nil
 }
 
 func head(v []string) []string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cpllm/cpllm/eval/predictions"
+	"github.com/cpllm/cpllm/model"
 )
 
 // fakeCells writes done cells with chosen predictions (no training):
@@ -21,11 +22,13 @@ func fakeCells(t *testing.T, e *Experiment, out string, pred func(v string, seed
 	for _, c := range e.Cells() {
 		dir := e.Dir(out, c)
 		os.MkdirAll(filepath.Join(dir, PredDir), 0o755)
-		_, _, my, ty, err := c.Variant.cellConfigs(c.Seed)
+		mc, _, my, ty, err := c.Variant.cellConfigs(c.Seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, ModelFile), my, 0o644)
+		if err := model.WriteModelFiles(dir, mc, my); err != nil {
+			t.Fatal(err)
+		}
 		os.WriteFile(filepath.Join(dir, TrainFile), ty, 0o644)
 		os.WriteFile(filepath.Join(dir, DoneFile), []byte("{}\n"), 0o644)
 		var rows []predictions.Row

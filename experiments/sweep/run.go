@@ -156,10 +156,11 @@ func (e *Experiment) runCell(ctx context.Context, c Cell, o Options, dropped map
 	if err != nil {
 		return false, err
 	}
-	for name, data := range map[string][]byte{ModelFile: my, TrainFile: ty} {
-		if err := fsutil.WriteFileAtomic(filepath.Join(dir, name), data, 0o644); err != nil {
-			return false, err
-		}
+	if err := model.WriteModelFiles(dir, mc, my); err != nil {
+		return false, err
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, TrainFile), ty, 0o644); err != nil {
+		return false, err
 	}
 	tr, val := e.trainData(c.Variant)
 	if d := dropped[tr]; c.Variant.DropLadder && d != "" {

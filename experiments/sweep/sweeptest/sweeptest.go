@@ -99,6 +99,8 @@ func New(t testing.TB, extra string) Fixture {
 	}
 	m := regexp.MustCompile(`(?m)^  layers: 2\b`).ReplaceAllString(string(data), "  layers: 1")
 	m = strings.Replace(m, "max_text_len: 64", "max_text_len: 32", 1)
+	// The tokenizer path is relative to the YAML file: point the copy at the repository's.
+	m = regexp.MustCompile(`(?m)^tokenizer: \S+`).ReplaceAllString(m, "tokenizer: "+filepath.Join(Repo(), "configs", "tokenizer", "cpllm.model"))
 	f := Fixture{Dir: dir, Exp: filepath.Join(dir, "exp.yaml")}
 	f.Write(t, "model.yaml", m)
 	f.Write(t, "recipe.yaml", Recipe(6, 3))
