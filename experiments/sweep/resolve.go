@@ -53,8 +53,9 @@ func (e *Experiment) resolve() error {
 	if err != nil {
 		return fmt.Errorf("%s: train: %w", e.File, err)
 	}
-	if mdata, err = absTokenizer(e.ModelPath, mdata); err != nil {
-		return err
+	// Variants are parsed from bytes, which have no directory of their own.
+	if mdata, err = model.AbsTokenizerYAML(mdata, filepath.Dir(e.ModelPath)); err != nil {
+		return fmt.Errorf("%s: %w", e.ModelPath, err)
 	}
 	if _, err := model.ParseConfig(mdata); err != nil {
 		return fmt.Errorf("%s: %w", e.ModelPath, err)
@@ -164,24 +165,6 @@ func matchCapacity(v *Variant, target int64) error {
 	v.res.modelDoc, v.res.model, v.res.trainable, v.res.frozen = doc, mc, tr, fr
 	v.res.capKey, v.res.capValue = key, best
 	return nil
-}
-
-// absTokenizer makes the model config's tokenizer path absolute, resolved
-// against the config file's directory as model.LoadConfig does: the variants'
-// configs are parsed from bytes, which have no directory of their own.
-func absTokenizer(path string, data []byte) ([]byte, error) {
-	mc, err := model.ParseConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if mc.Tokenizer == "" || filepath.IsAbs(mc.Tokenizer) {
-		return data, nil
-	}
-	if err := mc.ResolveTokenizer(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return strictyaml.ApplyBytes(path, data, model.Config{}, "",
-		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(mc.Tokenizer)})
 }
 
 // applyAll parses base and applies the overrides one by one with the
