@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/model"
 )
 
 func TestParseList(t *testing.T) {
@@ -80,6 +82,10 @@ func TestModelConfigFor(t *testing.T) {
 	os.MkdirAll(best, 0o755)
 	tiny := filepath.Join("..", "..", "configs", "model", "tiny.yaml")
 	data, _ := os.ReadFile(tiny)
+	data, err := model.AbsTokenizerYAML(data, filepath.Dir(tiny)) // the copy lives elsewhere
+	if err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(filepath.Join(run, "model.yaml"), []byte(strings.Replace(string(data), "name: tiny", "name: recorded", 1)), 0o644)
 	for _, ckpt := range []string{run, best, best + "/"} {
 		mc, from, err := ModelConfigFor(ckpt, tiny)
