@@ -67,15 +67,23 @@ func planCmd(args []string) error {
 		Limits:   Limits{RSSBytes: int64(*limit * (1 << 30)), Timeout: *pieceWait},
 		FullWait: *fullWait,
 		Log:      func(f string, a ...any) { fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", a...) }}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	save := func(rep *Report) error {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		return os.WriteFile(filepath.Join(*out, "report.json"), append(data, '\n'), 0o644)
+	}
+	p.Save = func(rep *Report) {
+		if err := save(rep); err != nil {
+			p.Log("%v", err)
+		}
+	}
 	rep, err := p.Execute(self)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	data, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(data, '\n'), 0o644); err != nil {
+	if err := save(rep); err != nil {
 		return err
 	}
 	md := rep.Markdown()

@@ -134,3 +134,31 @@ func TestDeviceCheckScript(t *testing.T) {
 		t.Fatalf("report: %s", data)
 	}
 }
+
+// TestPlanTiny runs the whole plan on the tiny config: pieces, extrapolation,
+// memory split, full-size runs, and a report saved after every child.
+func TestPlanTiny(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saves := 0
+	p := Plan{Config: tinyConfig, DTypes: []string{"float32"}, TextLen: 16, Full: true,
+		Limits: Limits{RSSBytes: 4 << 30, Timeout: time.Minute}, FullWait: time.Minute,
+		Log: t.Logf, Save: func(*Report) { saves++ }}
+	rep, err := p.Execute(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.PerDType["float32"]
+	if b.Extrapolated == nil || b.Memory == nil || b.FullForward == nil || b.FullForward.Result == nil ||
+		b.FullTrain == nil || b.FullTrain.Result == nil || len(b.Skipped) != 0 {
+		t.Fatalf("plan: %+v", b)
+	}
+	if rep.Layers != [4]int{2, 1, 1, 2} || b.FullTrain.Result.Layers != rep.Layers || saves < 6 {
+		t.Fatalf("layers %v, full run %v, %d saves", rep.Layers, b.FullTrain.Result.Layers, saves)
+	}
+	if b.Memory.Weights != 4*rep.Params.Total || !strings.Contains(rep.Markdown(), "| float32 |") {
+		t.Fatalf("memory %+v for %+v", b.Memory, rep.Params)
+	}
+}

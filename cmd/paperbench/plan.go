@@ -26,6 +26,9 @@ type Plan struct {
 	FullWait time.Duration
 	Full     bool
 	Log      func(format string, args ...any)
+	// Save, when set, is called with the report after every child, so a
+	// plan stopped part-way leaves what it measured.
+	Save func(*Report)
 }
 
 // Report is the benchmark's JSON output.
@@ -97,11 +100,13 @@ func (p Plan) Execute(self string) (*Report, error) {
 		RSSLimit: p.Limits.RSSBytes, Params: ParamCounts{trainable + frozen, trainable},
 		PerDType: map[string]*DTypeBench{}, Method: methodText}
 	for _, dt := range p.DTypes {
-		rep.PerDType[dt] = p.pieces(self, dt, rep)
+		rep.PerDType[dt] = &DTypeBench{}
+		p.pieces(self, dt, rep)
 	}
 	if p.Full {
 		for _, dt := range p.DTypes {
 			p.full(self, dt, rep.PerDType[dt])
+			p.save(rep)
 		}
 	}
 	return rep, nil
@@ -114,12 +119,13 @@ const methodText = "Score task, batch 1, random inputs and weights, pure-Go back
 	"tower's layer count (a temporal block counted as a spatial one, an upper bound), then measured where the prediction fits under the RSS limit."
 
 // pieces measures the one-layer base and the plus-one-layer variants of dtype dt.
-func (p Plan) pieces(self, dt string, rep *Report) *DTypeBench {
-	b := &DTypeBench{}
+func (p Plan) pieces(self, dt string, rep *Report) {
+	b := rep.PerDType[dt]
 	spec := func(layers [4]int) RunSpec {
 		return RunSpec{Config: p.Config, DType: dt, Layers: layers, TextLen: p.TextLen, Forward: 2, Train: 2}
 	}
 	b.Base = p.child(self, spec([4]int{1, 1, 1, 1}), p.Limits, "piece %s base", dt)
+	p.save(rep)
 	for i := range Towers {
 		if i == temporalTower {
 			continue
@@ -127,6 +133,7 @@ func (p Plan) pieces(self, dt string, rep *Report) *DTypeBench {
 		l := [4]int{1, 1, 1, 1}
 		l[i] = 2
 		b.PlusOne[i] = p.child(self, spec(l), p.Limits, "piece %s +1 %s", dt, Towers[i])
+		p.save(rep)
 	}
 	// A temporal block has the spatial block's width and MLP and attends
 	// over K patches instead of 256 tokens: its cost is taken as a spatial
@@ -136,7 +143,13 @@ func (p Plan) pieces(self, dt string, rep *Report) *DTypeBench {
 	if b.Extrapolated != nil {
 		b.Memory = trainMemory(rep.Params, b.Extrapolated.RSSTrain)
 	}
-	return b
+	p.save(rep)
+}
+
+func (p Plan) save(rep *Report) {
+	if p.Save != nil {
+		p.Save(rep)
+	}
 }
 
 // full runs the whole model's forward, then training step, when the
