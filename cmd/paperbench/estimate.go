@@ -6,12 +6,13 @@ import (
 	"strings"
 )
 
-// steady is the last call's time (the first includes compilation).
+// steady is the fastest call: on a shared machine contention only adds time,
+// and the first call's compilation is small next to a paper-size step.
 func steady(ts []float64) float64 {
 	if len(ts) == 0 {
 		return 0
 	}
-	return ts[len(ts)-1]
+	return slices.Min(ts)
 }
 
 // linear extrapolates f to the full layer counts: f(base) plus, for each
@@ -45,6 +46,11 @@ func extrapolate(b *DTypeBench, layers [4]int) *Estimate {
 	f, _ := linear(float64(r.RSSForwardPeak), rf, layers)
 	t, _ := linear(float64(r.RSSPeakBytes), rt, layers)
 	e.RSSForward, e.RSSTrain = int64(f), int64(t)
+	for i := range layers {
+		if layers[i] > 1 && (e.PerLayerFwdS[i] <= 0 || e.PerLayerTrnS[i] <= 0) {
+			e.TimesUnreliable = true
+		}
+	}
 	return e
 }
 
@@ -67,14 +73,26 @@ func (r *Report) Markdown() string {
 	for _, dt := range sortedKeys(r.PerDType) {
 		b := r.PerDType[dt]
 		if e := b.Extrapolated; e != nil {
-			fmt.Fprintf(&sb, "| %s | %.1f | %.1f | %.1f GiB | %.1f GiB | extrapolated from 1- and 2-layer pieces |\n",
-				dt, e.ForwardS, e.TrainS, gib(e.RSSForward), gib(e.RSSTrain))
+			fwd, trn := fmt.Sprintf("%.1f", e.ForwardS), fmt.Sprintf("%.1f", e.TrainS)
+			if e.TimesUnreliable {
+				fwd, trn = "n/a", "n/a (timing noise: a layer's difference <= 0)"
+			}
+			fmt.Fprintf(&sb, "| %s | %s | %s | %.1f GiB | %.1f GiB | extrapolated from 1- and 2-layer pieces |\n",
+				dt, fwd, trn, gib(e.RSSForward), gib(e.RSSTrain))
 		}
 		for _, c := range []*Child{b.FullForward, b.FullTrain} {
 			if c == nil {
 				continue
 			}
 			sb.WriteString(fullRow(dt, c))
+		}
+	}
+	for _, dt := range sortedKeys(r.PerDType) {
+		b := r.PerDType[dt]
+		if e, f := b.Extrapolated, b.FullForward; e != nil && f != nil && f.Result != nil && e.ForwardS > 0 {
+			fmt.Fprintf(&sb, "\n%s: the measured full-size forward took %.2fx the extrapolated time and %.2fx its peak RSS "+
+				"(the pieces' times carry the machine's contention; treat the extrapolated times as rough).\n",
+				dt, f.Result.ForwardS[0]/e.ForwardS, float64(f.Result.RSSForwardPeak)/float64(e.RSSForward))
 		}
 	}
 	sb.WriteString("\nA training step needs (AdamW, batch 1, computed state + extrapolated rest):\n\n")

@@ -4,6 +4,7 @@
 //
 //	paperbench plan    [-config F] [-dtypes float32,bfloat16] [-rss-limit-gib 18] [-full] [-out DIR]
 //	paperbench run     -spec JSON | [-config F -dtype D -backend B -layers c,p,t,d -forward N -train N]
+//	paperbench render  -dir DIR   (recomputes the estimates of DIR/report.json, rewrites report.json and report.md)
 //	paperbench compare [-config F] [-backends "go:parallelism=-1 xla:cuda,tf32=false"] [-steps 20] [-tol 2e-3]
 //
 // plan runs every measurement in a child process under an RSS watchdog and
@@ -35,8 +36,10 @@ func main() {
 		err = runCmd(os.Args[2:])
 	case "compare":
 		err = compareCmd(os.Args[2:])
+	case "render":
+		err = renderCmd(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (plan, run, compare)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (plan, run, compare, render)", os.Args[1])
 	}
 	if err != nil {
 		fail(err)
@@ -142,4 +145,32 @@ func compareCmd(args []string) error {
 		return fmt.Errorf("losses differ: max relative difference %.3g > %.3g", r.MaxRelDiff, r.Tolerance)
 	}
 	return nil
+}
+
+func renderCmd(args []string) error {
+	fs := flag.NewFlagSet("render", flag.ExitOnError)
+	dir := fs.String("dir", "runs/bench-paper", "directory of report.json")
+	_ = fs.Parse(args)
+	path := filepath.Join(*dir, "report.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var rep Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	rep.Method = methodText
+	for _, b := range rep.PerDType {
+		if b.Extrapolated = extrapolate(b, rep.Layers); b.Extrapolated != nil {
+			b.Memory = trainMemory(rep.Params, b.Extrapolated.RSSTrain)
+		}
+	}
+	data, _ = json.MarshalIndent(&rep, "", "  ")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	md := rep.Markdown()
+	fmt.Print(md)
+	return os.WriteFile(filepath.Join(*dir, "report.md"), []byte(md), 0o644)
 }

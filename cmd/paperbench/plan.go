@@ -73,6 +73,9 @@ type Estimate struct {
 	RSSTrain     int64      `json:"rss_peak_train_bytes"`
 	PerLayerFwdS [4]float64 `json:"per_layer_forward_s"`
 	PerLayerTrnS [4]float64 `json:"per_layer_train_s"`
+	// TimesUnreliable: some tower's extra layer measured no slower than the
+	// base (contention on a shared machine); the time estimates are noise.
+	TimesUnreliable bool `json:"times_unreliable"`
 }
 
 // TrainMemory is what one training step (batch 1) needs: the state computed
@@ -114,8 +117,8 @@ func (p Plan) Execute(self string) (*Report, error) {
 
 const methodText = "Score task, batch 1, random inputs and weights, pure-Go backend. Pieces: the config with " +
 	"1 layer per tower, and with 2 layers of one tower; weights filled on the host (uniform +-sqrt(3/fan_in)); each piece runs 2 forward calls then 2 training steps " +
-	"(AdamW on the trainable variables) in a child process under an RSS watchdog (GOGC=25). Times are the second " +
-	"(steady-state) call; peak RSS is the process's VmHWM. Full-size figures are extrapolated linearly in each " +
+	"(AdamW on the trainable variables) in a child process under an RSS watchdog (GOGC=25). Times are the fastest call " +
+	"(contention only adds time); peak RSS is the process's VmHWM. Full-size figures are extrapolated linearly in each " +
 	"tower's layer count (a temporal block counted as a spatial one, an upper bound), then measured where the prediction fits under the RSS limit."
 
 // pieces measures the one-layer base and the plus-one-layer variants of dtype dt.
