@@ -72,7 +72,8 @@ func TestShardsImagesCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(man.Failures) != 2 || man.Failures[0].Path != filepath.Join(root, "Images/trainingImages/t1.bmp") ||
-		man.Failures[1].Path != filepath.Join(root, "Images/1003.JPG") || !strings.Contains(man.Failures[1].Error, "missing") {
+		man.Failures[1].Path != filepath.Join(root, "Images/1003.JPG") || !strings.Contains(man.Failures[1].Error, "missing") ||
+		!man.Failures[0].Missing || !man.Failures[1].Missing {
 		t.Fatalf("failures %+v", man.Failures)
 	}
 	// The rerun resumes: nothing sampled again, and --allow-missing accepts the missing files.
@@ -103,6 +104,20 @@ func TestShardsImagesCLI(t *testing.T) {
 				t.Fatalf("%s: context frame %d is not the image", id, i)
 			}
 		}
+	}
+	// eval of the shards lists the missing images as missing, not failed.
+	ev := filepath.Join(t.TempDir(), "eval")
+	_, err = run(t, "eval", "--checkpoint", "../../models/real", "--datasets", "shards:"+sh, "--out", ev)
+	var rep struct {
+		Datasets map[string]struct {
+			Missing []string          `json:"missing"`
+			Failed  []json.RawMessage `json:"failed"`
+		} `json:"datasets"`
+	}
+	js, _ := os.ReadFile(filepath.Join(ev, "report.json"))
+	if json.Unmarshal(js, &rep) != nil || len(rep.Datasets["shards"].Missing) != 2 || len(rep.Datasets["shards"].Failed) != 0 ||
+		(err != nil && strings.Contains(err.Error(), "failed")) {
+		t.Fatalf("eval of shards with missing images: %v\n%s", err, js)
 	}
 	// Every image missing: a wrong root, an error even with --allow-missing.
 	empty := cliveRelease(t, names, nil)

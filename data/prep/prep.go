@@ -197,7 +197,7 @@ func Build(ctx context.Context, recs []datasets.Record, o Options) (shards.Manif
 			continue
 		case res.err != nil:
 			sum.Failed++
-			werr = w.AddFailure(shards.Failure{ID: r.ID, Path: r.Path, Error: res.err.Error()})
+			werr = w.AddFailure(shards.Failure{ID: r.ID, Path: r.Path, Error: res.err.Error(), Missing: errors.Is(res.err, ErrVideoMissing)})
 		default:
 			werr = w.Write(res.rec)
 			sum.Written++
@@ -245,10 +245,14 @@ func modeFor(r datasets.Record, mode string) sample.Mode {
 	return sample.Eval
 }
 
+// ErrVideoMissing marks a record whose file does not exist; its failure
+// entry in the manifest has Missing set.
+var ErrVideoMissing = errors.New("video missing")
+
 // makeRecord samples one video and describes it.
 func makeRecord(r datasets.Record, o Options, params string) (shards.Record, error) {
 	if _, err := os.Stat(r.Path); err != nil {
-		return shards.Record{}, fmt.Errorf("video missing: %w", err)
+		return shards.Record{}, fmt.Errorf("%w: %w", ErrVideoMissing, err)
 	}
 	v, err := sample.SampleNative(r.Path, o.Params, modeFor(r, o.Mode), o.Seed, r.ID, nativeFrames)
 	if err != nil {

@@ -36,6 +36,9 @@ type Failure struct {
 	ID    string `json:"id"`
 	Path  string `json:"path"`
 	Error string `json:"error"`
+	// Missing: the file did not exist (data shards --allow-missing lists such
+	// records without failing); eval reports them as missing, not failed.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Manifest is manifest.json, the dataset's table of contents. Readers trust

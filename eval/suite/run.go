@@ -184,9 +184,13 @@ func collectShards(ctx context.Context, o Options, d Dataset, dr *DatasetReport,
 		return nil, nil, nil, nil, err
 	}
 	for _, f := range ds.Manifest().Failures {
+		if f.Missing {
+			dr.Missing = append(dr.Missing, f.ID)
+			continue
+		}
 		dr.Failed = append(dr.Failed, Failure{ID: f.ID, Path: f.Path, Error: "failed when the shards were built: " + f.Error})
 	}
-	dr.Total = ds.Len() + len(dr.Failed)
+	dr.Total = ds.Len() + len(dr.Failed) + len(dr.Missing)
 	var mos []float64
 	var ids []string
 	for k, sc := range o.Scorers {
