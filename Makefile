@@ -63,12 +63,17 @@ bench: deps ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, 
 # The paper-size model (configs/model/paper.yaml, ~3 B parameters) on this
 # CPU: pieces with one and two layers per tower, extrapolated by layer count,
 # then the full-size runs that fit under the RSS watchdog's limit
-# (docs/benchmarks.md, "Paper-size model"). About an hour on 2 cores; needs
-# ~11 GiB free.
+# (docs/benchmarks.md, "Paper-size model"). About an hour on 2 cores (half
+# of it the bfloat16 forward); needs ~13 GiB available. bfloat16 is measured on the one-layer forward only:
+# the pure-Go backend's bfloat16 is too slow for its pieces (BENCH_PAPER_DTYPES
+# adds it to the plan).
+BENCH_PAPER_DTYPES ?= float32
 .PHONY: bench-paper device-check
 bench-paper: ## paper-size model on CPU: forward and training-step time, peak RSS, memory a step needs -> runs/bench-paper/report.{json,md}
 	$(GO) build -o bin/paperbench ./cmd/paperbench
-	nice -n 10 bin/paperbench plan -full -out runs/bench-paper
+	nice -n 10 bin/paperbench plan -full -dtypes $(BENCH_PAPER_DTYPES) -out runs/bench-paper
+	for dt in float32 bfloat16; do GOGC=25 nice -n 10 timeout 1800 bin/paperbench run -layers 1,1,1,1 -dtype $$dt -forward 1 -train 0 \
+		> runs/bench-paper/piece-forward-$$dt.json || echo "bench-paper: the one-layer $$dt forward failed or took over 30 min"; done
 
 # Builds bin/paperbench (no FFmpeg), then runs the check: on a machine with an
 # NVIDIA GPU and a PJRT CUDA plugin it compares xla:cuda with the Go backend
