@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	gm "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/cpllm/cpllm/internal/mismatch"
 )
 
 // WeightsMismatchError lists every problem LoadWeights found; when it is
@@ -27,23 +27,9 @@ type WeightsMismatchError struct {
 }
 
 func (e *WeightsMismatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: the checkpoint does not fit the model, nothing loaded:", e.Path)
-	for _, part := range []struct {
-		title string
-		items []string
-	}{{"missing", e.Missing}, {"unexpected", e.Unexpected}, {"mis-shaped", e.Misshaped}} {
-		if len(part.items) == 0 {
-			continue
-		}
-		items := slices.Clone(part.items)
-		sort.Strings(items)
-		fmt.Fprintf(&b, "\n  %d %s:", len(items), part.title)
-		for _, it := range items {
-			b.WriteString("\n    " + it)
-		}
-	}
-	return b.String()
+	return mismatch.Format(e.Path+": the checkpoint does not fit the model, nothing loaded:",
+		mismatch.Section{Title: "missing", Items: e.Missing}, mismatch.Section{Title: "unexpected", Items: e.Unexpected},
+		mismatch.Section{Title: "mis-shaped", Items: e.Misshaped})
 }
 
 // LoadWeights sets the initialised model's own variables from a variables

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cpllm/cpllm/internal/mismatch"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -78,23 +79,9 @@ func (e *MismatchError) empty() bool {
 }
 
 func (e *MismatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: nothing loaded:", e.What)
-	for _, part := range []struct {
-		title string
-		items []string
-	}{{"missing", e.Missing}, {"unexpected", e.Unexpected}, {"mis-shaped", e.Misshaped}, {"unmapped variables", e.Unmapped}} {
-		if len(part.items) == 0 {
-			continue
-		}
-		items := slices.Clone(part.items)
-		sort.Strings(items)
-		fmt.Fprintf(&b, "\n  %d %s:", len(items), part.title)
-		for _, it := range items {
-			b.WriteString("\n    " + it)
-		}
-	}
-	return b.String()
+	return mismatch.Format(e.What+": nothing loaded:",
+		mismatch.Section{Title: "missing", Items: e.Missing}, mismatch.Section{Title: "unexpected", Items: e.Unexpected},
+		mismatch.Section{Title: "mis-shaped", Items: e.Misshaped}, mismatch.Section{Title: "unmapped variables", Items: e.Unmapped})
 }
 
 // plan is one variable to set from one source tensor.
