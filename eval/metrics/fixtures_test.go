@@ -270,9 +270,46 @@ func TestFixturesRegenerate(t *testing.T) {
 	}
 	dropIllConditioned(got)
 	dropIllConditioned(want)
+	if flips := dropBorderlineFits(got, want); len(flips) > 2 {
+		t.Errorf("%d fits change their reliable flag when regenerated (at most 2 borderline ones may): %v", len(flips), flips)
+	} else if len(flips) > 0 {
+		t.Logf("borderline fits whose reliable flag differs on this machine (not compared): %v", flips)
+	}
 	if diff := jsonDiff("$", got, want); diff != "" {
 		t.Errorf("regenerated fixtures differ from committed ones: %s", diff)
 	}
+}
+
+// dropBorderlineFits removes a logistic fit's results from both documents'
+// correlation cases unless both mark it reliable, and names the cases whose
+// flag differs. The generator's reliability test compares fits at 1e-9, so a
+// borderline case (e.g. binary predictions) can pass it with one BLAS and
+// not with another; the fitted PLCC and RMSE of fits both call reliable are
+// still compared.
+func dropBorderlineFits(got, want any) []string {
+	gc, _ := got.(map[string]any)["corr_cases"].([]any)
+	wc, _ := want.(map[string]any)["corr_cases"].([]any)
+	var flips []string
+	for i := range min(len(gc), len(wc)) {
+		g, _ := gc[i].(map[string]any)
+		w, _ := wc[i].(map[string]any)
+		for _, m := range []string{"4", "5"} {
+			key := "fit" + m + "_reliable"
+			gr, _ := g[key].(bool)
+			wr, _ := w[key].(bool)
+			if gr && wr {
+				continue
+			}
+			if gr != wr {
+				flips = append(flips, fmt.Sprintf("%v %spl", w["name"], m))
+			}
+			for _, k := range []string{key, "plcc_" + m + "pl", "rmse_" + m + "pl", "params_" + m + "pl"} {
+				delete(g, k)
+				delete(w, k)
+			}
+		}
+	}
+	return flips
 }
 
 // dropIllConditioned removes Williams' and Steiger's statistics from the
@@ -306,7 +343,12 @@ func dropIllConditioned(doc any) {
 func fixtureTolerance(path string) float64 {
 	switch {
 	case strings.Contains(path, ".params_4pl") || strings.Contains(path, ".params_5pl"):
-		return 1e-5
+		// Not compared: where the data barely constrain a parameter (a
+		// plateau far outside the scores, the 5PL's asymmetry) it slides
+		// along a nearly flat valley, by 3% between two runs of scipy
+		// (2.2474 vs 2.3112) with the same fitted PLCC and RMSE. No test
+		// reads the parameters; the curve's PLCC and RMSE are checked.
+		return math.Inf(1)
 	case strings.Contains(path, "_4pl") || strings.Contains(path, "_5pl"):
 		return 1e-7
 	}
@@ -362,8 +404,7 @@ func TestJSONDiffTolerances(t *testing.T) {
 		same  bool
 	}{
 		{"params_4pl", 5.0626371893127855, 5.062637283104451, true},
-		{"params_5pl", 5.0626371893127855, 5.062637283104451, true},
-		{"params_4pl", 5.06, 5.07, false},
+		{"params_5pl", 2.247372770868645, 2.3112085984125756, true},
 		{"plcc_4pl", 0.8, 0.8 + 1e-9, true},
 		{"plcc_4pl", 0.8, 0.8 + 1e-6, false},
 		{"rmse_5pl", 0.3, 0.3 + 1e-6, false},
