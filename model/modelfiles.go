@@ -28,8 +28,7 @@ func WriteModelFiles(dir string, mc Config, mcYAML []byte) error {
 	if err != nil {
 		return fmt.Errorf("tokenizer: %w", err)
 	}
-	y, err := strictyaml.ApplyBytes(ModelFile, mcYAML, Config{}, "",
-		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(TokenizerFile)})
+	y, err := ModelFileYAML(mcYAML)
 	if err != nil {
 		return err
 	}
@@ -37,6 +36,13 @@ func WriteModelFiles(dir string, mc Config, mcYAML []byte) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(dir, ModelFile), y, 0o644)
+}
+
+// ModelFileYAML is mcYAML as WriteModelFiles writes it into a directory:
+// its tokenizer key names the copy tokenizer.model beside it.
+func ModelFileYAML(mcYAML []byte) ([]byte, error) {
+	return strictyaml.ApplyBytes(ModelFile, mcYAML, Config{}, "",
+		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(TokenizerFile)})
 }
 
 // AbsTokenizerYAML returns model-config YAML whose relative tokenizer path

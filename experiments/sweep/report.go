@@ -11,7 +11,6 @@ import (
 
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/eval/predictions"
-	"github.com/cpllm/cpllm/internal/strictyaml"
 	"github.com/cpllm/cpllm/model"
 )
 
@@ -293,8 +292,7 @@ func (c Cell) sameConfigs(dir string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if my, err = strictyaml.ApplyBytes(ModelFile, my, model.Config{}, "",
-		strictyaml.Override{Key: "tokenizer", Value: strictyaml.ParseValue(model.TokenizerFile)}); err != nil {
+	if my, err = model.ModelFileYAML(my); err != nil {
 		return false, err
 	}
 	want, err := os.ReadFile(mc.Tokenizer)
