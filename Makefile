@@ -28,10 +28,13 @@ deps: ## install missing Debian packages (apt-get only when something is missing
 		echo "installing:" $$missing; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@$(MAKE) --no-print-directory onnx-deps || echo "deps: ONNX Runtime could not be installed: binaries fall back to the pure-Go backend (backend: auto)"
 
-
-build: deps ## build bin/cpllm
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/cpllm
+# -tags onnx links GoMLX's ONNX Runtime backend, which loads the library
+# make deps installed at run time: backend auto (the configs' default) uses it
+# where it is present and the pure-Go backend elsewhere.
+build: deps ## build bin/cpllm (ONNX Runtime backend compiled in)
+	$(GO) build -tags onnx -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/cpllm
 
 # The tokenizer configs/model/*.yaml name: spm_train on the built-in corpus
 # (prompts, answer words, data/describe descriptions); the same bytes every
@@ -44,6 +47,8 @@ tokenizer: build ## retrain configs/tokenizer/cpllm.{model,vocab} (512 pieces) f
 test: deps ## run the test suite (real-data tests skip when ../shared/realdata is absent)
 	$(GO) vet ./...
 	CPLLM_REQUIRE_ORACLES=1 $(GO) test -timeout 30m ./...
+	@if [ -f $(ONNXRT_LIB) ]; then $(GO) test -tags onnx -run 'ONNX' -timeout 20m ./model/ ./train/; \
+	else echo "test: the ONNX Runtime library ($(ONNXRT_LIB)) is absent: the ONNX backend's tests did not run"; fi
 
 # A one-node Slurm cluster on this machine (root; installs slurm-wlm and munge
 # when missing) runs the deploy/slurm scripts for real: deploy/test-cluster.sh.
@@ -53,12 +58,16 @@ test-cluster: build ## the Slurm job scripts on a real one-node Slurm cluster (r
 test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 	$(GO) test -timeout 60m ./... -args -long
 
-bench: deps ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer vs PyTorch, generation, seconds per scored video
+# The model, trainer and scoring benchmarks run on every backend available
+# (model.AvailableBackends): built with -tags onnx, they add ONNX Runtime
+# beside the pure-Go backend, and print each one's ratio to PyTorch.
+bench: deps onnx-deps ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer per backend vs PyTorch, generation, seconds per scored video per backend
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
-	$(GO) test -run '^$$' -bench . -timeout 30m ./model/
+	$(GO) test -tags onnx -run '^$$' -bench 'Tiny(Forward|TrainStep)' -timeout 30m ./model/
+	$(GO) test -tags onnx -run '^$$' -bench VsPyTorch -benchtime 1x -timeout 30m ./model/
 	$(GO) test -run '^$$' -bench Generate -benchtime 5x -timeout 30m ./model/generate/
-	$(GO) test -run '^$$' -bench TrainerVsPyTorch -benchtime 1x -timeout 30m ./train/
-	$(GO) test -run '^$$' -bench ScoreVideo -benchtime 5x -timeout 30m ./eval/suite/
+	$(GO) test -tags onnx -run '^$$' -bench TrainerVsPyTorch -benchtime 1x -timeout 30m ./train/
+	$(GO) test -tags onnx -run '^$$' -bench ScoreVideo -benchtime 5x -timeout 30m ./eval/suite/
 
 # The paper-size model (configs/model/paper.yaml, ~3 B parameters) on this
 # CPU: pieces with one and two layers per tower, extrapolated by layer count,
@@ -150,14 +159,14 @@ clean:
 # "ONNX Runtime backend"). npm's onnxruntime-node ships libonnxruntime.so for
 # linux-x64 inside its tarball: installed without its install scripts (no
 # download at build or run time) into .deps/onnxruntime, its library checked
-# against a pinned SHA-256. Binaries built with -tags onnx find it there (from
-# the working directory or the binary's directory upwards) or at
+# against a pinned SHA-256. Binaries built with -tags onnx (make build) find it
+# there (from the working directory or the binary's directory upwards) or at
 # $$ONNXRUNTIME_SHARED_LIBRARY_PATH. Rerunning does nothing when it is in place.
 ONNXRT_VERSION := 1.30.0
 ONNXRT_SHA256 := ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
 ONNXRT_DIR := .deps/onnxruntime
 ONNXRT_LIB := $(ONNXRT_DIR)/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
-.PHONY: onnx-deps build-onnx
+.PHONY: onnx-deps
 onnx-deps: ## ONNX Runtime library for the experimental onnx backend (npm onnxruntime-node, pinned + SHA-256) in .deps/onnxruntime
 	@if ! echo "$(ONNXRT_SHA256)  $(ONNXRT_LIB)" | sha256sum -c --status 2>/dev/null; then \
 		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }; \
@@ -168,5 +177,3 @@ onnx-deps: ## ONNX Runtime library for the experimental onnx backend (npm onnxru
 	fi
 	@echo "onnx-deps: ONNX Runtime $(ONNXRT_VERSION) in $(ONNXRT_LIB)"
 
-build-onnx: deps onnx-deps ## build bin/cpllm-onnx: bin/cpllm with the experimental onnx backend (--set model.backend=onnx:cpu)
-	$(GO) build -tags onnx -ldflags '$(LDFLAGS)' -o bin/cpllm-onnx ./cmd/cpllm

@@ -14,3 +14,8 @@ const onnxCompiled = false
 func newONNXBackend(spec, _ string) (compute.Backend, error) {
 	return nil, fmt.Errorf("backend %q: the ONNX Runtime backend is not compiled into this binary (build with -tags onnx after make onnx-deps)", spec)
 }
+
+// FindONNXLibrary fails: the ONNX Runtime backend is not compiled in.
+func FindONNXLibrary() (string, error) {
+	return "", fmt.Errorf("the ONNX Runtime backend is not compiled into this binary (build with -tags onnx)")
+}

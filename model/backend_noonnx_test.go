@@ -15,3 +15,26 @@ func TestONNXNotCompiled(t *testing.T) {
 		}
 	}
 }
+
+// Without ONNX Runtime compiled in, auto (and an empty spec) is the pure-Go
+// backend, and AvailableBackends says so.
+func TestAutoWithoutONNX(t *testing.T) {
+	for _, spec := range []string{"", AutoBackend} {
+		if got := ResolveBackend(spec); got != GoBackend {
+			t.Errorf("ResolveBackend(%q) = %q, want %q", spec, got, GoBackend)
+		}
+	}
+	if got := AvailableBackends(); len(got) != 1 || got[0] != GoBackend {
+		t.Errorf("AvailableBackends() = %v, want [%s]", got, GoBackend)
+	}
+	b, err := NewBackend(AutoBackend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(strings.ToLower(b.Name()), "go") {
+		t.Errorf("auto opened %q, want the go backend", b.Name())
+	}
+	if s := ONNXStatus(); !strings.Contains(s, "not compiled in") {
+		t.Errorf("ONNXStatus() = %q", s)
+	}
+}

@@ -15,12 +15,6 @@ import (
 // onnxCompiled says whether the ONNX Runtime backend is linked in (build with -tags onnx).
 const onnxCompiled = true
 
-// ONNXLibraryEnv names the ONNX Runtime shared library to load; when unset,
-// newONNXBackend looks for the copy that `make onnx-deps` installs
-// (ONNXDepsLib under the repository root, searched from the working
-// directory and from the executable's directory upwards).
-const ONNXLibraryEnv = "ONNXRUNTIME_SHARED_LIBRARY_PATH"
-
 // ONNXDepsLib is where `make onnx-deps` leaves libonnxruntime.so (npm's
 // onnxruntime-node package, linux-x64), relative to the repository root.
 const ONNXDepsLib = ".deps/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
@@ -35,6 +29,9 @@ func init() {
 // working directory or the executable's directory.
 func FindONNXLibrary() (string, error) {
 	if p := os.Getenv(ONNXLibraryEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", ONNXLibraryEnv, p, err)
+		}
 		return p, nil
 	}
 	var starts []string

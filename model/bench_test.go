@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,10 +60,26 @@ func BenchmarkTinyTrainStep(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
 
-// goTrainRate measures Go training steps/s over n steps after warm-up.
-func goTrainRate(b *testing.B, n int) (train, fwd float64) {
-	m, batch := benchModel(b)
-	backend := testBackend(b)
+// trainRate measures training steps/s and score-task forwards/s of the model
+// of configs/model/<config>.yaml on backend spec over n steps after warm-up,
+// on one fixed batch (batch 8, text length 16).
+func trainRate(b *testing.B, config, spec string, n int) (train, fwd float64) {
+	cfg, err := LoadConfig(configPath(config))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Build(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := randomBatch(m, TaskScore, benchB, benchL, rand.New(rand.NewPCG(1, 1)))
+	backend, err := NewBackend(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Init(backend); err != nil {
+		b.Fatal(err)
+	}
 	tr := NewTrainer(m, backend, TrainConfig{LearningRate: 3e-4})
 	for range 5 {
 		if _, err := tr.Step(batch); err != nil {
@@ -98,9 +115,10 @@ type torchResult struct {
 	Torch string  `json:"torch"`
 }
 
-// torchRate runs testdata/torch_tiny.py (the same architecture in PyTorch,
-// 2 threads, OPENBLAS_NUM_THREADS=1); ok is false if PyTorch is unavailable.
-func torchRate(b *testing.B, n int) (r torchResult, ok bool) {
+// torchRate runs testdata/torch_tiny.py --config config (the same
+// architecture in PyTorch, 2 threads, OPENBLAS_NUM_THREADS=1); ok is false if
+// PyTorch is unavailable.
+func torchRate(b *testing.B, config string, n int) (r torchResult, ok bool) {
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		return r, false
@@ -110,7 +128,7 @@ func torchRate(b *testing.B, n int) (r torchResult, ok bool) {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "testdata", "torch_tiny.py")
-	cmd := exec.Command(py, script, "--batch", strconv.Itoa(benchB), "--text-len", strconv.Itoa(benchL), "--steps", strconv.Itoa(n))
+	cmd := exec.Command(py, script, "--config", config, "--batch", strconv.Itoa(benchB), "--text-len", strconv.Itoa(benchL), "--steps", strconv.Itoa(n))
 	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=2")
 	out, err := cmd.Output()
 	if err != nil {
@@ -122,24 +140,38 @@ func torchRate(b *testing.B, n int) (r torchResult, ok bool) {
 	return r, true
 }
 
-// BenchmarkTinyVsPyTorch runs the Go model and the PyTorch peer in the same
-// benchmark run and reports both rates and their ratio (Go / PyTorch).
-func BenchmarkTinyVsPyTorch(b *testing.B) {
+// BenchmarkVsPyTorch trains and runs the tiny and demo models on every
+// backend available here (AvailableBackends: pure Go, and ONNX Runtime in a
+// -tags onnx build with its library) and the PyTorch peer, one after the
+// other in the same run, and reports each rate and its ratio to PyTorch.
+// Run: go test [-tags onnx] ./model -run '^$' -bench VsPyTorch -benchtime 1x
+func BenchmarkVsPyTorch(b *testing.B) {
 	const n = 50
-	for b.Loop() {
-		goTrain, goFwd := goTrainRate(b, n)
-		b.ReportMetric(goTrain, "go-steps/s")
-		b.ReportMetric(goFwd, "go-fwd/s")
-		tr, ok := torchRate(b, n)
-		if !ok {
-			b.Logf("PyTorch not available: Go only (%.1f steps/s, %.1f fwd/s)", goTrain, goFwd)
-			continue
-		}
-		b.ReportMetric(tr.Train, "torch-steps/s")
-		b.ReportMetric(tr.Fwd, "torch-fwd/s")
-		b.ReportMetric(goTrain/tr.Train, "train-ratio")
-		b.ReportMetric(goFwd/tr.Fwd, "fwd-ratio")
-		b.Logf("train: Go %.1f vs PyTorch %s %.1f steps/s (ratio %.2f); forward: Go %.1f vs %.1f /s (ratio %.2f)",
-			goTrain, tr.Torch, tr.Train, goTrain/tr.Train, goFwd, tr.Fwd, goFwd/tr.Fwd)
+	for _, config := range []string{"tiny", "demo"} {
+		b.Run(config, func(b *testing.B) {
+			for b.Loop() {
+				tr, torchOK := torchRate(b, config, n)
+				if torchOK {
+					b.ReportMetric(tr.Train, "torch-steps/s")
+					b.ReportMetric(tr.Fwd, "torch-fwd/s")
+				} else {
+					b.Logf("PyTorch not available: no ratios")
+				}
+				for _, spec := range AvailableBackends() {
+					name, _, _ := strings.Cut(spec, ":")
+					train, fwd := trainRate(b, config, spec, n)
+					b.ReportMetric(train, name+"-steps/s")
+					b.ReportMetric(fwd, name+"-fwd/s")
+					if !torchOK {
+						b.Logf("%s: %s %.1f steps/s, %.1f fwd/s", config, spec, train, fwd)
+						continue
+					}
+					b.ReportMetric(train/tr.Train, name+"/torch-train")
+					b.ReportMetric(fwd/tr.Fwd, name+"/torch-fwd")
+					b.Logf("%s: train %s %.1f vs PyTorch %s %.1f steps/s (ratio %.2f); forward %.1f vs %.1f /s (ratio %.2f)",
+						config, spec, train, tr.Torch, tr.Train, train/tr.Train, fwd, tr.Fwd, fwd/tr.Fwd)
+				}
+			}
+		})
 	}
 }

@@ -61,6 +61,11 @@ func TestScoreReadoutTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Init before building the graph, as every cpllm path does: backends
+	// that embed frozen variables as constants (ONNX Runtime) need values then.
+	if err := m.Init(testBackend(t)); err != nil {
+		t.Fatal(err)
+	}
 	e, err := gm.NewExec(testBackend(t), m.Store, func(scope *gm.Scope, in []*Node) []*Node {
 		video, rest := m.takeVideo(in)
 		hidden := m.Hidden(scope, []Video{video}, rest[0])

@@ -28,7 +28,7 @@ func tinyConfig(t testing.TB) Config {
 	return c
 }
 
-var sharedBackend = sync.OnceValues(func() (compute.Backend, error) { return NewBackend("") })
+var sharedBackend = sync.OnceValues(func() (compute.Backend, error) { return NewBackend(GoBackend) })
 
 // testBackend is one Go backend (default settings of cpllm) shared by all tests.
 func testBackend(t testing.TB) compute.Backend {

@@ -75,12 +75,41 @@ func (m *Model) DeclareVariables(backend compute.Backend) (err error) {
 	})
 }
 
-// Init declares all variables and initialises their values on backend.
+// Init declares all variables and initialises those without a value. The
+// initial values are always drawn on the pure-Go backend and handed to
+// backend as host tensors: each backend has its own random generator (ONNX
+// Runtime's graph RNG is SplitMix64, XLA's is Philox), so drawing them there
+// would give one seed different weights on each backend.
 func (m *Model) Init(backend compute.Backend) error {
 	if err := m.DeclareVariables(backend); err != nil {
 		return err
 	}
-	return m.Store.InitializeVariables(backend, nil)
+	initB, err := declareBackend()
+	if err != nil {
+		return err
+	}
+	if backend.Name() == initB.Name() {
+		return m.Store.InitializeVariables(backend, nil)
+	}
+	var fresh []*gm.Variable
+	for v := range m.Store.IterVariables() {
+		if !v.HasValue() {
+			fresh = append(fresh, v)
+		}
+	}
+	if err := m.Store.InitializeVariables(initB, nil); err != nil {
+		return err
+	}
+	for _, v := range fresh {
+		t, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("init %s: %w", v.Path(), err)
+		}
+		if err := t.ToLocal(); err != nil {
+			return fmt.Errorf("init %s: moving to host: %w", v.Path(), err)
+		}
+	}
+	return nil
 }
 
 // Counts returns the number of trainable and frozen model parameters.
@@ -126,8 +155,9 @@ func (m *Model) ParamCounts() ParamCounts {
 	return c
 }
 
-// declareBackend is the backend used only to build graphs for counting.
-var declareBackend = sync.OnceValues(func() (compute.Backend, error) { return NewBackend(DefaultBackend) })
+// declareBackend is the pure-Go backend that declares shapes (graphs built,
+// never run) and draws initial values for every backend.
+var declareBackend = sync.OnceValues(func() (compute.Backend, error) { return NewBackend(GoBackend) })
 
 // CountParams builds the variables of cfg's model (shapes only, nothing is
 // initialised, trained or run) and returns its trainable and frozen parameter counts.

@@ -27,6 +27,9 @@ func (p *Predictor) run(b *Batch) ([]*tensors.Tensor, error) {
 	m := p.M
 	e := p.execs[b.Task]
 	if e == nil {
+		if err := m.ensureInit(p.Backend); err != nil {
+			return nil, err
+		}
 		task := b.Task
 		var err error
 		e, err = gm.NewExec(p.Backend, m.Store, func(scope *gm.Scope, in []*Node) []*Node {
@@ -107,4 +110,20 @@ func ScalarValue(t *tensors.Tensor) (v float64, err error) {
 		}
 	})
 	return
+}
+
+// ensureInit initialises a model whose variables were never declared or
+// given values. The Go backend would do it lazily at the first call, but
+// backends that embed frozen variables as constants (ONNX Runtime) need the
+// values while the graph is built.
+func (m *Model) ensureInit(backend compute.Backend) error {
+	vs := m.Variables()
+	missing := len(vs) == 0
+	for _, v := range vs {
+		missing = missing || !v.HasValue()
+	}
+	if !missing {
+		return nil
+	}
+	return m.Init(backend)
 }

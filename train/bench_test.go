@@ -17,9 +17,9 @@ import (
 
 // BenchmarkTrainerVsPyTorch: steps/s of the whole trainer (shard streaming,
 // bridge, step, metrics log) on configs/model/tiny.yaml at batch 8, score
-// task, against the PyTorch peer of the model issue (model/testdata/
-// torch_tiny.py: the model step alone, on in-memory tensors), in the same
-// run, and the process's peak RSS.
+// task, on every backend available here (model.AvailableBackends), against
+// the PyTorch peer (model/testdata/torch_tiny.py: the model step alone, on
+// in-memory tensors), in the same run, and the process's peak RSS.
 // Run: go test ./train -run '^$' -bench TrainerVsPyTorch -benchtime 1x
 func BenchmarkTrainerVsPyTorch(b *testing.B) {
 	const steps, warm = 80, 10
@@ -32,27 +32,32 @@ func BenchmarkTrainerVsPyTorch(b *testing.B) {
 	trainDir := filepath.Join(b.TempDir(), "train")
 	writeShards(b, trainDir, 64, 1, -1)
 	for b.Loop() {
-		cfg := testConfig(steps)
-		var t0 time.Time
-		_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, TrainDir: trainDir, OutDir: b.TempDir(),
-			Progress: func(step, _ int) {
-				if step == warm {
-					t0 = time.Now()
-				}
-			}})
-		if err != nil {
-			b.Fatal(err)
+		rates := map[string]float64{}
+		for _, spec := range model.AvailableBackends() {
+			name, _, _ := strings.Cut(spec, ":")
+			mc.Backend = spec
+			cfg := testConfig(steps)
+			var t0 time.Time
+			_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, TrainDir: trainDir, OutDir: b.TempDir(),
+				Progress: func(step, _ int) {
+					if step == warm {
+						t0 = time.Now()
+					}
+				}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rates[name] = float64(steps-warm) / time.Since(t0).Seconds()
+			b.ReportMetric(rates[name], name+"-steps/s")
 		}
-		goRate := float64(steps-warm) / time.Since(t0).Seconds()
-		b.ReportMetric(goRate, "go-steps/s")
 		b.ReportMetric(peakRSSMiB(), "peak-rss-MiB")
 		py := "/usr/bin/python3"
 		if exec.Command(py, "-c", "import torch").Run() != nil {
-			b.Logf("PyTorch not available: trainer %.1f steps/s only", goRate)
+			b.Logf("PyTorch not available: trainer steps/s %v only", rates)
 			continue
 		}
 		cmd := exec.Command(py, filepath.Join(root, "model", "testdata", "torch_tiny.py"),
-			"--batch", strconv.Itoa(cfg.BatchSize), "--text-len", "16", "--steps", strconv.Itoa(steps-warm))
+			"--batch", strconv.Itoa(testConfig(steps).BatchSize), "--text-len", "16", "--steps", strconv.Itoa(steps-warm))
 		cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=2")
 		out, err := cmd.Output()
 		if err != nil {
@@ -66,9 +71,11 @@ func BenchmarkTrainerVsPyTorch(b *testing.B) {
 			b.Fatalf("torch_tiny.py output %q: %v", out, err)
 		}
 		b.ReportMetric(tr.Train, "torch-steps/s")
-		b.ReportMetric(goRate/tr.Train, "ratio")
-		b.Logf("trainer: Go %.1f steps/s vs PyTorch %s model step %.1f steps/s (ratio %.2f); peak RSS %.0f MiB",
-			goRate, tr.Torch, tr.Train, goRate/tr.Train, peakRSSMiB())
+		for name, r := range rates {
+			b.ReportMetric(r/tr.Train, name+"/torch")
+			b.Logf("trainer on %s: %.1f steps/s vs PyTorch %s model step %.1f steps/s (ratio %.2f)", name, r, tr.Torch, tr.Train, r/tr.Train)
+		}
+		b.Logf("peak RSS %.0f MiB (all backends)", peakRSSMiB())
 	}
 }
 

@@ -21,6 +21,9 @@ type State struct {
 	// ema run; its /ema holds the raw weights). Step checkpoints hold the raw
 	// weights, for resume. model.LoadCheckpoint reads this flag.
 	Averaged bool `json:"averaged,omitempty"`
+	// Backend is the concrete backend spec that trained up to Step (rounding
+	// differs between backends; a run resumed on another one says so).
+	Backend string `json:"backend,omitempty"`
 }
 
 // The checkpoint layout is model's (model.LoadCheckpoint reads it).

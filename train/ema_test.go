@@ -87,6 +87,9 @@ func TestEMA(t *testing.T) {
 	if err := json.Unmarshal(js, &best); err != nil || !best.Averaged {
 		t.Fatalf("best checkpoint state %s: %v (want averaged)", js, err)
 	}
+	if best.Backend == "" || best.Backend == model.AutoBackend {
+		t.Errorf("best checkpoint state %s: want the concrete backend that trained it", js)
+	}
 	for _, c := range []struct{ dir, from string }{
 		{filepath.Join(ck, stepName(2)), filepath.Join(ck, stepName(2))},
 		{filepath.Join(ck, bestName), filepath.Join(ck, stepName(best.Step))},

@@ -56,7 +56,7 @@ func TestONNXTrainerVsGo(t *testing.T) {
 		return c
 	}
 	base := filepath.Join(t.TempDir(), "base")
-	mc.Backend = model.DefaultBackend
+	mc.Backend = model.GoBackend
 	if _, err := Run(context.Background(), Options{ModelConfig: mc, Train: recipe(1), TrainDir: trainDir, OutDir: base}); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestONNXTrainerVsGo(t *testing.T) {
 		wall   time.Duration
 	}
 	runs := map[string]*run{}
-	for _, be := range []string{model.DefaultBackend, "onnx:cpu"} {
+	for _, be := range []string{model.GoBackend, "onnx:cpu"} {
 		out := filepath.Join(t.TempDir(), "run")
 		copyDir(t, base, out)
 		mc.Backend = be
@@ -95,7 +95,7 @@ func TestONNXTrainerVsGo(t *testing.T) {
 		r.rate = float64(steps-1-warm) / time.Since(t0).Seconds()
 		runs[be] = r
 	}
-	g, o := runs[model.DefaultBackend], runs["onnx:cpu"]
+	g, o := runs[model.GoBackend], runs["onnx:cpu"]
 	if len(g.losses) != len(o.losses) {
 		t.Fatalf("loss counts differ: go %d onnx %d", len(g.losses), len(o.losses))
 	}

@@ -53,21 +53,24 @@ type Result struct {
 
 // runner is the state of one Run.
 type runner struct {
-	opts     Options
-	cfg      Config
-	m        *model.Model
-	backend  compute.Backend
-	bridge   *feed.Bridge
-	pool     *pool           // the training sources
-	val      *shards.Dataset // --val-shards validation; nil with a holdout
-	step     *stepper
-	pred     *model.Predictor
-	streams  [numTasks]taskStream // nil for a task not in the mix
-	st       State
-	ckDir    string
-	metrics  *metricsLog
-	compiled [numTasks]bool
-	res      Result
+	opts    Options
+	cfg     Config
+	m       *model.Model
+	backend compute.Backend
+	// backendSpec is the concrete backend (ResolveBackend of the config's),
+	// recorded in every checkpoint's state.
+	backendSpec string
+	bridge      *feed.Bridge
+	pool        *pool           // the training sources
+	val         *shards.Dataset // --val-shards validation; nil with a holdout
+	step        *stepper
+	pred        *model.Predictor
+	streams     [numTasks]taskStream // nil for a task not in the mix
+	st          State
+	ckDir       string
+	metrics     *metricsLog
+	compiled    [numTasks]bool
+	res         Result
 }
 
 // Run trains for cfg.Steps steps (from the last checkpoint when Resume).
@@ -110,7 +113,8 @@ func newRunner(opts Options) (*runner, error) {
 	if r.m, err = model.Build(opts.ModelConfig); err != nil {
 		return nil, err
 	}
-	if r.backend, err = model.NewBackend(opts.ModelConfig.Backend); err != nil {
+	r.backendSpec = model.ResolveBackend(opts.ModelConfig.Backend)
+	if r.backend, err = model.NewBackend(r.backendSpec); err != nil {
 		return nil, err
 	}
 	if err := r.m.Init(r.backend); err != nil {
@@ -169,7 +173,12 @@ func (r *runner) restore() error {
 		}
 		r.res.Checkpoint = dir
 		fmt.Fprintf(r.opts.Log, "resumed from %s (step %d)\n", dir, r.st.Step)
+		if r.st.Backend != "" && r.st.Backend != r.backendSpec {
+			fmt.Fprintf(r.opts.Log, "note: trained on %s until step %d, continuing on %s (same weights; rounding differs)\n", r.st.Backend, r.st.Step, r.backendSpec)
+		}
 	}
+	r.st.Backend = r.backendSpec
+	fmt.Fprintf(r.opts.Log, "backend %s (%s)\n", r.backendSpec, r.backend.Description())
 	if err := r.dropStaleBest(); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func newVersionCmd() *cobra.Command {
 			for _, k := range names {
 				fmt.Fprintf(w, "%-12s %s\n", k, libs[k])
 			}
-			fmt.Fprintf(w, "%-12s %v (default %s)\n", "backends", backends(), model.DefaultBackend)
+			fmt.Fprintf(w, "%-12s %v (default %s -> %s)\n", "backends", backends(), model.DefaultBackend, model.ResolveBackend(model.DefaultBackend))
 			return nil
 		},
 	}
@@ -56,7 +56,7 @@ func newVersionCmd() *cobra.Command {
 
 // backends lists the compute backends compiled into this binary.
 func backends() []string {
-	return []string{"go (GoMLX pure-Go, GOEXPERIMENT=" + goexperiment() + ")", "xla: not compiled in (no PJRT plugin)"}
+	return []string{"go (GoMLX pure-Go, GOEXPERIMENT=" + goexperiment() + ")", model.ONNXStatus(), "xla: not compiled in (no PJRT plugin)"}
 }
 
 // goexperiment is the GOEXPERIMENT the binary was built with ("simd" compiles

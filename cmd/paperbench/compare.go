@@ -64,7 +64,7 @@ func initialWeights(cfgPath string) (map[string]*tensors.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	backend, err := model.NewBackend(model.DefaultBackend)
+	backend, err := model.NewBackend(model.GoBackend)
 	if err != nil {
 		return nil, err
 	}

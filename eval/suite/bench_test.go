@@ -2,6 +2,7 @@ package suite
 
 import (
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,18 +23,22 @@ var (
 // clip), fresh weights (the cost does not depend on their values), and the
 // default sampler (8 context frames, 8 patches of 224 px): seconds per
 // video, split into decode+sample, encode (bridge + model score) and the
-// greedy description (48 tokens max).
+// greedy description (48 tokens max), on every backend available here
+// (model.AvailableBackends).
 func BenchmarkScoreVideo(b *testing.B) {
 	testutil.RequireFFmpeg(b)
 	benchClipOnce.Do(func() {
 		benchClip = testutil.Clip(b, fixtureDir, "bench-960x540-8s.mp4", "testsrc2=size=960x540:rate=30:duration=8")
 	})
 	for _, name := range []string{"tiny", "real"} {
-		b.Run(name, func(b *testing.B) { benchScore(b, name) })
+		for _, spec := range model.AvailableBackends() {
+			backendName, _, _ := strings.Cut(spec, ":")
+			b.Run(name+"/"+backendName, func(b *testing.B) { benchScore(b, name, spec) })
+		}
 	}
 }
 
-func benchScore(b *testing.B, name string) {
+func benchScore(b *testing.B, name, spec string) {
 	mc, err := model.LoadConfig(evaltest.RepoFile("configs", "model", name+".yaml"))
 	if err != nil {
 		b.Fatal(err)
@@ -42,7 +47,7 @@ func benchScore(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	backend, err := model.NewBackend(mc.Backend)
+	backend, err := model.NewBackend(spec)
 	if err != nil {
 		b.Fatal(err)
 	}
