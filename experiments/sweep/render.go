@@ -102,7 +102,7 @@ func Markdown(rep *Report) string {
 				}
 				fmt.Fprintf(&b, "| %s | %s |", v.Name, f4(float64(find(v, "t-test", metric).Estimate)))
 				for _, m := range rep.Methods {
-					fmt.Fprintf(&b, " %s |", pcell(find(v, m.Name, metric)))
+					fmt.Fprintf(&b, " %s |", pcell(find(v, m.Name, metric), rep.Resamples))
 				}
 				b.WriteString("\n")
 			}
@@ -163,8 +163,17 @@ func pval(p num) string {
 	return strconv.FormatFloat(float64(p), 'g', 3, 64)
 }
 
-func pcell(t Test) string {
-	s := pval(t.P) + " / " + pval(t.Holm)
+// pcell is "raw / Holm" with * when significant. A bootstrap p of 0 means no
+// resample crossed zero: it is written as below the resolution 1/resamples
+// (the p of 2/resamples would need at least one).
+func pcell(t Test, resamples int) string {
+	p := func(v num) string {
+		if strings.HasPrefix(t.Name, "bootstrap") && v == 0 && resamples > 0 {
+			return "< " + strconv.FormatFloat(1/float64(resamples), 'g', 3, 64)
+		}
+		return pval(v)
+	}
+	s := p(t.P) + " / " + p(t.Holm)
 	if t.Significant {
 		s += "*"
 	}

@@ -93,3 +93,19 @@ func TestReportNaNAndHolm(t *testing.T) {
 		t.Fatalf("report files:\n%s", md)
 	}
 }
+
+// A bootstrap p of 0 is below its resolution, never "0"; other tests print as computed.
+func TestPCellBootstrapResolution(t *testing.T) {
+	for _, c := range []struct {
+		test Test
+		want string
+	}{
+		{Test{Name: "bootstrap-videos", P: 0, Holm: 0, Significant: true}, "< 0.001 / < 0.001*"},
+		{Test{Name: "bootstrap-hierarchical", P: 0.002, Holm: 0.004, Significant: true}, "0.002 / 0.004*"},
+		{Test{Name: "t-test", P: 0, Holm: 0}, "0 / 0"},
+	} {
+		if got := pcell(c.test, 1000); got != c.want {
+			t.Errorf("pcell(%s p=%v) = %q, want %q", c.test.Name, c.test.P, got, c.want)
+		}
+	}
+}
