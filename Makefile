@@ -169,7 +169,7 @@ ONNXRT_LIB := $(ONNXRT_DIR)/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
 .PHONY: onnx-deps
 onnx-deps: ## ONNX Runtime library for the experimental onnx backend (npm onnxruntime-node, pinned + SHA-256) in .deps/onnxruntime
 	@if ! echo "$(ONNXRT_SHA256)  $(ONNXRT_LIB)" | sha256sum -c --status 2>/dev/null; then \
-		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }; \
+		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm >/dev/null; }; \
 		mkdir -p $(ONNXRT_DIR) && \
 		npm install --prefix $(ONNXRT_DIR) --ignore-scripts --no-audit --no-fund --save-exact onnxruntime-node@$(ONNXRT_VERSION) >/dev/null && \
 		echo "$(ONNXRT_SHA256)  $(ONNXRT_LIB)" | sha256sum -c --status || { \
