@@ -141,8 +141,14 @@ model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and de
 	./$(BIN) data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards/konvid-dev
 	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
 
+# The committed checkpoint was trained on the pure-Go backend (AVX2 kernels
+# pinned): MODEL_BACKEND keeps make model reproducing it byte for byte; with
+# MODEL_BACKEND=auto (ONNX Runtime) the same seed trains to other weights
+# (models/README.md, "reproduce").
+MODEL_BACKEND ?= go:parallelism=-1
 model: model-data ## train the shipped model from the real data and ship it to models/real (about 30 min on 2 cores)
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml train --out $(MODEL_RUN) --resume
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml \
+		--set model.backend=$(MODEL_BACKEND) train --out $(MODEL_RUN) --resume
 	./$(BIN) model ship --run $(MODEL_RUN) --out models/real
 	@grep '"eval"' $(MODEL_RUN)/metrics.jsonl | tail -1
 
