@@ -34,7 +34,7 @@ func ResolveBackend(spec string) string {
 	}
 	// A library named in the environment is a request: when it is missing,
 	// opening it fails with its path instead of quietly running on Go.
-	if _, err := FindONNXLibrary(); onnxCompiled && (err == nil || os.Getenv(ONNXLibraryEnv) != "") {
+	if onnxFound() || (onnxCompiled && os.Getenv(ONNXLibraryEnv) != "") {
 		return ONNXSpec
 	}
 	return GoBackend
@@ -97,10 +97,16 @@ const ONNXSpec = "onnx:cpu"
 // compiled in (-tags onnx) and its library is found.
 func AvailableBackends() []string {
 	specs := []string{GoBackend}
-	if _, err := FindONNXLibrary(); onnxCompiled && err == nil {
+	if onnxFound() {
 		specs = append(specs, ONNXSpec)
 	}
 	return specs
+}
+
+// onnxFound says whether ONNX Runtime is compiled in and its library found.
+func onnxFound() bool {
+	_, err := FindONNXLibrary()
+	return onnxCompiled && err == nil
 }
 
 // ONNXStatus says whether this binary can use ONNX Runtime here, and why not.
@@ -110,7 +116,7 @@ func ONNXStatus() string {
 	}
 	lib, err := FindONNXLibrary()
 	if err != nil {
-		return "onnx: compiled in, library not found (make onnx-deps, or set " + ONNXLibraryEnv + ")"
+		return "onnx: compiled in, library not found (make onnx-deps, or set " + ONNXLibraryEnv + "): " + err.Error()
 	}
 	return "onnx:cpu (ONNX Runtime, " + lib + ")"
 }
