@@ -75,6 +75,10 @@ type ShardsConfig struct {
 	PairMargin  float64 `key:"pair_margin" yaml:"pair_margin"` // |dMOS| on 1-5 for cross-video pairs
 	MaxCross    int     `key:"max_cross" yaml:"max_cross"`     // cross-video pairs at most (-1: all)
 	Jobs        int     `key:"jobs" yaml:"jobs"`
+	// SourceViews samples a CRF-ladder rung at its source's frames and patch
+	// positions (train-mode sampling keys on the source id, not the rung's):
+	// a same-source pair then differs only by compression.
+	SourceViews bool `key:"source_views" yaml:"source_views"`
 }
 
 // LogLevels are the accepted values of log_level.

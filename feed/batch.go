@@ -123,11 +123,18 @@ func (b *Bridge) PairBatch(as, bs []*shards.Record, labels []int) (*model.Batch,
 	if len(as) != len(bs) || len(as) != len(labels) {
 		return nil, fmt.Errorf("feed: pair batch with %d/%d/%d items", len(as), len(bs), len(labels))
 	}
-	fa, pa, err := b.videos(clipsOf(as))
+	var seeds []uint64
+	if b.aug != nil && b.pairViews {
+		seeds = make([]uint64, len(as))
+		for i := range seeds {
+			seeds[i] = b.aug.Uint64()
+		}
+	}
+	fa, pa, err := b.videosSeeded(clipsOf(as), seeds)
 	if err != nil {
 		return nil, err
 	}
-	fb, pb, err := b.videos(clipsOf(bs))
+	fb, pb, err := b.videosSeeded(clipsOf(bs), seeds)
 	if err != nil {
 		return nil, err
 	}

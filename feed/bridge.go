@@ -61,6 +61,11 @@ type Bridge struct {
 	// view > 0 selects a fixed alternative eval view: the augmentation drawn
 	// from (view, clip id), so a clip's view never depends on its batch.
 	view int
+	// pairViews gives both videos of a training pair the same augmentation
+	// (frame/patch subset, crop offsets, flips): with shards sampled at
+	// shared positions (shards.source_views), a same-source pair then shows
+	// the same pixels at two compression levels.
+	pairViews bool
 }
 
 // NewBridge checks the model's text layout and prepares the resizer.
@@ -111,6 +116,14 @@ func (b *Bridge) WithAugment(seed uint64) *Bridge {
 	return &c
 }
 
+// WithPairViews returns a copy of b whose pair batches draw one
+// augmentation per pair, shared by its two videos (see Bridge.pairViews).
+func (b *Bridge) WithPairViews(on bool) *Bridge {
+	c := *b
+	c.pairViews = on
+	return &c
+}
+
 // clipRNG reseeds the view randomness for one clip (eval views only).
 func (b *Bridge) clipRNG(id string, what uint64) {
 	if b.view == 0 {
@@ -132,13 +145,30 @@ func splitmix(x uint64) uint64 {
 // videos builds the uint8 [B,M,S,S,3] frames and [B,K,S,S,3] patches
 // tensors (nil for an encoder the variant does not use).
 func (b *Bridge) videos(clips []Clip) (frames, patches *tensors.Tensor, err error) {
+	return b.videosSeeded(clips, nil)
+}
+
+// videosSeeded is videos with, when seeds is set, clip i's augmentation
+// drawn from seeds[i] rather than from b's stream (which it leaves as it was).
+func (b *Bridge) videosSeeded(clips []Clip, seeds []uint64) (frames, patches *tensors.Tensor, err error) {
+	if seeds != nil {
+		stream := b.aug
+		defer func() { b.aug = stream }()
+	}
+	reseed := func(i int, what uint64) {
+		if seeds != nil {
+			b.aug = rand.New(rand.NewPCG(seeds[i], what))
+			return
+		}
+		b.clipRNG(clips[i].ID, what)
+	}
 	in := b.M.Cfg.Input
 	n := len(clips)
 	img := in.Size * in.Size * 3
 	if b.M.Variant.Context {
 		data := make([]uint8, n*in.Frames*img)
 		for i, c := range clips {
-			b.clipRNG(c.ID, 1)
+			reseed(i, 1)
 			if err := b.fill(data[i*in.Frames*img:(i+1)*in.Frames*img], c.Context, c.M, in.Frames, c.ID, "frames", b.resizer.resize); err != nil {
 				return nil, nil, err
 			}
@@ -148,7 +178,7 @@ func (b *Bridge) videos(clips []Clip) (frames, patches *tensors.Tensor, err erro
 	if b.M.Variant.Pixel {
 		data := make([]uint8, n*in.Patches*img)
 		for i, c := range clips {
-			b.clipRNG(c.ID, 2)
+			reseed(i, 2)
 			if err := b.fill(data[i*in.Patches*img:(i+1)*in.Patches*img], c.Patches, c.K, in.Patches, c.ID, "patches", b.crop); err != nil {
 				return nil, nil, err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/feed/feedtest"
 	"github.com/cpllm/cpllm/model"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 const testShardSize = feedtest.FrameSize
@@ -309,5 +310,62 @@ func TestPredictionsAverageViews(t *testing.T) {
 	}
 	if !distinct {
 		t.Fatal("the views all scored the same: the test cannot tell them apart")
+	}
+}
+
+// TestPairViews: with WithPairViews both videos of a training pair get the
+// same augmentation, so two records holding the same pixels (a source and
+// its re-encode sampled at shared positions) give identical tensors; the
+// default draws each video's view on its own.
+func TestPairViews(t *testing.T) {
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 64
+	br, err := NewBridge(m, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Cfg.Input
+	k, mf := in.Patches+2, in.Frames+2
+	rec := func(id string, salt int) *shards.Record {
+		pix := make([]byte, k*s*s*3)
+		ctx := make([]byte, mf*s*s*3)
+		for i := range pix {
+			pix[i] = byte(i*7 + i/191 + salt)
+		}
+		for i := range ctx {
+			ctx[i] = byte(i*3 + i/97 + salt)
+		}
+		return &shards.Record{ID: id, Patches: pix, K: k, Context: ctx, M: mf}
+	}
+	as := []*shards.Record{rec("a", 0), rec("b", 5)}
+	bs := []*shards.Record{rec("a/crf30", 0), rec("b/crf30", 5)}
+	bytesOf := func(x *tensors.Tensor) []byte {
+		var out []byte
+		x.ConstFlatData(func(f any) { out = append(out, f.([]uint8)...) })
+		return out
+	}
+	pair := func(b *Bridge) (pa, pb, fa, fb []byte) {
+		batch, err := b.PairBatch(as, bs, []int{0, 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytesOf(batch.Patches), bytesOf(batch.PatchesB), bytesOf(batch.Frames), bytesOf(batch.FramesB)
+	}
+	pa, pb, fa, fb := pair(br.WithAugment(7).WithPairViews(true))
+	if !bytes.Equal(pa, pb) || !bytes.Equal(fa, fb) {
+		t.Fatal("pair views: the two videos of a pair got different views of the same pixels")
+	}
+	if pa2, _, _, _ := pair(br.WithAugment(7).WithPairViews(true)); !bytes.Equal(pa, pa2) {
+		t.Fatal("pair views: same seed, different views")
+	}
+	if pa3, _, _, _ := pair(br.WithAugment(7)); bytes.Equal(pa, pa3) {
+		t.Fatal("pair views changed nothing: the first videos' views are the default stream's")
+	}
+	pa, pb, _, _ = pair(br.WithAugment(7))
+	if bytes.Equal(pa, pb) {
+		t.Fatal("without pair views the two videos still share one view")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	gm "github.com/gomlx/gomlx/ml/model"
 )
 
@@ -182,5 +183,70 @@ func TestScoreL1Term(t *testing.T) {
 	}
 	if want := base[0] + w*l1; math.Abs(withL1[0]-want) > 1e-5*math.Max(1, want) || l1 == 0 {
 		t.Fatalf("loss with L1 %.7g, want %.7g + %g * %.7g = %.7g", withL1[0], base[0], w, l1, want)
+	}
+}
+
+// The optional rank term: TaskGraphWith(PairRank: w) adds exactly
+// w * mean softplus(-RankScale * (s_better - s_worse)) to the pair loss,
+// where s is what Predictor scores for each video under the score prompt
+// (computed here by a separate score batch and by hand).
+func TestPairRankTerm(t *testing.T) {
+	m, err := Build(tinyConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := testBackend(t)
+	if err := m.Init(backend); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const b = 4
+	pair := randomBatch(m, TaskPair, b, 6, rng)
+	in, err := m.Inputs(pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w = 0.6
+	run := func(opt LossOptions) float64 {
+		e := gm.MustNewExec(backend, m.Store, func(scope *gm.Scope, in []*Node) []*Node {
+			return []*Node{m.TaskGraphWith(scope, TaskPair, in, opt).Loss}
+		})
+		return flat(t, e.MustCall(in...)[0])[0]
+	}
+	base, withRank := run(LossOptions{}), run(LossOptions{PairRank: w})
+	toks, p, err := m.Sequence(TaskScore, LevelWords[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]int32, 0, b*len(toks))
+	pos := make([]int32, b)
+	for i := range b {
+		for _, id := range toks {
+			rows = append(rows, int32(id))
+		}
+		pos[i] = int32(p)
+	}
+	pred := NewPredictor(m, backend)
+	score := func(frames, patches *tensors.Tensor) []float64 {
+		s, _, err := pred.Score(&Batch{Frames: frames, Patches: patches,
+			Tokens:    tensors.FromFlatDataAndDimensions(rows, b, len(toks)),
+			AnswerPos: tensors.FromFlatDataAndDimensions(pos, b)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flat(t, s)
+	}
+	sa, sb := score(pair.Frames, pair.Patches), score(pair.FramesB, pair.PatchesB)
+	labels := pair.Label.Value().([]int32)
+	rank := 0.0
+	for i := range b {
+		d := sa[i] - sb[i]
+		if labels[i] == 1 {
+			d = -d
+		}
+		rank += math.Log1p(math.Exp(-RankScale*d)) / b
+	}
+	if want := base + w*rank; math.Abs(withRank-want) > 1e-5*math.Max(1, want) || rank == 0 {
+		t.Fatalf("pair loss with rank %.7g, want %.7g + %g * %.7g = %.7g", withRank, base, w, rank, want)
 	}
 }

@@ -46,3 +46,17 @@ func PairLoss(pairLogits, label *Node) *Node {
 	onehot := OneHot(ConvertDType(label, dtypes.Int32), 2, logp.DType())
 	return Neg(ReduceAllMean(ReduceSum(Mul(onehot, logp), -1)))
 }
+
+// RankLoss is the logistic (RankNet) loss on score differences: scores
+// sa, sb [B] of a pair's two videos and label int [B] (0 = first is better),
+// mean softplus(-RankScale * (s_better - s_worse)). A pair ordered by one
+// RankScale-th of a level costs log(1 + e^-1) = 0.31; by half a level, 0.007.
+func RankLoss(sa, sb, label *Node) *Node {
+	sign := OneMinus(MulScalar(ConvertDType(label, sa.DType()), 2)) // +1 first better, -1 second
+	d := Mul(Sub(sa, sb), sign)
+	return ReduceAllMean(Softplus(MulScalar(d, -RankScale)))
+}
+
+// RankScale is the score gap (inverse, in levels) at which RankLoss stops
+// pushing hard: 10 means a tenth of a level.
+const RankScale = 10.0

@@ -120,6 +120,11 @@ type LossOptions struct {
 	// ScoreL1 > 0 adds ScoreL1 * mean |expected score - target score| to the
 	// score loss: the cross-entropy alone ignores how far off a wrong level is.
 	ScoreL1 float64
+	// PairRank > 0 adds PairRank * RankLoss to the pair loss: each video of
+	// a pair is also scored with the score prompt, and the better one must
+	// score higher. The pair answer alone trains a word, not the score that
+	// `cpllm score` reports, so it does not make that score rank a ladder.
+	PairRank float64
 }
 
 // TaskGraph builds the forward pass and loss of a task from graph inputs in the
@@ -161,8 +166,41 @@ func (m *Model) TaskGraphWith(scope *gm.Scope, task Task, in []*Node, opt LossOp
 	case TaskPair:
 		out.PairLogits = f32(m.PairLogits(scope, hidden, in[1]))
 		out.Loss = PairLoss(out.PairLogits, in[2])
+		if opt.PairRank > 0 {
+			sa, sb := m.PromptScore(scope, videos[0]), m.PromptScore(scope, videos[1])
+			out.Loss = Add(out.Loss, MulScalar(RankLoss(sa, sb, in[2]), opt.PairRank))
+		}
 	}
 	return out
+}
+
+// PromptScore is the expected score [B] of video v under the score prompt,
+// built in the graph: the layout of a score batch (prompt, a level word,
+// <eos>), read at the answer position, so it equals what Predictor scores
+// for the same view.
+func (m *Model) PromptScore(scope *gm.Scope, v Video) *Node {
+	x := v.Frames
+	if x == nil {
+		x = v.Patches
+	}
+	b := x.Shape().Dim(0)
+	toks, p, err := m.Sequence(TaskScore, LevelWords[0])
+	if err != nil {
+		panic(err)
+	}
+	rows := make([]int32, 0, b*len(toks))
+	pos := make([]int32, b)
+	for i := range b {
+		for _, t := range toks {
+			rows = append(rows, int32(t))
+		}
+		pos[i] = int32(p)
+	}
+	g := x.Graph()
+	tokens := Reshape(Const(g, rows), b, len(toks))
+	answerPos := Const(g, pos)
+	hidden := m.Hidden(scope, []Video{v}, tokens)
+	return ExpectedScore(toF32(m.LevelLogits(scope, hidden, answerPos)))
 }
 
 // toF32 makes heads' outputs, and so losses and scores, float32 under

@@ -34,6 +34,8 @@ type Config struct {
 	Mix             TaskMix `yaml:"mix"`            // task sampling ratios (normalised)
 	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
 	ScoreL1         float64 `yaml:"score_l1"`       // weight of |expected score - MOS| added to the score loss; 0 = off
+	PairRank        float64 `yaml:"pair_rank"`      // weight of the score-ranking term added to the pair loss (model.RankLoss); 0 = off
+	PairViews       bool    `yaml:"pair_views"`     // with augment: one view per pair, shared by its two videos
 	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
@@ -109,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.ScoreL1 < 0 {
 		bad("score_l1 %g must be >= 0 (0 = off)", c.ScoreL1)
+	}
+	if c.PairRank < 0 {
+		bad("pair_rank %g must be >= 0 (0 = off)", c.PairRank)
 	}
 	if c.Schedule != "cosine" && c.Schedule != "constant" {
 		bad("schedule %q is not cosine or constant", c.Schedule)

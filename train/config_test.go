@@ -42,3 +42,15 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("task counts %v for mix 0.7/0.15/0.15", n)
 	}
 }
+
+// pair_rank is a loss weight: negative values are refused, naming the key.
+func TestPairRankValidated(t *testing.T) {
+	_, err := ParseConfig([]byte("pair_rank: -1\n"), "r.yaml")
+	if err == nil || !strings.Contains(err.Error(), "pair_rank -1 must be >= 0") {
+		t.Fatalf("pair_rank -1: %v", err)
+	}
+	c, err := ParseConfig([]byte("pair_rank: 0.5\npair_views: true\n"), "r.yaml")
+	if err != nil || c.PairRank != 0.5 || !c.PairViews {
+		t.Fatalf("pair_rank 0.5: %+v %v", c, err)
+	}
+}

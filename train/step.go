@@ -105,7 +105,7 @@ func (s *stepper) exec(task model.Task, apply bool) (*gm.Exec, error) {
 		g := in[0].Graph()
 		s.m.Store.SetTraining(g, true)
 		lr := in[len(in)-1]
-		out := s.m.TaskGraphWith(scope, task, in[:len(in)-1], model.LossOptions{ScoreL1: s.cfg.ScoreL1})
+		out := s.m.TaskGraphWith(scope, task, in[:len(in)-1], model.LossOptions{ScoreL1: s.cfg.ScoreL1, PairRank: s.cfg.PairRank})
 		loss := out.Loss
 		optimizer.LearningRateVar(scope, loss.DType(), s.cfg.LR).SetNodeValue(ConvertDType(lr, loss.DType()))
 		var vars []*gm.Variable // the order BuildTrainableVariablesGradientsGraph uses

@@ -175,7 +175,7 @@ from the same settings and hold disjoint ids.`,
 func prepOptions(cfg config.Config, out string) prep.Options {
 	s := cfg.Shards
 	return prep.Options{OutDir: out, Seed: uint64(cfg.Seed), Mode: s.Mode, Compression: s.Compression,
-		MaxRows: s.MaxRows, PairMargin: s.PairMargin, MaxCross: s.MaxCross, Jobs: s.Jobs,
+		MaxRows: s.MaxRows, PairMargin: s.PairMargin, MaxCross: s.MaxCross, Jobs: s.Jobs, SourceViews: s.SourceViews,
 		Params: sample.Params{M: s.M, K: s.K, Size: s.Size, MaxLong: s.MaxLong, MaxShort: s.MaxShort, MinSide: s.MinSide}}
 }
 

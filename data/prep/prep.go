@@ -35,6 +35,7 @@ type Options struct {
 	PairMargin   float64 // |dMOS| (on 1-5) above which two videos make a cross pair
 	MaxCross     int     // cross pairs at most (0: none, < 0: all)
 	Jobs         int
+	SourceViews  bool // ladder rungs sample at their source's views (viewKey)
 	Progress     func(n int)
 }
 
@@ -226,9 +227,13 @@ func Build(ctx context.Context, recs []datasets.Record, o Options) (shards.Manif
 var errSkip = errors.New("already written")
 
 func samplerJSON(o Options) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"m": o.Params.M, "k": o.Params.K, "size": o.Params.Size,
+	m := map[string]any{"m": o.Params.M, "k": o.Params.K, "size": o.Params.Size,
 		"max_long": o.Params.MaxLong, "max_short": o.Params.MaxShort, "min_side": o.Params.MinSide,
-		"mode": o.Mode, "seed": o.Seed})
+		"mode": o.Mode, "seed": o.Seed}
+	if o.SourceViews { // absent when off, so earlier shard directories still resume
+		m["source_views"] = true
+	}
+	b, _ := json.Marshal(m)
 	return b
 }
 
@@ -245,6 +250,19 @@ func modeFor(r datasets.Record, mode string) sample.Mode {
 	return sample.Eval
 }
 
+// viewKey is the id train-mode sampling draws a clip's frames and patch
+// positions from: the clip's own, or with SourceViews a ladder rung's
+// source (the id LadderItems named it after), so every rung of a source and
+// the source itself show the same pixels.
+func viewKey(r datasets.Record, o Options) string {
+	if o.SourceViews && r.CRF != nil {
+		if src, ok := strings.CutSuffix(r.ID, fmt.Sprintf("/crf%02d", *r.CRF)); ok {
+			return src
+		}
+	}
+	return r.ID
+}
+
 // ErrVideoMissing marks a record whose file does not exist; its failure
 // entry in the manifest has Missing set.
 var ErrVideoMissing = errors.New("video missing")
@@ -254,7 +272,7 @@ func makeRecord(r datasets.Record, o Options, params string) (shards.Record, err
 	if _, err := os.Stat(r.Path); err != nil {
 		return shards.Record{}, fmt.Errorf("%w: %w", ErrVideoMissing, err)
 	}
-	v, err := sample.SampleNative(r.Path, o.Params, modeFor(r, o.Mode), o.Seed, r.ID, nativeFrames)
+	v, err := sample.SampleNative(r.Path, o.Params, modeFor(r, o.Mode), o.Seed, viewKey(r, o), nativeFrames)
 	if err != nil {
 		return shards.Record{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,5 +167,53 @@ func TestBuildErrorLeavesNoTempFile(t *testing.T) {
 	// The build resumes and completes.
 	if _, sum, err := Build(context.Background(), recs, small(out)); err != nil || sum.Written+sum.Skipped+sum.Failed != len(recs) {
 		t.Fatalf("resume: %+v %v", sum, err)
+	}
+}
+
+// With SourceViews every rung of a ladder is sampled at its source's frames
+// and patch positions (a same-source pair differs only by compression);
+// without it, train-mode sampling keys on the rung's own id.
+func TestSourceViews(t *testing.T) {
+	dir, recs := fixture(t)
+	rows, err := augmentLadder(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := LadderItems(recs[:1], rows) // "a" and its two rungs
+	if err != nil || len(all) != 3 {
+		t.Fatalf("ladder items: %d %v", len(all), err)
+	}
+	positions := func(shared bool) map[string][]shards.PatchPos {
+		o := small(filepath.Join(t.TempDir(), "shards"))
+		o.SourceViews = shared
+		if _, _, err := Build(context.Background(), all, o); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := shards.Open(o.OutDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]shards.PatchPos{}
+		for _, id := range []string{"a", "a/crf20", "a/crf40"} {
+			r, err := ds.Get(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[id] = r.PatchPos
+			if shared && !strings.Contains(r.SamplerParams, `"source_views":true`) {
+				t.Fatalf("%s: sampler params %s do not record source_views", id, r.SamplerParams)
+			}
+		}
+		return out
+	}
+	same := positions(true)
+	for _, id := range []string{"a/crf20", "a/crf40"} {
+		if !slices.Equal(same[id], same["a"]) {
+			t.Fatalf("source_views: %s at %v, its source at %v", id, same[id], same["a"])
+		}
+	}
+	own := positions(false)
+	if slices.Equal(own["a/crf20"], own["a"]) && slices.Equal(own["a/crf40"], own["a"]) {
+		t.Fatalf("without source_views every rung has its source's positions %v", own["a"])
 	}
 }
