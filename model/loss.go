@@ -54,7 +54,14 @@ func PairLoss(pairLogits, label *Node) *Node {
 func RankLoss(sa, sb, label *Node) *Node {
 	sign := OneMinus(MulScalar(ConvertDType(label, sa.DType()), 2)) // +1 first better, -1 second
 	d := Mul(Sub(sa, sb), sign)
-	return ReduceAllMean(Softplus(MulScalar(d, -RankScale)))
+	return ReduceAllMean(softplus(MulScalar(d, -RankScale)))
+}
+
+// softplus is log(1 + e^x) as max(x, 0) + log1p(e^-|x|): stable, and built
+// from ops every backend has (GoMLX's Softplus uses IsFinite, which ONNX
+// Runtime's backend lacks).
+func softplus(x *Node) *Node {
+	return Add(Max(x, ZerosLike(x)), Log1p(Exp(Neg(Abs(x)))))
 }
 
 // RankScale is the score gap (inverse, in levels) at which RankLoss stops

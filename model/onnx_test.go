@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	gm "github.com/gomlx/gomlx/ml/model"
 )
 
 // Tests of the experimental ONNX Runtime backend (build tag onnx; the
@@ -326,4 +328,41 @@ func TestONNXDeterministic(t *testing.T) {
 		}
 	}
 	t.Logf("losses %s", fmtLosses(losses[0]))
+}
+
+// TestONNXPairRank: the pair loss with the rank term, and its gradients,
+// build and run on ONNX Runtime (every op it uses exists there) and agree
+// with the Go backend from the same weights.
+func TestONNXPairRank(t *testing.T) {
+	goM, onnxM, goB, onnxB := twinModels(t, tinyConfig(t))
+	run := func(m *Model, b compute.Backend) []float64 {
+		batch := randomBatch(m, TaskPair, 3, 6, rand.New(rand.NewPCG(3, 4)))
+		in, err := m.Inputs(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := gm.NewExec(b, m.Store, func(scope *gm.Scope, in []*Node) []*Node {
+			loss := m.TaskGraphWith(scope, TaskPair, in, LossOptions{PairRank: 1}).Loss
+			grads := scope.BuildTrainableVariablesGradientsGraph(loss)
+			sq := ZerosLike(loss)
+			for _, g := range grads {
+				sq = Add(sq, ConvertDType(ReduceAllSum(Square(g)), loss.DType()))
+			}
+			return []*Node{loss, sq}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := e.Call(in...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []float64{flat(t, outs[0])[0], flat(t, outs[1])[0]}
+	}
+	g, o := run(goM, goB), run(onnxM, onnxB)
+	for i, what := range []string{"loss", "squared gradient norm"} {
+		if math.Abs(g[i]-o[i]) > 1e-3*math.Max(1, math.Abs(g[i])) || g[i] == 0 {
+			t.Errorf("%s: go %.6g, onnx %.6g", what, g[i], o[i])
+		}
+	}
 }
