@@ -102,3 +102,40 @@ func TestLocalNormMatchesReference(t *testing.T) {
 		t.Fatalf("local norm differs from the reference by %g", maxErr)
 	}
 }
+
+// TestLocalNormKeep: the MSCN map ignores a brightness shift (x + c), so
+// pixel embeddings behind local_norm alone do not change with it; with
+// local_norm_keep the stem also sees the image (2C input channels), and
+// they do.
+func TestLocalNormKeep(t *testing.T) {
+	const n, s, ch = 2, 8, 3
+	rng := rand.New(rand.NewPCG(8, 9))
+	x := randn(rng, n*s*s*ch, 0.5)
+	shifted := make([]float64, len(x))
+	for i, v := range x {
+		shifted[i] = v + 0.25
+	}
+	for _, keep := range []bool{false, true} {
+		cfg := vit.Config{PatchSize: 4, Width: 8, Layers: 1, Heads: 2, MLPDim: 16, LayerNormEps: 1e-6, ImageStd: 1,
+			StemChannels: 4, StemActivation: "relu", LocalNorm: 3, LocalNormEps: 1e-3, LocalNormKeep: keep}
+		emb := func(in []float64) ([]float64, weights) {
+			return runGraph(t, rand.New(rand.NewPCG(1, 2)), []*tensors.Tensor{tensors.FromFlatDataAndDimensions(in, n, s, s, ch)},
+				func(scope *gm.Scope, in []*Node) *Node { return vit.Embeddings(scope, in[0], cfg) })
+		}
+		a, w := emb(x)
+		b, _ := emb(shifted)
+		if got, want := len(w["/stem/weight"].data), 9*4*ch*map[bool]int{false: 1, true: 2}[keep]; got != want {
+			t.Fatalf("keep=%v: stem weight holds %d values, want %d", keep, got, want)
+		}
+		maxDiff := 0.0
+		for i := range a {
+			maxDiff = math.Max(maxDiff, math.Abs(a[i]-b[i]))
+		}
+		if !keep && maxDiff > 1e-9 {
+			t.Errorf("MSCN only: a brightness shift changed the embeddings by %g", maxDiff)
+		}
+		if keep && maxDiff < 1e-3 {
+			t.Errorf("local_norm_keep: a brightness shift changed the embeddings by only %g", maxDiff)
+		}
+	}
+}

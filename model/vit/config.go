@@ -47,6 +47,10 @@ type Config struct {
 	// it was the largest single gain for the pixel encoder. 0 = off.
 	LocalNorm    int     `yaml:"local_norm"`
 	LocalNormEps float64 `yaml:"local_norm_eps"`
+	// LocalNormKeep feeds the stem the normalised image beside its MSCN map
+	// (2C channels): MSCN divides local contrast out, and with it much of
+	// what blur and strong compression take away. Needs local_norm.
+	LocalNormKeep bool `yaml:"local_norm_keep"`
 	// NSSStats adds to every patch token a learned projection of the
 	// image's natural-scene statistics (moments of the MSCN map and of its
 	// neighbour products at two scales, NSSStats): what classic no-reference
@@ -138,6 +142,8 @@ func (c Config) Validate(s int) error {
 		return fmt.Errorf("local_norm %d must be 0 (off) or an odd window size", c.LocalNorm)
 	case c.LocalNorm > 0 && c.LocalNormEps <= 0:
 		return fmt.Errorf("local_norm_eps must be > 0 when local_norm is on")
+	case c.LocalNormKeep && c.LocalNorm == 0:
+		return fmt.Errorf("local_norm_keep needs local_norm")
 	case c.NSSStats && c.LocalNorm == 0:
 		return fmt.Errorf("nss_stats needs local_norm (the statistics are of the MSCN map)")
 	case c.NSSStats && s%2 != 0:

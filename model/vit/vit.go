@@ -117,6 +117,9 @@ func Embeddings(scope *model.Scope, images *Node, c Config) *Node {
 		if c.NSSStats {
 			nss = nssEmbedding(scope, images, mscn, c)
 		}
+		if c.LocalNormKeep {
+			mscn = Concatenate([]*Node{images, mscn}, -1)
+		}
 		images = mscn
 	}
 	if c.StemChannels > 0 {
