@@ -20,7 +20,11 @@ import (
 // Clip is one video's views at a frame size of S: M context frames and K
 // pixel patches, S x S RGB bytes each. It carries no label.
 type Clip struct {
-	ID      string
+	ID string
+	// ViewKey, when set, replaces ID as the key of the fixed eval views:
+	// the rungs of a CRF ladder share their source's, so their scores
+	// differ by compression alone, never by which crops were taken.
+	ViewKey string
 	Context []byte
 	M       int
 	Patches []byte
@@ -160,7 +164,11 @@ func (b *Bridge) videosSeeded(clips []Clip, seeds []uint64) (frames, patches *te
 			b.aug = rand.New(rand.NewPCG(seeds[i], what))
 			return
 		}
-		b.clipRNG(clips[i].ID, what)
+		key := clips[i].ViewKey
+		if key == "" {
+			key = clips[i].ID
+		}
+		b.clipRNG(key, what)
 	}
 	in := b.M.Cfg.Input
 	n := len(clips)

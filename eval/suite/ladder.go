@@ -155,6 +155,7 @@ func RunLadder(ctx context.Context, o LadderOptions) (*LadderReport, error) {
 			rep.Failed = append(rep.Failed, Failure{ID: s.r.ID, Path: s.r.Path, Error: s.err.Error()})
 			continue
 		}
+		s.clip.ViewKey = row.SourceID // every rung on its source's views
 		for k, sc := range o.Scorers {
 			res, err := sc.ScoreClip(s.clip, ScoreOptions{})
 			if err != nil {

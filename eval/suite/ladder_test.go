@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cpllm/cpllm/data/augment"
+	"github.com/cpllm/cpllm/eval/evaltest"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
@@ -123,4 +124,51 @@ func TestEvalLadder(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, filepath.Join(out, c.Plot))
+}
+
+// The rungs of one source are scored on the same eval views (keyed on the
+// source, not the rung): two rungs holding the same bytes get the same
+// score, so a ladder's score differences come from compression alone.
+func TestLadderSharesViews(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	testutil.Clip(t, src, "a.mp4", "testsrc2=size=128x96:rate=10:duration=1")
+	srcs, err := augment.SourcesFromPath(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lad := filepath.Join(dir, "ladder")
+	if _, err := augment.Run(context.Background(), srcs, augment.Options{OutDir: lad, CRFs: []int{20, 35}, Preset: "ultrafast"}); err != nil {
+		t.Fatal(err)
+	}
+	same, err := os.ReadFile(filepath.Join(lad, "a", augment.OutputName(20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(lad, "a", augment.OutputName(35)), same, 0o644)
+	ckpt := checkpoint(t)
+	mc, _, err := ModelConfigFor(ckpt, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.Input.EvalViews = 4 // views 1-3 are seeded augmentations
+	sc, err := Load(mc, ckpt, evaltest.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := RunLadder(context.Background(), LadderOptions{Dir: lad, Scorers: []*Scorer{sc}, OutDir: t.TempDir(), Resamples: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv := rep.Checkpoints[0].Sources[0].Levels
+	if len(lv) != 2 || lv[0].Score != lv[1].Score {
+		t.Fatalf("identical rungs scored %+v", lv)
+	}
+	// The views do vary: scored on its own (views keyed on the file), the
+	// same video gets another score.
+	if res, err := sc.Score(lv[0].Path, ScoreOptions{}); err != nil || res.Score == lv[0].Score {
+		t.Fatalf("rescored alone: %v (%v), in the ladder %v: the views did not vary", res.Score, err, lv[0].Score)
+	}
 }
