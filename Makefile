@@ -137,15 +137,17 @@ model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and de
 	@test -d "$(KONVID_ROOT)" -a -d "$(CLIVE_ROOT)" -a -f "$(KONVID_TRAIN)" || { \
 		echo "make model needs KoNViD-1k, its split files and CLIVE under REALDATA=$(REALDATA) (or KONVID_ROOT, CLIVE_ROOT)"; exit 1; }
 	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 23,31,39,47 --preset veryfast --out $(REAL)/ladder-train
-	./$(BIN) data shards $(KONVID) --ids $(KONVID_TRAIN) --ladder $(REAL)/ladder-train --out $(REAL)/shards/konvid-train
+	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 15,53 --preset veryfast --out $(REAL)/ladder-train-ends
+	./$(BIN) --set shards.source_views=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
+		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards/konvid-train-views
 	./$(BIN) data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards/konvid-dev
 	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
 
-# The committed checkpoint was trained on the pure-Go backend (AVX2 kernels
-# pinned): MODEL_BACKEND keeps make model reproducing it byte for byte; with
-# MODEL_BACKEND=auto (ONNX Runtime) the same seed trains to other weights
-# (models/README.md, "reproduce").
-MODEL_BACKEND ?= go:parallelism=-1
+# The committed checkpoint was trained on ONNX Runtime (the default backend
+# where make deps installed it); MODEL_BACKEND=go:parallelism=-1 trains the
+# same seed on the pure-Go backend, to other weights (models/README.md,
+# "reproduce").
+MODEL_BACKEND ?= auto
 model: model-data ## train the shipped model from the real data and ship it to models/real (about 30 min on 2 cores)
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml \
 		--set model.backend=$(MODEL_BACKEND) train --out $(MODEL_RUN) --resume
