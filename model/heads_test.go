@@ -214,22 +214,14 @@ func TestPairRankTerm(t *testing.T) {
 		return flat(t, e.MustCall(in...)[0])[0]
 	}
 	base, withRank := run(LossOptions{}), run(LossOptions{PairRank: w})
-	toks, p, err := m.Sequence(TaskScore, LevelWords[0])
+	rows, pos, l, err := m.ScorePrompt(b) // the layout; what is checked is the score read from it
 	if err != nil {
 		t.Fatal(err)
-	}
-	rows := make([]int32, 0, b*len(toks))
-	pos := make([]int32, b)
-	for i := range b {
-		for _, id := range toks {
-			rows = append(rows, int32(id))
-		}
-		pos[i] = int32(p)
 	}
 	pred := NewPredictor(m, backend)
 	score := func(frames, patches *tensors.Tensor) []float64 {
 		s, _, err := pred.Score(&Batch{Frames: frames, Patches: patches,
-			Tokens:    tensors.FromFlatDataAndDimensions(rows, b, len(toks)),
+			Tokens:    tensors.FromFlatDataAndDimensions(rows, b, l),
 			AnswerPos: tensors.FromFlatDataAndDimensions(pos, b)})
 		if err != nil {
 			t.Fatal(err)

@@ -175,32 +175,40 @@ func (m *Model) TaskGraphWith(scope *gm.Scope, task Task, in []*Node, opt LossOp
 }
 
 // PromptScore is the expected score [B] of video v under the score prompt,
-// built in the graph: the layout of a score batch (prompt, a level word,
-// <eos>), read at the answer position, so it equals what Predictor scores
-// for the same view.
+// built in the graph from ScorePrompt's layout, so it equals what Predictor
+// scores for the same view.
 func (m *Model) PromptScore(scope *gm.Scope, v Video) *Node {
 	x := v.Frames
 	if x == nil {
 		x = v.Patches
 	}
 	b := x.Shape().Dim(0)
-	toks, p, err := m.Sequence(TaskScore, LevelWords[0])
+	rows, pos, l, err := m.ScorePrompt(b)
 	if err != nil {
 		panic(err)
 	}
-	rows := make([]int32, 0, b*len(toks))
-	pos := make([]int32, b)
+	g := x.Graph()
+	hidden := m.Hidden(scope, []Video{v}, Reshape(Const(g, rows), b, l))
+	return ExpectedScore(toF32(m.LevelLogits(scope, hidden, Const(g, pos))))
+}
+
+// ScorePrompt lays out b score-prompt rows as a score batch does (prompt, a
+// level word, <eos>; the answer is read at pos, before the word): tokens
+// [b*l] row-major and answer positions [b].
+func (m *Model) ScorePrompt(b int) (rows, pos []int32, l int, err error) {
+	toks, p, err := m.Sequence(TaskScore, LevelWords[0])
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	rows = make([]int32, 0, b*len(toks))
+	pos = make([]int32, b)
 	for i := range b {
 		for _, t := range toks {
 			rows = append(rows, int32(t))
 		}
 		pos[i] = int32(p)
 	}
-	g := x.Graph()
-	tokens := Reshape(Const(g, rows), b, len(toks))
-	answerPos := Const(g, pos)
-	hidden := m.Hidden(scope, []Video{v}, tokens)
-	return ExpectedScore(toF32(m.LevelLogits(scope, hidden, answerPos)))
+	return rows, pos, len(toks), nil
 }
 
 // toF32 makes heads' outputs, and so losses and scores, float32 under

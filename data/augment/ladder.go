@@ -51,6 +51,16 @@ const (
 // OutputName is the file name of a source's ladder level.
 func OutputName(crf int) string { return fmt.Sprintf("crf%02d.mp4", crf) }
 
+// RungID is the record id of source's ladder level at crf ("SRC/crfNN"),
+// the one naming shards and ladder evaluations use.
+func RungID(source string, crf int) string { return fmt.Sprintf("%s/crf%02d", source, crf) }
+
+// RungSource inverts RungID: the source of a rung id at crf, or false when
+// id is not one.
+func RungSource(id string, crf int) (string, bool) {
+	return strings.CutSuffix(id, fmt.Sprintf("/crf%02d", crf))
+}
+
 // Run builds the ladder for every source. Complete outputs from an earlier
 // run are kept; partial ones are redone. A source that fails is recorded in
 // failures.jsonl and the others go on; the error return is for setup problems.

@@ -70,7 +70,7 @@ func LadderItems(recs []datasets.Record, dir string) ([]datasets.Record, error) 
 		if family == "" {
 			family = src.ID
 		}
-		out = append(out, datasets.Record{ID: fmt.Sprintf("%s/crf%02d", src.ID, crf), Path: row.Output,
+		out = append(out, datasets.Record{ID: augment.RungID(src.ID, crf), Path: row.Output,
 			MOS: math.NaN(), MOSNorm: math.NaN(), MOSMin: src.MOSMin, MOSMax: src.MOSMax,
 			Split: src.Split, Dataset: src.Dataset, SourceID: family, CRF: &crf, File: dir})
 	}
@@ -256,7 +256,7 @@ func modeFor(r datasets.Record, mode string) sample.Mode {
 // the source itself show the same pixels.
 func viewKey(r datasets.Record, o Options) string {
 	if o.SourceViews && r.CRF != nil {
-		if src, ok := strings.CutSuffix(r.ID, fmt.Sprintf("/crf%02d", *r.CRF)); ok {
+		if src, ok := augment.RungSource(r.ID, *r.CRF); ok {
 			return src
 		}
 	}

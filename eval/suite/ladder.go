@@ -133,7 +133,7 @@ func RunLadder(ctx context.Context, o LadderOptions) (*LadderReport, error) {
 	}
 	recs := make([]datasets.Record, len(rows))
 	for i, r := range rows {
-		recs[i] = datasets.Record{ID: fmt.Sprintf("%s/crf%02d", r.SourceID, r.CRF), Path: ladderOutput(o.Dir, r)}
+		recs[i] = datasets.Record{ID: augment.RungID(r.SourceID, r.CRF), Path: ladderOutput(o.Dir, r)}
 	}
 	rep := &LadderReport{Schema: SchemaVersion, Created: o.Now().UTC().Format(time.RFC3339), Dir: o.Dir, Seed: o.Seed,
 		Resamples: o.Resamples, Sampler: o.Scorers[0].Params, Failed: []Failure{}}
