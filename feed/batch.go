@@ -34,7 +34,7 @@ func (b *Bridge) pad(rows [][]int, l int) *tensors.Tensor {
 // level word, with its soft target (package levels). Records without a
 // score must be filtered out first (Usable).
 func (b *Bridge) ScoreBatch(recs []*shards.Record) (*model.Batch, error) {
-	frames, patches, err := b.videos(clipsOf(recs))
+	frames, patches, stats, err := b.videoInputs(clipsOf(recs), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (b *Bridge) ScoreBatch(recs []*shards.Record) (*model.Batch, error) {
 		t := levels.Target(r.MOSNorm)
 		target = append(target, t[:]...)
 	}
-	return &model.Batch{Task: model.TaskScore, Frames: frames, Patches: patches,
+	return &model.Batch{Task: model.TaskScore, Frames: frames, Patches: patches, Stats: stats,
 		Tokens:    b.pad(rows, b.scoreLen),
 		AnswerPos: tensors.FromFlatDataAndDimensions(pos, len(recs)),
 		Target:    tensors.FromFlatDataAndDimensions(target, len(recs), 5)}, nil
@@ -63,7 +63,7 @@ func (b *Bridge) ScoreBatch(recs []*shards.Record) (*model.Batch, error) {
 // the training layout. The level logits are read at the last prompt token,
 // and attention is causal, so the scores equal those of ScoreBatch.
 func (b *Bridge) ScoreInputs(clips []Clip) (*model.Batch, error) {
-	frames, patches, err := b.videos(clips)
+	frames, patches, stats, err := b.videoInputs(clips, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (b *Bridge) ScoreInputs(clips []Clip) (*model.Batch, error) {
 	for i := range clips {
 		rows[i], pos[i] = toks, int32(p)
 	}
-	return &model.Batch{Task: model.TaskScore, Frames: frames, Patches: patches,
+	return &model.Batch{Task: model.TaskScore, Frames: frames, Patches: patches, Stats: stats,
 		Tokens:    b.pad(rows, b.scoreLen),
 		AnswerPos: tensors.FromFlatDataAndDimensions(pos, len(clips))}, nil
 }
@@ -85,7 +85,7 @@ func (b *Bridge) ScoreInputs(clips []Clip) (*model.Batch, error) {
 // (plus <eos> when it fits); the loss mask covers exactly the positions whose
 // next token is part of the answer.
 func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
-	frames, patches, err := b.videos(clipsOf(recs))
+	frames, patches, stats, err := b.videoInputs(clipsOf(recs), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
 			mask[i*l+j] = 1
 		}
 	}
-	return &model.Batch{Task: model.TaskDescribe, Frames: frames, Patches: patches,
+	return &model.Batch{Task: model.TaskDescribe, Frames: frames, Patches: patches, Stats: stats,
 		Tokens:  b.pad(rows, l),
 		Targets: tensors.FromFlatDataAndDimensions(targets, len(recs), l),
 		Mask:    tensors.FromFlatDataAndDimensions(mask, len(recs), l)}, nil
@@ -130,11 +130,11 @@ func (b *Bridge) PairBatch(as, bs []*shards.Record, labels []int) (*model.Batch,
 			seeds[i] = b.aug.Uint64()
 		}
 	}
-	fa, pa, err := b.videosSeeded(clipsOf(as), seeds)
+	fa, pa, sa, err := b.videoInputs(clipsOf(as), seeds)
 	if err != nil {
 		return nil, err
 	}
-	fb, pb, err := b.videosSeeded(clipsOf(bs), seeds)
+	fb, pb, sb, err := b.videoInputs(clipsOf(bs), seeds)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (b *Bridge) PairBatch(as, bs []*shards.Record, labels []int) (*model.Batch,
 		}
 		rows[i], pos[i], lab[i] = toks, int32(p), int32(y)
 	}
-	return &model.Batch{Task: model.TaskPair, Frames: fa, Patches: pa, FramesB: fb, PatchesB: pb,
+	return &model.Batch{Task: model.TaskPair, Frames: fa, Patches: pa, FramesB: fb, PatchesB: pb, Stats: sa, StatsB: sb,
 		Tokens:    b.pad(rows, b.pairLen),
 		AnswerPos: tensors.FromFlatDataAndDimensions(pos, len(as)),
 		Label:     tensors.FromFlatDataAndDimensions(lab, len(as))}, nil

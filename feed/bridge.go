@@ -70,6 +70,7 @@ type Bridge struct {
 	// shared positions (shards.source_views), a same-source pair then shows
 	// the same pixels at two compression levels.
 	pairViews bool
+	cache     *statsCache // per-clip statistics (model config stats), shared by copies
 }
 
 // NewBridge checks the model's text layout and prepares the resizer.
@@ -82,7 +83,7 @@ func NewBridge(m *model.Model, shardSize, descLen int) (*Bridge, error) {
 		descLen = m.Cfg.Input.MaxTextLen
 	}
 	b := &Bridge{M: m, ShardSize: shardSize, descLen: descLen,
-		resizer: newResizer(shardSize, m.Cfg.Input.Size)}
+		resizer: newResizer(shardSize, m.Cfg.Input.Size), cache: &statsCache{m: map[uint64]statsEntry{}}}
 	score, _, err := m.Sequence(model.TaskScore, model.LevelWords[0])
 	if err != nil {
 		return nil, err
@@ -150,6 +151,16 @@ func splitmix(x uint64) uint64 {
 // tensors (nil for an encoder the variant does not use).
 func (b *Bridge) videos(clips []Clip) (frames, patches *tensors.Tensor, err error) {
 	return b.videosSeeded(clips, nil)
+}
+
+// videoInputs are videosSeeded's frames and patches and the clips'
+// statistics (nil when the model takes none).
+func (b *Bridge) videoInputs(clips []Clip, seeds []uint64) (frames, patches, stats *tensors.Tensor, err error) {
+	if frames, patches, err = b.videosSeeded(clips, seeds); err != nil {
+		return nil, nil, nil, err
+	}
+	stats, err = b.stats(clips)
+	return frames, patches, stats, err
 }
 
 // videosSeeded is videos with, when seeds is set, clip i's augmentation

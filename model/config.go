@@ -30,6 +30,9 @@ type Config struct {
 	Trainable      TrainableConfig      `yaml:"trainable"` // what training updates, per component
 	Heads          HeadsConfig          `yaml:"heads"`
 	Prompts        PromptsConfig        `yaml:"prompts"`
+	// Stats names per-video statistics (StatsKinds) that enter the decoder
+	// as one extra visual token per video; "" = none.
+	Stats string `yaml:"stats"`
 }
 
 // VariantConfig selects the encoders and the fusion (see Variants()).
@@ -216,6 +219,7 @@ func (c Config) Validate() error {
 	if c.Projector.HiddenDim < 0 {
 		check("projector", errors.New("hidden_dim must be >= 0"))
 	}
+	check("stats", validateStats(c.Stats))
 	check("decoder", c.Decoder.Validate())
 	check("lora", c.LoRA.Validate())
 	if err := c.Trainable.Validate(c.LoRA); err != nil {

@@ -12,6 +12,7 @@ import (
 type Video struct {
 	Frames  *Node // uint8 [B, M, S, S, 3]: M key frames resized to S x S
 	Patches *Node // uint8 [B, K, S, S, 3]: K native-resolution patches
+	Stats   *Node // float32 [B, F]: the video's statistics (config stats)
 }
 
 // EncodeContext runs the context encoder over every frame:

@@ -103,6 +103,11 @@ func (m *Model) Visual(scope *gm.Scope, videos []Video) (seq, memory *Node) {
 		pix = m.EncodePixel(scope, concatVideos(videos, func(v Video) *Node { return v.Patches }))
 	}
 	tokens := m.Variant.fusion.Apply(m, scope, ctx, pix, n) // [n*B, T_v, D]
+	// One statistics token after each video's fused tokens.
+	if m.Cfg.Stats != "" {
+		st := m.statsToken(scope, concatVideos(videos, func(v Video) *Node { return v.Stats }))
+		tokens = Concatenate([]*Node{tokens, st}, 1)
+	}
 	// [n*B, T_v, D] -> [B, n*T_v, D]: video 0's tokens, then video 1's.
 	s := tokens.Shape()
 	b := s.Dim(0) / n

@@ -102,8 +102,20 @@ func randomBatch(m *Model, task Task, b, l int, rng *rand.Rand) *Batch {
 		Mask:      tensors.FromFlatDataAndDimensions(mask, b, l),
 		Label:     tensors.FromFlatDataAndDimensions(label, b),
 	}
+	stats := func() *tensors.Tensor {
+		f := m.Cfg.StatsDim()
+		if f == 0 {
+			return nil
+		}
+		data := make([]float32, b*f)
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+		return tensors.FromFlatDataAndDimensions(data, b, f)
+	}
+	bt.Stats = stats()
 	if task == TaskPair {
-		bt.FramesB, bt.PatchesB = img(in.Frames), img(in.Patches)
+		bt.FramesB, bt.PatchesB, bt.StatsB = img(in.Frames), img(in.Patches), stats()
 	}
 	return bt
 }

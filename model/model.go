@@ -10,7 +10,7 @@
 // prompt, "first"/"second".
 //
 // Top-level variable scopes: context_encoder, pixel_encoder/{spatial,temporal},
-// projector/{context,pixel,shared}, fusion, decoder/model, heads.
+// projector/{context,pixel,shared,stats}, stats_norm, fusion, decoder/model, heads.
 package model
 
 import (
@@ -80,5 +80,9 @@ func (m *Model) VisualTokensPerVideo() int {
 	if m.Variant.Pixel {
 		tp = c.Input.Patches * c.PixelEncoder.Tokens(c.Input.Size)
 	}
-	return m.Variant.fusion.Tokens(m, tc, tp)
+	t := m.Variant.fusion.Tokens(m, tc, tp)
+	if m.Cfg.Stats != "" {
+		t++ // the statistics token
+	}
+	return t
 }

@@ -90,6 +90,14 @@ func TestVariantsForwardAndTrain(t *testing.T) {
 	for _, name := range Variants() {
 		cases = append(cases, tc{name, func() (Config, error) { return tinyConfig(t).WithVariant(name) }})
 	}
+	// The statistics token, with in-sequence and cross-attention fusion.
+	for _, name := range []string{"context+pixel/concat", "context+pixel/cross-attention", "pixel-only/concat"} {
+		cases = append(cases, tc{"stats-" + name, func() (Config, error) {
+			c, err := tinyConfig(t).WithVariant(name)
+			c.Stats = "nss"
+			return c, err
+		}})
+	}
 	// The shipped demo and sweep-base configs: conv stem, local normalisation.
 	for _, file := range []string{"demo", "ablation"} {
 		cases = append(cases, tc{"config-" + file, func() (Config, error) { return LoadConfig(configPath(file)) }})

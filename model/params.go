@@ -64,6 +64,9 @@ func (m *Model) DeclareVariables(backend compute.Backend) (err error) {
 			if m.Variant.Pixel {
 				v.Patches = Parameter(g, "patches"+tag, patches)
 			}
+			if f := m.Cfg.StatsDim(); f > 0 {
+				v.Stats = Parameter(g, "stats"+tag, shapes.Make(dtypes.Float32, 1, f))
+			}
 			return v
 		}
 		tok := Parameter(g, "tokens", tokens)

@@ -36,6 +36,7 @@ type Batch struct {
 	Task              Task
 	Frames, Patches   *tensors.Tensor // uint8 [B,M,S,S,3], [B,K,S,S,3]: the video (video A for pairs)
 	FramesB, PatchesB *tensors.Tensor // video B (TaskPair)
+	Stats, StatsB     *tensors.Tensor // float32 [B, F]: each video's statistics (config stats)
 	Tokens            *tensors.Tensor // int32 [B, L]: prompt then answer, right-padded
 	AnswerPos         *tensors.Tensor // int32 [B]: text position predicting the answer word (score, pair)
 	Target            *tensors.Tensor // float32 [B, 5]: soft level target (score)
@@ -61,9 +62,9 @@ func (m *Model) flatten(b *Batch, labels bool) (in []any, err error) {
 			in, err = nil, r.(error)
 		}
 	}()
-	m.videoInputs(add, b.Frames, b.Patches)
+	m.videoInputs(add, b.Frames, b.Patches, b.Stats)
 	if b.Task == TaskPair {
-		m.videoInputs(add, b.FramesB, b.PatchesB)
+		m.videoInputs(add, b.FramesB, b.PatchesB, b.StatsB)
 	}
 	add("Tokens", b.Tokens)
 	if b.Task != TaskDescribe {
@@ -84,12 +85,15 @@ func (m *Model) flatten(b *Batch, labels bool) (in []any, err error) {
 	return in, nil
 }
 
-func (m *Model) videoInputs(add func(string, *tensors.Tensor), frames, patches *tensors.Tensor) {
+func (m *Model) videoInputs(add func(string, *tensors.Tensor), frames, patches, stats *tensors.Tensor) {
 	if m.Variant.Context {
 		add("Frames", frames)
 	}
 	if m.Variant.Pixel {
 		add("Patches", patches)
+	}
+	if m.Cfg.Stats != "" {
+		add("Stats", stats)
 	}
 }
 
@@ -101,6 +105,9 @@ func (m *Model) takeVideo(in []*Node) (Video, []*Node) {
 	}
 	if m.Variant.Pixel {
 		v.Patches, in = in[0], in[1:]
+	}
+	if m.Cfg.Stats != "" {
+		v.Stats, in = in[0], in[1:]
 	}
 	return v, in
 }

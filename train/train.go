@@ -75,7 +75,7 @@ type runner struct {
 
 // Run trains for cfg.Steps steps (from the last checkpoint when Resume).
 func Run(ctx context.Context, opts Options) (Result, error) {
-	r, err := newRunner(opts)
+	r, err := newRunner(ctx, opts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -83,7 +83,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	return r.run(ctx)
 }
 
-func newRunner(opts Options) (*runner, error) {
+func newRunner(ctx context.Context, opts Options) (*runner, error) {
 	cfg := opts.Train
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -131,6 +131,9 @@ func newRunner(opts Options) (*runner, error) {
 		return nil, fmt.Errorf("train: batch_size %d is larger than the training set (%d rows in %s)", cfg.BatchSize, n, sourceDirs(srcs))
 	}
 	if r.bridge, err = feed.NewBridge(r.m, r.pool.ds[0].FrameSize(), cfg.DescribeLen); err != nil {
+		return nil, err
+	}
+	if err := r.fitStatsNorm(ctx); err != nil {
 		return nil, err
 	}
 	if r.validates() {

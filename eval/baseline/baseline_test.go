@@ -1,59 +1,15 @@
 package baseline
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cpllm/cpllm/data/nss"
 )
-
-// FitGGD/FitAGGD recover the shape of known distributions: Gaussian 2,
-// Laplacian 1, and an asymmetric Gaussian's two scales.
-func TestFitsRecoverKnownShapes(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	const n = 200000
-	gauss, lap, asym := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range n {
-		gauss[i] = 2 * r.NormFloat64()
-		lap[i] = r.ExpFloat64() * float64(1-2*r.IntN(2))
-		// An AGGD of shape 2: a side's mass is proportional to its scale.
-		if z := math.Abs(r.NormFloat64()); r.Float64() < 0.5/(0.5+1.5) {
-			asym[i] = -0.5 * z
-		} else {
-			asym[i] = 1.5 * z
-		}
-	}
-	if a, v := FitGGD(gauss); math.Abs(a-2) > 0.05 || math.Abs(v-4) > 0.1 {
-		t.Errorf("Gaussian: shape %.3f variance %.3f, want 2 and 4", a, v)
-	}
-	if a, _ := FitGGD(lap); math.Abs(a-1) > 0.05 {
-		t.Errorf("Laplacian: shape %.3f, want 1", a)
-	}
-	g := FitAGGD(asym)
-	if math.Abs(g.Shape-2) > 0.05 || math.Abs(g.LeftVar-0.25) > 0.01 || math.Abs(g.RightVar-2.25) > 0.05 {
-		t.Errorf("asymmetric Gaussian: %+v, want shape 2, variances 0.25 and 2.25", g)
-	}
-	// Its mean (1.5 - 0.5) * sqrt(2/pi) = 0.798.
-	if math.Abs(g.Mean-0.798) > 0.02 {
-		t.Errorf("asymmetric Gaussian mean %.3f, want 0.798", g.Mean)
-	}
-}
-
-func TestFrameNSSRejectsFlatAndTiny(t *testing.T) {
-	flat := make([]float64, 40*30)
-	for i := range flat {
-		flat[i] = 77
-	}
-	if _, err := FrameNSS(flat, 40, 30); err == nil || !strings.Contains(err.Error(), "flat") {
-		t.Errorf("flat frame: err %v, want a degenerate-frame error", err)
-	}
-	if _, err := FrameNSS(make([]float64, 6*6), 6, 6); err == nil {
-		t.Error("6x6 frame: want an error")
-	}
-}
 
 func TestFoldsBalancedAndSeeded(t *testing.T) {
 	f := Folds(63, 5, 1)
@@ -152,7 +108,7 @@ func TestProtocols(t *testing.T) {
 }
 
 func TestBaselinesNeedTheirFeatures(t *testing.T) {
-	bs := Baselines(append(append([]string{}, BitrateNames...), NSSNames...))
+	bs := Baselines(append(append([]string{}, BitrateNames...), nss.NSSNames...))
 	var ridges []string
 	for _, b := range bs {
 		if b.Kind == KindRidge {
@@ -162,7 +118,7 @@ func TestBaselinesNeedTheirFeatures(t *testing.T) {
 	if !slices.Equal(ridges, []string{"ridge_brisque", "ridge_nss", "ridge_all"}) || len(bs) != 3+40 {
 		t.Errorf("full feature set: ridges %v, %d baselines", ridges, len(bs))
 	}
-	for _, b := range Baselines(NSSNames[:10]) {
+	for _, b := range Baselines(nss.NSSNames[:10]) {
 		if b.Kind == KindRidge && b.Name != "ridge_all" {
 			t.Errorf("%s offered without its features", b.Name)
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/internal/corr"
 )
@@ -48,7 +49,7 @@ func Baselines(names []string) []Baseline {
 	for _, r := range []struct {
 		name string
 		fs   []string
-	}{{"ridge_brisque", BRISQUENames}, {"ridge_nss", NSSNames}, {"ridge_all", names}} {
+	}{{"ridge_brisque", nss.BRISQUENames}, {"ridge_nss", nss.NSSNames}, {"ridge_all", names}} {
 		if len(r.fs) > 0 && !slices.ContainsFunc(r.fs, func(f string) bool { return !slices.Contains(names, f) }) {
 			out = append(out, Baseline{Name: r.name, Kind: KindRidge, Features: r.fs})
 		}

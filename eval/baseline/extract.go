@@ -8,6 +8,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/data/video"
 )
 
@@ -72,7 +73,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 		cf.Features["bitrate_bpps"] = float64(bits) / (cf.DurationS * float64(info.Width) * float64(info.Height))
 	}
 
-	sum := make([]float64, len(NSSNames))
+	sum := make([]float64, len(nss.NSSNames))
 	idx := video.UniformIndices(info.Frames, frames)
 	err = decodeGrey(path, idx, &cf, sum)
 	var verr *video.Error
@@ -92,7 +93,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 	if len(cf.Indices) == 0 {
 		return cf, fmt.Errorf("%s: nss: every sampled frame is flat or degenerate (frames %v)", path, idx)
 	}
-	for i, name := range NSSNames {
+	for i, name := range nss.NSSNames {
 		cf.Features[name] = sum[i] / float64(len(cf.Indices))
 	}
 	return cf, nil
@@ -103,7 +104,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64) error {
 	return video.DecodeRGB(path, video.RGBOptions{Indices: idx}, func(f video.RGBFrame) error {
 		cf.Width, cf.Height = f.Width, f.Height
-		v, err := FrameNSS(Grey(f.Pix, f.Width, f.Height), f.Width, f.Height)
+		v, err := nss.FrameNSS(nss.Grey(f.Pix, f.Width, f.Height), f.Width, f.Height)
 		if err != nil {
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
 
@@ -51,12 +52,12 @@ func near(a, b, rel float64) bool {
 
 func compareFeatures(t *testing.T, what string, got, want []float64) {
 	t.Helper()
-	if len(got) != len(want) || len(got) != len(NSSNames) {
-		t.Fatalf("%s: %d features, oracle %d, names %d", what, len(got), len(want), len(NSSNames))
+	if len(got) != len(want) || len(got) != len(nss.NSSNames) {
+		t.Fatalf("%s: %d features, oracle %d, names %d", what, len(got), len(want), len(nss.NSSNames))
 	}
 	for i := range got {
 		if !near(got[i], want[i], 1e-6) {
-			t.Errorf("%s: %s = %.12g, oracle %.12g", what, NSSNames[i], got[i], want[i])
+			t.Errorf("%s: %s = %.12g, oracle %.12g", what, nss.NSSNames[i], got[i], want[i])
 		}
 	}
 }
@@ -100,7 +101,7 @@ func TestNSSMatchesOracle(t *testing.T) {
 	requireScipy(t)
 	for name, im := range testImages() {
 		g, w, h := im[0].([]float64), im[1].(int), im[2].(int)
-		got, err := FrameNSS(g, w, h)
+		got, err := nss.FrameNSS(g, w, h)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -138,8 +139,8 @@ func TestExtractMatchesOracle(t *testing.T) {
 		"-pix_fmt", "rgb24", "-f", "rawvideo", raw)
 	var want []float64
 	oracle(t, &want, "rgbframes", raw, "176", "112", strconv.Itoa(m))
-	got := make([]float64, len(NSSNames))
-	for i, name := range NSSNames {
+	got := make([]float64, len(nss.NSSNames))
+	for i, name := range nss.NSSNames {
 		got[i] = cf.Features[name]
 	}
 	compareFeatures(t, "clip", got, want)

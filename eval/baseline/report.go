@@ -10,12 +10,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cpllm/cpllm/internal/fsutil"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/cpllm/cpllm/internal/fsutil"
 )
 
 // Report is what `cpllm baseline` writes as report.json.

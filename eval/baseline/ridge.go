@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/cpllm/cpllm/data/nss"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -58,7 +59,7 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 			}
 			col[i] = row[j]
 		}
-		r.Mean[j], r.Std[j] = meanVar(col)
+		r.Mean[j], r.Std[j] = nss.MeanVar(col)
 		r.Std[j] = math.Sqrt(r.Std[j])
 		for i, x := range col {
 			if r.Std[j] > 0 {
@@ -66,7 +67,7 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 			}
 		}
 	}
-	ybar, _ := meanVar(y)
+	ybar, _ := nss.MeanVar(y)
 	yc := make([]float64, n)
 	for i := range y {
 		yc[i] = y[i] - ybar

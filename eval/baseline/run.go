@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/cpllm/cpllm/data/nss"
 )
 
 // Clip is one labelled input of ExtractAll.
@@ -79,7 +81,7 @@ feed:
 // every clip has: stills have no bit rate, so a set mixing them drops it.
 func CommonNames(sets ...[]ClipFeatures) []string {
 	var names []string
-	for _, n := range append(append([]string{}, BitrateNames...), NSSNames...) {
+	for _, n := range append(append([]string{}, BitrateNames...), nss.NSSNames...) {
 		all := true
 		for _, s := range sets {
 			for _, cf := range s {

@@ -200,7 +200,7 @@ func (s *Scorer) ScoreClip(clip feed.Clip, o ScoreOptions) (Result, error) {
 	g := generate.DefaultOptions(s.Model)
 	g.MaxNew = min(maxNew, s.Model.Cfg.Input.MaxTextLen-len(prompt))
 	batch := pr.Canonical
-	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches}}, [][]int{prompt}, g)
+	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches, Stats: batch.Stats}}, [][]int{prompt}, g)
 	if err != nil {
 		return res, fmt.Errorf("%s: describe: %w", clip.ID, err)
 	}

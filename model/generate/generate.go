@@ -101,7 +101,7 @@ func (g *Generator) newStepper(videos []Video, prompts [][]int, opts Options) (s
 			use  bool
 			x    *tensors.Tensor
 			name string
-		}{{m.Variant.Context, v.Frames, "Frames"}, {m.Variant.Pixel, v.Patches, "Patches"}} {
+		}{{m.Variant.Context, v.Frames, "Frames"}, {m.Variant.Pixel, v.Patches, "Patches"}, {m.Cfg.Stats != "", v.Stats, "Stats"}} {
 			if !t.use {
 				continue
 			}

@@ -17,6 +17,7 @@ import (
 type Video struct {
 	Frames  *tensors.Tensor // uint8 [B, M, S, S, 3]
 	Patches *tensors.Tensor // uint8 [B, K, S, S, 3]
+	Stats   *tensors.Tensor // float32 [B, F] (model config stats)
 }
 
 // Generator owns the compiled graphs of one model; they compile on first use
@@ -65,6 +66,9 @@ func (g *Generator) visualExec(n int) (*gm.Exec, error) {
 			}
 			if m.Variant.Pixel {
 				videos[i].Patches, in = in[0], in[1:]
+			}
+			if m.Cfg.Stats != "" {
+				videos[i].Stats, in = in[0], in[1:]
 			}
 		}
 		seq, memory := m.Visual(scope, videos)

@@ -1,10 +1,9 @@
-// Package baseline computes classic no-reference quality baselines on real
-// clips, so the learned model can be compared against them: bit rate,
-// BRISQUE-style natural-scene statistics (Mittal, Moorthy, Bovik 2012, "No-
-// Reference Image Quality Assessment in the Spatial Domain") and two simple
-// sharpness statistics, regressed onto MOS by ridge regression or used one
-// feature at a time, under train->test, k-fold and leave-one-out protocols.
-package baseline
+// Package nss computes BRISQUE-style natural-scene statistics of a grey
+// image (Mittal, Moorthy, Bovik 2012, "No-Reference Image Quality Assessment
+// in the Spatial Domain") and two simple sharpness statistics: the features
+// of the classic baselines (eval/baseline) and of the model's statistics
+// token (model config stats), computed once here for both.
+package nss
 
 import (
 	"fmt"
@@ -80,7 +79,7 @@ func FrameNSS(grey []float64, w, h int) ([]float64, error) {
 	hw, hh := w/2, h/2
 	m2 := MSCN(halve(grey, w, h), hw, hh)
 	out = append(out, scaleFeatures(m2, hw, hh)...)
-	_, v := meanVar(m1)
+	_, v := MeanVar(m1)
 	out = append(out, v, math.Log(laplacianVar(grey, w, h)))
 	for i, x := range out {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -276,7 +275,8 @@ func FitAGGD(v []float64) AGGD {
 	return AGGD{Shape: a, Mean: mean, LeftVar: lstd * lstd, RightVar: rstd * rstd}
 }
 
-func meanVar(v []float64) (mean, variance float64) {
+// MeanVar is the mean and population variance of v.
+func MeanVar(v []float64) (mean, variance float64) {
 	for _, x := range v {
 		mean += x
 	}
@@ -297,6 +297,6 @@ func laplacianVar(img []float64, w, h int) float64 {
 			l = append(l, img[i-w]+img[i+w]+img[i-1]+img[i+1]-4*img[i])
 		}
 	}
-	_, v := meanVar(l)
+	_, v := MeanVar(l)
 	return v
 }

@@ -1,0 +1,141 @@
+package feed
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"iter"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/cpllm/cpllm/data/nss"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// statsCache holds each clip's statistics by the hash of its stored
+// patches: a clip's statistics depend on its bytes only, and a training run
+// asks for the same clip thousands of times. Copies of a Bridge share it.
+type statsCache struct {
+	mu sync.Mutex
+	m  map[uint64]statsEntry
+}
+
+type statsEntry struct {
+	feats []float64
+	ok    bool
+}
+
+// clipStats are the model's statistics (config stats) of one clip, from
+// all K of its stored patches at the shard's frame size. ok is false when
+// the clip has none (every patch flat).
+func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
+	h := fnv.New64a()
+	h.Write(c.Patches)
+	key := h.Sum64() ^ uint64(c.K)<<56 ^ uint64(b.ShardSize)<<40
+	b.cache.mu.Lock()
+	e, hit := b.cache.m[key]
+	b.cache.mu.Unlock()
+	if hit {
+		return e.feats, e.ok, nil
+	}
+	if kind := b.M.Cfg.Stats; kind != "nss" {
+		return nil, false, fmt.Errorf("feed: no statistics of kind %q", kind)
+	}
+	feats, ok, err := nss.PatchStats(c.Patches, c.K, b.ShardSize)
+	if err != nil {
+		return nil, false, fmt.Errorf("feed: clip %s: %w", c.ID, err)
+	}
+	b.cache.mu.Lock()
+	b.cache.m[key] = statsEntry{feats, ok}
+	b.cache.mu.Unlock()
+	return feats, ok, nil
+}
+
+// stats builds the float32 [B, F] statistics tensor of clips, or nil when
+// the model takes none. A clip without statistics gets the model's current
+// standardisation mean: a typical value, not an invented extreme.
+func (b *Bridge) stats(clips []Clip) (*tensors.Tensor, error) {
+	f := b.M.Cfg.StatsDim()
+	if f == 0 {
+		return nil, nil
+	}
+	var fill []float64
+	data := make([]float32, len(clips)*f)
+	for i, c := range clips {
+		v, ok, err := b.clipStats(c)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if fill == nil {
+				if fill, _, err = b.M.StatsNorm(); err != nil {
+					return nil, err
+				}
+			}
+			v = fill
+		}
+		if len(v) != f {
+			return nil, fmt.Errorf("feed: clip %s: %d statistics, the model takes %d", c.ID, len(v), f)
+		}
+		for j, x := range v {
+			data[i*f+j] = float32(x)
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(data, len(clips), f), nil
+}
+
+// StatsNorm computes the standardisation of the model's statistics over a
+// stream of clip batches (mean and population std per statistic; a constant
+// statistic gets std 1), each batch in parallel, keeping only the
+// statistics (and filling the cache). Clips without statistics are left out;
+// at least two must have them.
+func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float64, err error) {
+	var rows [][]float64
+	seen := 0
+	for clips, err := range batches {
+		if err != nil {
+			return nil, nil, err
+		}
+		seen += len(clips)
+		out := make([]statsEntry, len(clips))
+		errs := make([]error, len(clips))
+		var wg sync.WaitGroup
+		workers := min(len(clips), runtime.GOMAXPROCS(0))
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(clips); i += workers {
+					out[i].feats, out[i].ok, errs[i] = b.clipStats(clips[i])
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, nil, err
+		}
+		for _, e := range out {
+			if e.ok {
+				rows = append(rows, e.feats)
+			}
+		}
+	}
+	if len(rows) < 2 {
+		return nil, nil, fmt.Errorf("feed: statistics norm needs at least 2 clips with statistics, got %d of %d", len(rows), seen)
+	}
+	f := len(rows[0])
+	mean, std = make([]float64, f), make([]float64, f)
+	col := make([]float64, len(rows))
+	for j := range f {
+		for i, r := range rows {
+			col[i] = r[j]
+		}
+		m, v := nss.MeanVar(col)
+		mean[j], std[j] = m, math.Sqrt(v)
+		if !(std[j] > 1e-12) {
+			std[j] = 1
+		}
+	}
+	return mean, std, nil
+}

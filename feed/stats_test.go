@@ -1,0 +1,102 @@
+package feed
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed/feedtest"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+func statFloats(x *tensors.Tensor) []float64 {
+	out := []float64{}
+	for _, v := range tensors.MustCopyFlatData[float32](x) {
+		out = append(out, float64(v))
+	}
+	return out
+}
+
+// The model's statistics (config stats: nss) come from all K stored patches
+// (nss.PatchStats at the shard's frame size, not the model's crops), a clip
+// without statistics gets the model's norm mean, and StatsNorm's mean and
+// std are those of the clips' statistics.
+func TestClipStats(t *testing.T) {
+	c := tinyModel(t)
+	c.Stats = "nss"
+	if got := c.StatsDim(); got != len(nss.NSSNames) {
+		t.Fatalf("model.StatsKinds[nss] = %d, data/nss has %d statistics", got, len(nss.NSSNames))
+	}
+	m, _ := feedtest.Model(t, c)
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	frame := testShardSize * testShardSize * 3
+	flat := make([]byte, 3*frame)
+	for i := range flat {
+		flat[i] = 50
+	}
+	recs := []*shards.Record{
+		{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2},
+		{ID: "b", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 4), Patches: feedtest.Frames(rng, 3, 4), MOSNorm: 4},
+		{ID: "flat", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 3), Patches: flat, MOSNorm: 3},
+	}
+	mean, std := make([]float64, c.StatsDim()), make([]float64, c.StatsDim())
+	for j := range mean {
+		mean[j], std[j] = float64(j), 1
+	}
+	if err := m.SetStatsNorm(mean, std); err != nil {
+		t.Fatal(err)
+	}
+	b, err := br.WithAugment(9).ScoreBatch(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := statFloats(b.Stats)
+	f := c.StatsDim()
+	var exact [][]float64
+	for i, r := range recs {
+		want, ok, err := nss.PatchStats(r.Patches, r.K, testShardSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact = append(exact, want)
+		if !ok {
+			want = mean
+		}
+		for j := range f {
+			if math.Abs(got[i*f+j]-want[j]) > 1e-5*max(1, math.Abs(want[j])) {
+				t.Fatalf("%s: %s = %g, want %g", r.ID, nss.NSSNames[j], got[i*f+j], want[j])
+			}
+		}
+	}
+
+	pb, err := br.PairBatch(recs[:1], recs[1:2], []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, bb := statFloats(pb.Stats), statFloats(pb.StatsB); a[0] != got[0] || bb[0] != got[f] {
+		t.Errorf("pair statistics %g/%g, want each video's own %g/%g", a[0], bb[0], got[0], got[f])
+	}
+
+	clips := clipsOf(recs)
+	batches := func(yield func([]Clip, error) bool) { _ = yield(clips[:2], nil) && yield(clips[2:], nil) }
+	nm, ns, err := br.StatsNorm(batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range f { // the flat clip has no statistics and is left out
+		a, b := exact[0][j], exact[1][j]
+		if wm, ws := (a+b)/2, math.Abs(a-b)/2; math.Abs(nm[j]-wm) > 1e-5*max(1, math.Abs(wm)) || math.Abs(ns[j]-ws) > 1e-9*max(1, ws) {
+			t.Fatalf("%s: norm %g +- %g, want %g +- %g", nss.NSSNames[j], nm[j], ns[j], wm, ws)
+		}
+	}
+	one := func(yield func([]Clip, error) bool) { yield(clips[:1], nil) }
+	if _, _, err := br.StatsNorm(one); err == nil {
+		t.Error("StatsNorm over one clip: want an error")
+	}
+}

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/cpllm/cpllm/model/layers"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	gm "github.com/gomlx/gomlx/ml/model"
+)
+
+// StatsKinds are the per-video statistics a model can take as one extra
+// visual token (config key stats), by name, with their length. "nss": the
+// BRISQUE-style natural-scene statistics and the two sharpness statistics of
+// data/nss (FrameNSS), averaged over the video's stored native-resolution
+// patches by the feed. They see every stored pixel of those patches, where
+// the pixel encoder sees crops of them at the input size.
+var StatsKinds = map[string]int{"nss": 38}
+
+// statsClip bounds a standardised statistic: a video far outside the
+// training distribution (a cartoon, a test pattern) cannot swamp the token.
+const statsClip = 5.0
+
+// StatsDim is the length of the statistics vector (0 without stats).
+func (c Config) StatsDim() int { return StatsKinds[c.Stats] }
+
+func validateStats(kind string) error {
+	if _, ok := StatsKinds[kind]; !ok && kind != "" {
+		return fmt.Errorf("%q is not a known statistics kind (nss) or empty", kind)
+	}
+	return nil
+}
+
+// statsNormScope holds the standardisation of the statistics: mean [F] and
+// std [F], not trainable. They are set from the training data before
+// training (SetStatsNorm) and travel with the weights, like a batch norm's
+// running statistics.
+const statsNormScope = "stats_norm"
+
+// statsToken maps each video's statistics stats [N, F] (float32) to one
+// decoder-width token [N, 1, D]: standardised, clipped to +-statsClip, then
+// projected by an MLP under projector/stats.
+func (m *Model) statsToken(scope *gm.Scope, stats *Node) *Node {
+	f := m.Cfg.StatsDim()
+	layers.AssertRank(stats, 2, "stats")
+	layers.AssertLastDim(stats, f, "stats")
+	g := stats.Graph()
+	ns := scope.At(statsNormScope)
+	mean := layers.VarTrainable(ns, g, "mean", dtypes.Float32, layers.ZeroInit, false, f)
+	std := layers.VarTrainable(ns, g, "std", dtypes.Float32, layers.OneInit, false, f)
+	z := Div(Sub(stats, ExpandAxes(mean, 0)), ExpandAxes(std, 0))
+	z = MinScalar(MaxScalar(z, -statsClip), statsClip)
+	z = ConvertDType(z, m.DType())
+	hidden := m.Cfg.Projector.HiddenDim
+	if hidden == 0 {
+		hidden = m.Cfg.Decoder.Width
+	}
+	tok := layers.MLP2(scope.At("projector").At("stats"), z, hidden, m.Cfg.Decoder.Width)
+	return ExpandAxes(tok, 1)
+}
+
+// SetStatsNorm sets the standardisation of the statistics token (mean and
+// std per statistic, std > 0) after Init. Training calls it with the
+// statistics of its training records; a checkpoint restores it with the
+// weights.
+func (m *Model) SetStatsNorm(mean, std []float64) error {
+	f := m.Cfg.StatsDim()
+	if f == 0 {
+		return fmt.Errorf("model: stats norm set on a model without stats")
+	}
+	if len(mean) != f || len(std) != f {
+		return fmt.Errorf("model: stats norm of %d/%d values, want %d", len(mean), len(std), f)
+	}
+	for name, vals := range map[string][]float64{"mean": mean, "std": std} {
+		v := m.Store.GetVariable("/" + statsNormScope + "/" + name)
+		if v == nil {
+			return fmt.Errorf("model: variable /%s/%s does not exist (Init first)", statsNormScope, name)
+		}
+		x := make([]float32, f)
+		for i, a := range vals {
+			if name == "std" && !(a > 0) {
+				return fmt.Errorf("model: stats std[%d] = %g, want > 0", i, a)
+			}
+			x[i] = float32(a)
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(x, f)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StatsNorm returns the standardisation of the statistics token (after Init
+// or a checkpoint load).
+func (m *Model) StatsNorm() (mean, std []float64, err error) {
+	get := func(name string) ([]float64, error) {
+		v := m.Store.GetVariable("/" + statsNormScope + "/" + name)
+		if v == nil {
+			return nil, fmt.Errorf("model: variable /%s/%s does not exist (Init first)", statsNormScope, name)
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		x := tensors.MustCopyFlatData[float32](t)
+		out := make([]float64, len(x))
+		for i, a := range x {
+			out[i] = float64(a)
+		}
+		return out, nil
+	}
+	if mean, err = get("mean"); err != nil {
+		return nil, nil, err
+	}
+	std, err = get("std")
+	return mean, std, err
+}
