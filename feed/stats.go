@@ -26,6 +26,15 @@ type statsEntry struct {
 	ok    bool
 }
 
+// WithFreshStats returns a copy of b with an empty statistics cache, so the
+// next batches compute every clip's statistics again (benchmarks of one
+// clip scored repeatedly).
+func (b *Bridge) WithFreshStats() *Bridge {
+	c := *b
+	c.cache = &statsCache{m: map[uint64]statsEntry{}}
+	return &c
+}
+
 // clipStats are the model's statistics (config stats) of one clip, from
 // all K of its stored patches at the shard's frame size. ok is false when
 // the clip has none (every patch flat).

@@ -24,7 +24,8 @@ var (
 // default sampler (8 context frames, 8 patches of 224 px): seconds per
 // video, split into decode+sample, encode (bridge + model score) and the
 // greedy description (48 tokens max), on every backend available here
-// (model.AvailableBackends).
+// (model.AvailableBackends). The shipped architecture's statistics token
+// (stats: nss) is computed for every run, as for a new clip.
 func BenchmarkScoreVideo(b *testing.B) {
 	testutil.RequireFFmpeg(b)
 	benchClipOnce.Do(func() {
@@ -66,6 +67,7 @@ func benchScore(b *testing.B, name, spec string) {
 	var res Result
 	b.ResetTimer()
 	for range b.N {
+		sc.bridge = sc.bridge.WithFreshStats() // a new clip's statistics are computed, not cached
 		res, err = sc.Score(benchClip, o)
 		if err != nil {
 			b.Fatal(err)
