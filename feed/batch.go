@@ -1,9 +1,11 @@
 package feed
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
@@ -97,7 +99,11 @@ func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
 		if r.Description == "" {
 			return nil, fmt.Errorf("feed: record %s has no description", r.ID)
 		}
-		toks, p, err := b.M.Sequence(model.TaskDescribe, r.Description)
+		text := r.Description
+		if b.observable {
+			text = describe.Observable(text, isStill(r))
+		}
+		toks, p, err := b.M.Sequence(model.TaskDescribe, text)
 		if err != nil {
 			return nil, err
 		}
@@ -115,6 +121,21 @@ func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
 		Tokens:  b.pad(rows, l),
 		Targets: tensors.FromFlatDataAndDimensions(targets, len(recs), l),
 		Mask:    tensors.FromFlatDataAndDimensions(mask, len(recs), l)}, nil
+}
+
+// isStill reports a one-frame clip (an image): every stored context frame
+// is the same picture.
+func isStill(r *shards.Record) bool {
+	if r.M <= 1 {
+		return true
+	}
+	n := len(r.Context) / r.M
+	for i := 1; i < r.M; i++ {
+		if !bytes.Equal(r.Context[:n], r.Context[i*n:(i+1)*n]) {
+			return false
+		}
+	}
+	return true
 }
 
 // PairBatch builds a pair batch from (A, B, label) triples: label 0 means A

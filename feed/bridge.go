@@ -71,6 +71,9 @@ type Bridge struct {
 	// the same pixels at two compression levels.
 	pairViews bool
 	cache     *statsCache // per-clip statistics (model config stats), shared by copies
+	// observable trains the describe task on the stored descriptions less
+	// the file facts no input shows (describe.Observable).
+	observable bool
 }
 
 // NewBridge checks the model's text layout and prepares the resizer.
@@ -126,6 +129,15 @@ func (b *Bridge) WithAugment(seed uint64) *Bridge {
 func (b *Bridge) WithPairViews(on bool) *Bridge {
 	c := *b
 	c.pairViews = on
+	return &c
+}
+
+// WithObservableText returns a copy of b whose describe batches drop the
+// stored descriptions' format and encoding sentences and name a still image
+// an image (describe.Observable).
+func (b *Bridge) WithObservableText(on bool) *Bridge {
+	c := *b
+	c.observable = on
 	return &c
 }
 

@@ -369,3 +369,44 @@ func TestPairViews(t *testing.T) {
 		t.Fatal("without pair views the two videos still share one view")
 	}
 }
+
+// TestDescribeObservableText: with observable text the describe targets are
+// the stored description less its file facts, and an image is an image.
+func TestDescribeObservableText(t *testing.T) {
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := testShardSize * testShardSize * 3
+	stored := "The clip is 960x540 at 29.97 fps. The video has vivid colours."
+	moving := make([]byte, 4*frame)
+	moving[2*frame] = 9 // the third frame differs
+	for _, c := range []struct {
+		name       string
+		observable bool
+		context    []byte
+		want       string
+	}{
+		{"stored", false, moving, stored},
+		{"observable video", true, moving, "The video has vivid colours."},
+		{"observable image", true, make([]byte, 4*frame), "The image has vivid colours."},
+	} {
+		rec := &shards.Record{ID: "a", M: 4, K: 2, Context: c.context, Patches: make([]byte, 2*frame),
+			Description: stored, MOSNorm: math.NaN()}
+		b, err := br.WithObservableText(c.observable).DescribeBatch([]*shards.Record{rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := m.Sequence(model.TaskDescribe, c.want)
+		got := b.Tokens.Value().([][]int32)[0]
+		for j := range min(len(want), len(got)) {
+			if int(got[j]) != want[j] {
+				t.Fatalf("%s: token %d is %d, want %d (text %q)", c.name, j, got[j], want[j], c.want)
+			}
+		}
+	}
+}

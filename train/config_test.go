@@ -54,3 +54,16 @@ func TestPairRankValidated(t *testing.T) {
 		t.Fatalf("pair_rank 0.5: %+v %v", c, err)
 	}
 }
+
+// describe_text takes stored or observable; anything else is refused by name.
+func TestDescribeTextValidated(t *testing.T) {
+	_, err := ParseConfig([]byte("describe_text: seen\n"), "r.yaml")
+	if err == nil || !strings.Contains(err.Error(), `describe_text "seen" is not stored or observable`) {
+		t.Fatalf("describe_text seen: %v", err)
+	}
+	for _, v := range []string{"stored", "observable"} {
+		if c, err := ParseConfig([]byte("describe_text: "+v+"\n"), "r.yaml"); err != nil || c.DescribeText != v {
+			t.Fatalf("describe_text %s: %+v %v", v, c, err)
+		}
+	}
+}

@@ -156,7 +156,7 @@ metrics. Subcommand: eval ladder.`,
 		f.StringVar(roots[name], "root-"+name, "", name+" dataset root")
 		f.StringVar(labels[name], "labels-"+name, "", name+" label file (default: the loader's official file under the root)")
 	}
-	cmd.AddCommand(newEvalLadderCmd(g))
+	cmd.AddCommand(newEvalLadderCmd(g), newEvalDescribeCmd(g))
 	return cmd
 }
 

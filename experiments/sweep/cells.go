@@ -34,6 +34,28 @@ func (e *Experiment) Cells() []Cell {
 	return out
 }
 
+// initCell is the cell whose best checkpoint initialises c (Variant.Init).
+func (e *Experiment) initCell(c Cell) (Cell, bool) {
+	if c.Variant.Init == "" {
+		return Cell{}, false
+	}
+	for _, o := range e.Cells() {
+		if o.Variant.Name == c.Variant.Init && o.Seed == c.Seed {
+			return o, true
+		}
+	}
+	return Cell{}, false
+}
+
+// stage is how many init links lead from v to a variant trained from scratch.
+func (e *Experiment) stage(v *Variant) int {
+	n := 0
+	for v.Init != "" {
+		v, n = e.Variant(v.Init), n+1
+	}
+	return n
+}
+
 // Select returns the cells of partition p: index mod N == i.
 func Select(cells []Cell, p partition.Spec) []Cell {
 	var out []Cell
@@ -135,6 +157,13 @@ func (e *Experiment) fingerprint(c Cell) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "model\n%s\nrecipe\n%s\ndrop_ladder %v\n", my, ty, c.Variant.DropLadder)
+	if ic, ok := e.initCell(c); ok {
+		fp, err := e.fingerprint(ic)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "init %s\n", fp)
+	}
 	sets, err := e.dataSets(c.Variant)
 	if err != nil {
 		return "", err

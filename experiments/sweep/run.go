@@ -92,6 +92,27 @@ func Run(ctx context.Context, e *Experiment, o Options) (Summary, error) {
 	}
 	var mu sync.Mutex
 	var errs []error
+	// Stages run one after another: a cell that starts from another
+	// variant's checkpoint (Variant.Init) waits for every cell of the stage
+	// before it, so concurrent jobs never read a checkpoint being written.
+	stages := map[int][]Cell{}
+	last := 0
+	for _, c := range cells {
+		k := e.stage(c.Variant)
+		stages[k] = append(stages[k], c)
+		last = max(last, k)
+	}
+	for k := 0; k <= last; k++ {
+		e.runStage(ctx, stages[k], o, dropped, &sum, &errs, &mu)
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return sum, errors.Join(errs...)
+}
+
+// runStage runs cells on o.Jobs workers, counting into sum and errs.
+func (e *Experiment) runStage(ctx context.Context, cells []Cell, o Options, dropped map[string]string, sum *Summary, errs *[]error, mu *sync.Mutex) {
 	work := make(chan Cell)
 	var wg sync.WaitGroup
 	for range max(1, o.Jobs) {
@@ -105,7 +126,7 @@ func Run(ctx context.Context, e *Experiment, o Options) (Summary, error) {
 				switch {
 				case err != nil:
 					sum.Failed++
-					errs = append(errs, fmt.Errorf("cell %s seed %d: %w", c.Variant.Name, c.Seed, err))
+					*errs = append(*errs, fmt.Errorf("cell %s seed %d: %w", c.Variant.Name, c.Seed, err))
 					fmt.Fprintf(o.Log, "cell %d %s seed %d: FAILED: %v\n", c.Index, c.Variant.Name, c.Seed, err)
 				case skipped:
 					sum.Skipped++
@@ -124,10 +145,6 @@ func Run(ctx context.Context, e *Experiment, o Options) (Summary, error) {
 	}
 	close(work)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	return sum, errors.Join(errs...)
 }
 
 // runCell runs one cell; skipped is true when it was already done.
@@ -183,8 +200,15 @@ func (e *Experiment) runCell(ctx context.Context, c Cell, o Options, dropped map
 			fmt.Fprintf(o.Log, "cell %d %s seed %d: step %d/%d\n", c.Index, c.Variant.Name, c.Seed, step, total)
 		}
 	}
+	init := ""
+	if ic, ok := e.initCell(c); ok {
+		if e.Status(o.Out, ic) != StatusDone {
+			return false, fmt.Errorf("its init cell %s is not done (run that cell first)", e.Dir(o.Out, ic))
+		}
+		init = e.Dir(o.Out, ic)
+	}
 	res, err := train.Run(ctx, train.Options{ModelConfig: mc, Train: tc, TrainDir: tr, ValDir: val, OutDir: dir,
-		Resume: true, Log: logf, Hooks: hooks, Progress: progress})
+		Resume: true, Init: init, Log: logf, Hooks: hooks, Progress: progress})
 	if res.Backend != nil {
 		res.Backend.Finalize()
 	}

@@ -56,6 +56,10 @@ type Variant struct {
 	DropLadder  bool   // train without the unlabelled CRF-ladder items (and their pairs)
 	Capacity    bool   // widen the single encoder to the baseline's trainable count
 	CapacityKey string // the model key searched ("" = the encoder's mlp_dim)
+	// Init names an earlier variant whose cell of the same seed initialises
+	// this one's weights (its best checkpoint; fresh optimizer): a second
+	// training stage, such as a describe fine-tune of a trained model.
+	Init string
 
 	res resolved // filled by Load
 }
@@ -97,6 +101,7 @@ type rawVariant struct {
 	} `yaml:"data"`
 	Capacity    string `yaml:"capacity"`
 	CapacityKey string `yaml:"capacity_key"`
+	Init        string `yaml:"init"`
 }
 
 var (
@@ -204,6 +209,9 @@ func Load(path string, seeds int) (*Experiment, error) {
 		if names[v.Name] {
 			return nil, fmt.Errorf("%s:%d: duplicate variant name %q", path, v.Line, v.Name)
 		}
+		if v.Init != "" && !names[v.Init] {
+			return nil, fmt.Errorf("%s:%d: variant %q: init %q is not a variant listed before it", path, v.Line, v.Name, v.Init)
+		}
 		names[v.Name] = true
 		e.Variants = append(e.Variants, v)
 	}
@@ -278,7 +286,7 @@ func parseVariant(file string, rv rawVariant, rel func(string) string) (*Variant
 		return nil, at(rv.Line, "name: want letters, digits, . _ + = - (it names a directory; not report or data)")
 	}
 	v := &Variant{Name: rv.Name, Line: rv.Line, TrainData: rel(rv.Data.Train), ValData: rel(rv.Data.Val),
-		DropLadder: rv.Data.DropLadder, CapacityKey: rv.CapacityKey}
+		DropLadder: rv.Data.DropLadder, CapacityKey: rv.CapacityKey, Init: rv.Init}
 	switch rv.Capacity {
 	case "":
 	case "match":

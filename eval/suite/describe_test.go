@@ -1,0 +1,66 @@
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cpllm/cpllm/data/describe"
+	"github.com/cpllm/cpllm/internal/testutil"
+)
+
+// Every readable file is described by the fixture model and graded against
+// its own measurements (independently recomputed here); an unreadable one
+// is listed; the summary adds up the per-file grades.
+func TestEvalDescribe(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	dir := t.TempDir()
+	a := testutil.Clip(t, dir, "a.mp4", "testsrc2=size=128x96:rate=10:duration=1")
+	b := testutil.Clip(t, dir, "b.mp4", "smptebars=size=128x96:rate=10:duration=1")
+	bad := filepath.Join(dir, "bad.mp4")
+	os.WriteFile(bad, []byte("garbage"), 0o644)
+	sc := loadScorer(t, checkpoint(t))
+	out := t.TempDir()
+	rep, err := RunDescribe(context.Background(), DescribeOptions{Paths: []string{a, bad, b}, Scorers: []*Scorer{sc}, OutDir: out, MaxTokens: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 1 || rep.Failed[0].Path != bad || len(rep.Files) != 2 || len(rep.Checkpoints) != 1 {
+		t.Fatalf("failed %+v, files %d", rep.Failed, len(rep.Files))
+	}
+	var grades []describe.Grade
+	for _, f := range rep.Files {
+		sig, err := describe.MeasureVideo(f.Path, 3)
+		if err != nil || sig != f.Signals {
+			t.Fatalf("%s: signals %+v, measured again %+v (%v)", f.Path, f.Signals, sig, err)
+		}
+		res, err := sc.Score(f.Path, ScoreOptions{Describe: true, MaxTokens: 24})
+		if err != nil || res.Description != f.Texts[0].Text || res.Level != f.Texts[0].Level {
+			t.Fatalf("%s: rescored %q %s (%v), report %+v", f.Path, res.Description, res.Level, err, f.Texts[0])
+		}
+		g := describe.CheckText(res.Description, sig, res.Level)
+		js1, _ := json.Marshal(g)
+		js2, _ := json.Marshal(f.Texts[0].Grade)
+		if string(js1) != string(js2) {
+			t.Fatalf("%s: grade %s, report %s", f.Path, js1, js2)
+		}
+		grades = append(grades, g)
+	}
+	want := describe.Summarise(grades)
+	got := rep.Checkpoints[0]
+	if got.Summary.Texts != 2 || got.Summary.Claims != want.Claims || got.ClaimsRight.K != want.Right || got.ClaimsRight.N != want.Claims ||
+		got.QualityAgrees.K != want.QualityAgrees || got.FileFacts.K != want.FileFacts {
+		t.Fatalf("summary %+v, want %+v", got, want)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "describe.md"))
+	if !strings.Contains(string(md), "`"+bad+"`") || !strings.Contains(string(md), "| "+sc.Name+" | 2 |") {
+		t.Errorf("describe.md:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(out, "describe.json")); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, filepath.Join(out, rep.Plot))
+}
