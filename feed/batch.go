@@ -100,8 +100,11 @@ func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
 			return nil, fmt.Errorf("feed: record %s has no description", r.ID)
 		}
 		text := r.Description
-		if b.observable {
+		switch b.descText {
+		case "observable":
 			text = describe.Observable(text, isStill(r))
+		case "canonical":
+			text = describe.CanonicalText(text, isStill(r))
 		}
 		toks, p, err := b.M.Sequence(model.TaskDescribe, text)
 		if err != nil {

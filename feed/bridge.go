@@ -71,9 +71,11 @@ type Bridge struct {
 	// the same pixels at two compression levels.
 	pairViews bool
 	cache     *statsCache // per-clip statistics (model config stats), shared by copies
-	// observable trains the describe task on the stored descriptions less
-	// the file facts no input shows (describe.Observable).
-	observable bool
+	// descText rewrites the stored descriptions for the describe task:
+	// "observable" drops the file facts no input shows
+	// (describe.Observable), "canonical" writes their statements in one
+	// fixed form (describe.CanonicalText); "" or "stored" keeps them.
+	descText string
 }
 
 // NewBridge checks the model's text layout and prepares the resizer.
@@ -132,12 +134,12 @@ func (b *Bridge) WithPairViews(on bool) *Bridge {
 	return &c
 }
 
-// WithObservableText returns a copy of b whose describe batches drop the
-// stored descriptions' format and encoding sentences and name a still image
-// an image (describe.Observable).
-func (b *Bridge) WithObservableText(on bool) *Bridge {
+// WithDescribeText returns a copy of b whose describe batches rewrite the
+// stored descriptions: "observable" (describe.Observable), "canonical"
+// (describe.CanonicalText), or "stored" / "" (as stored).
+func (b *Bridge) WithDescribeText(mode string) *Bridge {
 	c := *b
-	c.observable = on
+	c.descText = mode
 	return &c
 }
 

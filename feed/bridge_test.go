@@ -371,7 +371,8 @@ func TestPairViews(t *testing.T) {
 }
 
 // TestDescribeObservableText: with observable text the describe targets are
-// the stored description less its file facts, and an image is an image.
+// the stored description less its file facts, and an image is an image;
+// with canonical text, the statements in the fixed form.
 func TestDescribeObservableText(t *testing.T) {
 	m, err := model.Build(tinyModel(t))
 	if err != nil {
@@ -386,18 +387,18 @@ func TestDescribeObservableText(t *testing.T) {
 	moving := make([]byte, 4*frame)
 	moving[2*frame] = 9 // the third frame differs
 	for _, c := range []struct {
-		name       string
-		observable bool
+		name, mode string
 		context    []byte
 		want       string
 	}{
-		{"stored", false, moving, stored},
-		{"observable video", true, moving, "The video has vivid colours."},
-		{"observable image", true, make([]byte, 4*frame), "The image has vivid colours."},
+		{"stored", "stored", moving, stored},
+		{"observable video", "observable", moving, "The video has vivid colours."},
+		{"observable image", "observable", make([]byte, 4*frame), "The image has vivid colours."},
+		{"canonical", "canonical", moving, "The picture has vivid colours."},
 	} {
 		rec := &shards.Record{ID: "a", M: 4, K: 2, Context: c.context, Patches: make([]byte, 2*frame),
 			Description: stored, MOSNorm: math.NaN()}
-		b, err := br.WithObservableText(c.observable).DescribeBatch([]*shards.Record{rec})
+		b, err := br.WithDescribeText(c.mode).DescribeBatch([]*shards.Record{rec})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -38,7 +39,7 @@ type Config struct {
 	PairViews       bool    `yaml:"pair_views"`     // with augment: one view per pair, shared by its two videos
 	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
-	DescribeText    string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows (describe.Observable)
+	DescribeText    string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
 	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
 	EvalEvery       int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
@@ -116,8 +117,8 @@ func (c Config) Validate() error {
 	if c.PairRank < 0 {
 		bad("pair_rank %g must be >= 0 (0 = off)", c.PairRank)
 	}
-	if c.DescribeText != "" && c.DescribeText != "stored" && c.DescribeText != "observable" {
-		bad("describe_text %q is not stored or observable", c.DescribeText)
+	if !slices.Contains([]string{"", "stored", "observable", "canonical"}, c.DescribeText) {
+		bad("describe_text %q is not stored, observable or canonical", c.DescribeText)
 	}
 	if c.Schedule != "cosine" && c.Schedule != "constant" {
 		bad("schedule %q is not cosine or constant", c.Schedule)

@@ -55,13 +55,13 @@ func TestPairRankValidated(t *testing.T) {
 	}
 }
 
-// describe_text takes stored or observable; anything else is refused by name.
+// describe_text takes stored, observable or canonical; anything else is refused by name.
 func TestDescribeTextValidated(t *testing.T) {
 	_, err := ParseConfig([]byte("describe_text: seen\n"), "r.yaml")
-	if err == nil || !strings.Contains(err.Error(), `describe_text "seen" is not stored or observable`) {
+	if err == nil || !strings.Contains(err.Error(), `describe_text "seen" is not stored, observable or canonical`) {
 		t.Fatalf("describe_text seen: %v", err)
 	}
-	for _, v := range []string{"stored", "observable"} {
+	for _, v := range []string{"stored", "observable", "canonical"} {
 		if c, err := ParseConfig([]byte("describe_text: "+v+"\n"), "r.yaml"); err != nil || c.DescribeText != v {
 			t.Fatalf("describe_text %s: %+v %v", v, c, err)
 		}

@@ -197,3 +197,41 @@ func TestHoldoutIDs(t *testing.T) {
 		t.Fatalf("another recipe seed with holdout.seed 9 moved the holdout: %v vs %v (%v)", again, sets, err)
 	}
 }
+
+// With canonical describe text the describe stream takes only labelled
+// records (the canonical form opens with the quality sentence); otherwise
+// unlabelled records with a description are trained on too.
+func TestCanonicalDescribeLabelledOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a")
+	writeShards(t, dir, 12, 1, 3)
+	p, err := openPool([]Source{{Name: "a", Shards: dir}}, Holdout{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		mode      string
+		unlabeled bool
+	}{{"stored", true}, {"canonical", false}} {
+		cfg := testConfig(1)
+		cfg.DescribeText = c.mode
+		rs, err := tasks[model.TaskDescribe].open(p.ds[0], 1, StreamPos{}, cfg, map[string]bool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		saw := false
+		for range 12 {
+			recs, err := rs.(*recordStream).Next(ctx, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				saw = saw || math.IsNaN(r.MOSNorm)
+			}
+		}
+		rs.Close()
+		if saw != c.unlabeled {
+			t.Errorf("describe_text %s: unlabelled record drawn %v, want %v", c.mode, saw, c.unlabeled)
+		}
+	}
+}

@@ -45,7 +45,12 @@ var tasks = [numTasks]taskDef{
 		field: func(m *TaskMix) *float64 { return &m.Describe },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossDescribe },
 		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
-			hasDesc := func(r *shards.Record) bool { return r.Description != "" && !held[r.ID] }
+			// Canonical text opens with the quality sentence, which only a
+			// labelled record has; unlabelled ladder rungs (most of a
+			// video pool) would teach the model to leave it out.
+			hasDesc := func(r *shards.Record) bool {
+				return r.Description != "" && !held[r.ID] && (c.DescribeText != "canonical" || feed.Usable(r))
+			}
 			return newRecordStream(ds, seed, c.ShuffleWindow, hasDesc, "describe", pos, (*feed.Bridge).DescribeBatch), nil
 		},
 	},

@@ -319,7 +319,7 @@ func (r *runner) batch(ctx context.Context, task model.Task, step int) (*model.B
 	if s == nil {
 		return nil, fmt.Errorf("train: no stream for task %s", task)
 	}
-	br := r.bridge.WithObservableText(r.cfg.DescribeText == "observable")
+	br := r.bridge.WithDescribeText(r.cfg.DescribeText)
 	if r.cfg.Augment {
 		// A function of (seed, step): resume reproduces the same views.
 		br = br.WithAugment(splitmix(r.cfg.Seed*0x100000001b3^uint64(step+1)) | 1).WithPairViews(r.cfg.PairViews)

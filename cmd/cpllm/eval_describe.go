@@ -44,9 +44,9 @@ command exits non-zero after writing the report.`,
 			}
 			w := cmd.OutOrStdout()
 			for _, c := range rep.Checkpoints {
-				fmt.Fprintf(w, "%s: %d texts, %.2f claims each; right %s; quality word = score level %s; file facts %s\n",
-					c.Checkpoint, c.Summary.Texts, c.Summary.ClaimsPerText, suite.FormatShare(c.ClaimsRight),
-					suite.FormatShare(c.QualityAgrees), suite.FormatShare(c.FileFacts))
+				fmt.Fprintf(w, "%s: %d texts, %.2f claims each; right %s (majority word %s); quality word = score level %s; file facts %s; repeating %s\n",
+					c.Checkpoint, c.Summary.Texts, c.Summary.ClaimsPerText, suite.FormatShare(c.ClaimsRight), suite.FormatShare(c.MajorityRight),
+					suite.FormatShare(c.QualityAgrees), suite.FormatShare(c.FileFacts), suite.FormatShare(c.Repeating))
 			}
 			fmt.Fprintf(w, "report: %s\n", filepath.Join(out, "describe.md"))
 			if len(rep.Failed) > 0 {
@@ -56,7 +56,7 @@ command exits non-zero after writing the report.`,
 		},
 	}
 	ef.add(cmd)
-	cmd.Flags().IntVar(&maxNew, "max-tokens", 48, "description length limit in tokens")
+	cmd.Flags().IntVar(&maxNew, "max-tokens", 0, "description length limit in tokens (0 = what the model's input.max_text_len leaves after the prompt)")
 	cmd.Flags().IntVar(&frames, "frames", 3, "frames measured per file")
 	return cmd
 }

@@ -84,7 +84,7 @@ shipped model (config key "checkpoint", default models/real; models/README.md).`
 	f := cmd.Flags()
 	f.StringVar(&ckpt, "checkpoint", "", "run directory (uses its best checkpoint) or checkpoint directory (default: config key \"checkpoint\", the shipped model)")
 	f.BoolVar(&describeText, "describe", true, "generate a quality description")
-	f.IntVar(&maxNew, "max-tokens", 48, "description length limit in tokens")
+	f.IntVar(&maxNew, "max-tokens", 0, "description length limit in tokens (0 = what the model's input.max_text_len leaves after the prompt)")
 	return cmd
 }
 

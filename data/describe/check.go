@@ -29,6 +29,7 @@ type Grade struct {
 	QualityAgrees bool    `json:"quality_agrees"` // Quality is the level of the score given
 	FileFacts     bool    `json:"file_facts"`     // states a resolution, frame rate or CRF
 	Unmentioned   []Kind  `json:"unmentioned"`    // measured, worth saying, not said
+	Repeats       int     `json:"repeats"`        // sentences that repeat an earlier one word for word
 }
 
 var (
@@ -39,7 +40,7 @@ var (
 // CheckText grades text against the clip's signals and the level word of
 // the score the model gave it.
 func CheckText(text string, s Signals, level string) Grade {
-	g := Grade{FileFacts: fileFactWordRE.MatchString(text)}
+	g := Grade{FileFacts: fileFactWordRE.MatchString(text), Repeats: repeats(text)}
 	text = templateWordsRE.ReplaceAllString(text, " ")
 	if m := levelRE.FindString(text); m != "" {
 		g.Quality, g.QualityAgrees = m, m == level
@@ -59,6 +60,25 @@ func CheckText(text string, s Signals, level string) Grade {
 		}
 	}
 	return g
+}
+
+// sentenceEndRE splits sentences: a full stop or semicolon and the spaces after it.
+var sentenceEndRE = regexp.MustCompile(`[.;]\s+`)
+
+// repeats counts sentences (and ;-clauses) equal to an earlier one, ignoring case.
+func repeats(text string) int {
+	seen, n := map[string]bool{}, 0
+	for _, s := range sentenceEndRE.Split(strings.TrimRight(text, ". "), -1) {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" {
+			continue
+		}
+		if seen[s] {
+			n++
+		}
+		seen[s] = true
+	}
+	return n
 }
 
 // templateWordsRE matches the template phrases that hold a band or level
@@ -125,6 +145,7 @@ type GradeSummary struct {
 	QualityStated int      `json:"quality_stated"` // texts with a level word
 	QualityAgrees int      `json:"quality_agrees"` // ... that is the level of the model's score
 	FileFacts     int      `json:"file_facts"`     // texts stating a resolution, frame rate or CRF
+	Repeating     int      `json:"repeating"`      // texts with a repeated sentence
 }
 
 // Summarise adds up grades.
@@ -146,6 +167,9 @@ func Summarise(gs []Grade) GradeSummary {
 		}
 		if g.FileFacts {
 			s.FileFacts++
+		}
+		if g.Repeats > 0 {
+			s.Repeating++
 		}
 	}
 	if s.Claims > 0 {

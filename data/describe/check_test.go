@@ -31,7 +31,7 @@ func TestCheckTextOfTrueDescriptions(t *testing.T) {
 		if !g.QualityAgrees || g.Quality != levels.Word(f.MOS) {
 			t.Fatalf("quality %q (agrees %v), MOS %.2f: %q", g.Quality, g.QualityAgrees, f.MOS, d.Text)
 		}
-		if len(g.Unmentioned) != 0 {
+		if len(g.Unmentioned) != 0 || g.Repeats != 0 {
 			t.Fatalf("unmentioned %v: %q", g.Unmentioned, d.Text)
 		}
 		if want := f.Width > 0 || f.CRF != nil; g.FileFacts != want {
@@ -63,12 +63,18 @@ func TestCheckTextCatchesErrors(t *testing.T) {
 	if len(g.Unmentioned) != 4 { // blocking, exposure, contrast, colour
 		t.Errorf("unmentioned %v", g.Unmentioned)
 	}
+	if g.Repeats != 0 {
+		t.Errorf("repeats %d", g.Repeats)
+	}
+	if g := CheckText("The image is clean. The image is clean; the image is clean. The picture looks sharp. The image is clean.", s, "good"); g.Repeats != 3 {
+		t.Errorf("repeats %d, want 3", g.Repeats)
+	}
 	g = CheckText("Details appear sharp and blurry.", s, "good")
 	if len(g.Claims) != 2 || g.Claims[0].Right == g.Claims[1].Right {
 		t.Errorf("contradiction: %+v", g.Claims)
 	}
 	sum := Summarise([]Grade{g, CheckText("", s, "good")})
-	if sum.Texts != 2 || sum.Claims != 2 || sum.Right != 1 || *sum.Accuracy != 0.5 || sum.QualityStated != 0 {
+	if sum.Texts != 2 || sum.Repeating != 0 || sum.Claims != 2 || sum.Right != 1 || *sum.Accuracy != 0.5 || sum.QualityStated != 0 {
 		t.Errorf("summary %+v", sum)
 	}
 	if Summarise([]Grade{CheckText("", s, "good")}).Accuracy != nil {

@@ -33,7 +33,7 @@ type DescribeOptions struct {
 	Paths     []string // videos or images
 	Scorers   []*Scorer
 	OutDir    string
-	MaxTokens int // description length limit (0 = 48)
+	MaxTokens int // description length limit (0 = what the model's input.max_text_len allows)
 	Frames    int // frames measured per file (0 = 3, as data shards)
 	Jobs      int
 	Progress  io.Writer
@@ -54,11 +54,15 @@ type DescribeReport struct {
 // DescribeCheckpoint sums up one checkpoint's texts. Proportions carry 95%
 // Wilson intervals that treat the claims (texts) as independent.
 type DescribeCheckpoint struct {
-	Checkpoint    string                               `json:"checkpoint"`
-	Summary       describe.GradeSummary                `json:"summary"`
-	ClaimsRight   metrics.Proportion                   `json:"claims_right"`
+	Checkpoint  string                `json:"checkpoint"`
+	Summary     describe.GradeSummary `json:"summary"`
+	ClaimsRight metrics.Proportion    `json:"claims_right"`
+	// MajorityRight: the same claims had each said its kind's most frequent
+	// measured word over these files (a describer that ignores its input).
+	MajorityRight metrics.Proportion                   `json:"majority_right"`
 	QualityAgrees metrics.Proportion                   `json:"quality_agrees"` // of all texts
 	FileFacts     metrics.Proportion                   `json:"file_facts"`     // texts stating facts no input shows
+	Repeating     metrics.Proportion                   `json:"repeating"`      // texts repeating a sentence
 	PerKind       map[describe.Kind]metrics.Proportion `json:"per_kind"`
 }
 
@@ -132,8 +136,9 @@ func RunDescribe(ctx context.Context, o DescribeOptions) (*DescribeReport, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	majority := majorityWords(rep.Files)
 	for k, sc := range o.Scorers {
-		c, err := summariseDescribe(sc.Name, grades[k])
+		c, err := summariseDescribe(sc.Name, grades[k], majority)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +153,34 @@ func RunDescribe(ctx context.Context, o DescribeOptions) (*DescribeReport, error
 	return rep, rep.Write(o.OutDir)
 }
 
-func summariseDescribe(name string, gs []describe.Grade) (DescribeCheckpoint, error) {
+// majorityWords is each kind's most frequent measured word over files ("" for
+// a silent band); ties go to the band listed first.
+func majorityWords(files []DescribedFile) map[describe.Kind]string {
+	out := map[describe.Kind]string{}
+	for _, sc := range describe.Scales {
+		count := map[string]int{}
+		for _, f := range files {
+			if b := sc.Band(sc.Value(f.Signals)); b.Silent {
+				count[""]++
+			} else {
+				count[b.Word]++
+			}
+		}
+		best := -1
+		for _, b := range sc.Bands {
+			w := b.Word
+			if b.Silent {
+				w = ""
+			}
+			if count[w] > best {
+				out[sc.Kind], best = w, count[w]
+			}
+		}
+	}
+	return out
+}
+
+func summariseDescribe(name string, gs []describe.Grade, majority map[describe.Kind]string) (DescribeCheckpoint, error) {
 	c := DescribeCheckpoint{Checkpoint: name, Summary: describe.Summarise(gs), PerKind: map[describe.Kind]metrics.Proportion{}}
 	s := c.Summary
 	var err error
@@ -161,14 +193,24 @@ func summariseDescribe(name string, gs []describe.Grade) (DescribeCheckpoint, er
 	if c.FileFacts, err = metrics.Wilson(s.FileFacts, s.Texts); err != nil {
 		return c, err
 	}
+	if c.Repeating, err = metrics.Wilson(s.Repeating, s.Texts); err != nil {
+		return c, err
+	}
 	right, n := map[describe.Kind]int{}, map[describe.Kind]int{}
+	maj := 0
 	for _, g := range gs {
 		for _, cl := range g.Claims {
 			n[cl.Kind]++
 			if cl.Right {
 				right[cl.Kind]++
 			}
+			if cl.Measured == majority[cl.Kind] {
+				maj++
+			}
 		}
+	}
+	if c.MajorityRight, err = metrics.Wilson(maj, s.Claims); err != nil {
+		return c, err
 	}
 	for _, sc := range describe.Scales {
 		if c.PerKind[sc.Kind], err = metrics.Wilson(right[sc.Kind], n[sc.Kind]); err != nil {
@@ -228,12 +270,12 @@ func (r *DescribeReport) Write(dir string) error {
 		return err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Description evaluation\n\nCreated %s. Each text is graded against its file's own measurements (%d frames at native resolution): a signal word is right when it is the word the description table gives the measured value; the quality word should be the level of the score the same checkpoint gave; a resolution, frame rate or CRF is a fact no model input shows. Intervals: 95%% Wilson, claims taken as independent.\n\n",
+	fmt.Fprintf(&b, "# Description evaluation\n\nCreated %s. Each text is graded against its file's own measurements (%d frames at native resolution): a signal word is right when it is the word the description table gives the measured value; the quality word should be the level of the score the same checkpoint gave; a resolution, frame rate or CRF is a fact no model input shows. 'Majority word right': had each claim said its kind's most frequent measured word over these files, how many would be right (a describer that ignores its input). Intervals: 95%% Wilson, claims taken as independent.\n\n",
 		r.Created, r.Frames)
-	b.WriteString("| checkpoint | texts | claims per text | claims right | quality word = score level | states file facts |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| checkpoint | texts | claims per text | claims right | majority word right | quality word = score level | states file facts | repeats a sentence |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Checkpoints {
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %s | %s | %s |\n", c.Checkpoint, c.Summary.Texts, c.Summary.ClaimsPerText,
-			FormatShare(c.ClaimsRight), FormatShare(c.QualityAgrees), FormatShare(c.FileFacts))
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %s | %s | %s | %s | %s |\n", c.Checkpoint, c.Summary.Texts, c.Summary.ClaimsPerText,
+			FormatShare(c.ClaimsRight), FormatShare(c.MajorityRight), FormatShare(c.QualityAgrees), FormatShare(c.FileFacts), FormatShare(c.Repeating))
 	}
 	b.WriteString("\nClaims right per kind:\n\n| checkpoint |")
 	for _, sc := range describe.Scales {

@@ -52,7 +52,7 @@ func TestEvalDescribe(t *testing.T) {
 	want := describe.Summarise(grades)
 	got := rep.Checkpoints[0]
 	if got.Summary.Texts != 2 || got.Summary.Claims != want.Claims || got.ClaimsRight.K != want.Right || got.ClaimsRight.N != want.Claims ||
-		got.QualityAgrees.K != want.QualityAgrees || got.FileFacts.K != want.FileFacts {
+		got.QualityAgrees.K != want.QualityAgrees || got.FileFacts.K != want.FileFacts || got.Repeating.K != want.Repeating {
 		t.Fatalf("summary %+v, want %+v", got, want)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "describe.md"))
@@ -63,4 +63,29 @@ func TestEvalDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, filepath.Join(out, rep.Plot))
+}
+
+// The majority reference: each kind's most frequent measured word (silent
+// bands count as ""), and a claim is majority-right when its measured word
+// is that word.
+func TestDescribeMajority(t *testing.T) {
+	sig := func(sharp, dark float64) describe.Signals {
+		return describe.Signals{Sharpness: sharp, DarkFrac: dark, Noise: 1, Blockiness: 1, MeanLuma: 100, Contrast: 50, Colorfulness: 40}
+	}
+	files := []DescribedFile{{Signals: sig(300, 0)}, {Signals: sig(200, 0.5)}, {Signals: sig(10, 0)}}
+	maj := majorityWords(files)
+	if maj[describe.KindSharpness] != "sharp" || maj[describe.KindShadows] != "" || maj[describe.KindNoise] != "clean" {
+		t.Fatalf("majority %v", maj)
+	}
+	gs := []describe.Grade{
+		describe.CheckText("The picture is blurry.", files[0].Signals, ""),                                 // measured sharp: majority right, model wrong
+		describe.CheckText("The picture is blurry. There are some crushed shadows.", files[2].Signals, ""), // blurry right; shadows wrong for both
+	}
+	c, err := summariseDescribe("m", gs, maj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClaimsRight.K != 1 || c.ClaimsRight.N != 3 || c.MajorityRight.K != 2 || c.MajorityRight.N != 3 {
+		t.Fatalf("right %+v, majority %+v", c.ClaimsRight, c.MajorityRight)
+	}
 }

@@ -52,7 +52,7 @@ type Result struct {
 // ScoreOptions choose the optional description.
 type ScoreOptions struct {
 	Describe  bool
-	MaxTokens int // description length limit (0 = 48)
+	MaxTokens int // description length limit (0 = what input.max_text_len leaves after the prompt)
 }
 
 // Scorer is a loaded checkpoint ready to score videos. Not safe for
@@ -193,12 +193,11 @@ func (s *Scorer) ScoreClip(clip feed.Clip, o ScoreOptions) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	maxNew := o.MaxTokens
-	if maxNew <= 0 {
-		maxNew = 48
-	}
 	g := generate.DefaultOptions(s.Model)
-	g.MaxNew = min(maxNew, s.Model.Cfg.Input.MaxTextLen-len(prompt))
+	g.MaxNew = s.Model.Cfg.Input.MaxTextLen - len(prompt)
+	if o.MaxTokens > 0 {
+		g.MaxNew = min(g.MaxNew, o.MaxTokens)
+	}
 	batch := pr.Canonical
 	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches, Stats: batch.Stats}}, [][]int{prompt}, g)
 	if err != nil {

@@ -1,0 +1,69 @@
+package sweep
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/train"
+)
+
+// The two stages make model trains (Makefile) are the sweep cells whose
+// figures the model card reports: stage 1 is the stats-pixel-only variant
+// of experiments/real-rank.yaml, stage 2 its stats-pixel-only-describe
+// variant, configs and init alike.
+func TestShippedModelIsSweepCells(t *testing.T) {
+	e, err := Load(filepath.Join(repo(), "experiments", "real-rank.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := os.ReadFile(filepath.Join(repo(), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"train_config=configs/train/real.yaml", "train_config=configs/train/real-describe.yaml",
+		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96",
+		"$(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
+		if !strings.Contains(string(mk), want) {
+			t.Fatalf("Makefile's model target lacks %q", want)
+		}
+	}
+	shipped, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage2 := shipped
+	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
+	stage2.Input.MaxTextLen = 96
+	for _, s := range []struct {
+		variant, init, recipe string
+		model                 model.Config
+	}{
+		{"stats-pixel-only", "", "real.yaml", shipped},
+		{"stats-pixel-only-describe", "stats-pixel-only", "real-describe.yaml", stage2},
+	} {
+		v := e.Variant(s.variant)
+		if v == nil || v.Init != s.init {
+			t.Fatalf("variant %s missing or init %q, want %q", s.variant, v.Init, s.init)
+		}
+		mc, tc, _, _, err := v.cellConfigs(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := s.model
+		mc.Name, mc.Tokenizer, want.Tokenizer = want.Name, "", "" // names and paths differ, the architecture may not
+		if !reflect.DeepEqual(mc, want) {
+			t.Errorf("%s: model config differs from configs/model/real.yaml (+ stage 2 frozen parts):\n%+v\n%+v", s.variant, mc, want)
+		}
+		rc, err := train.LoadConfig(filepath.Join(repo(), "configs", "train", s.recipe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(tc, rc) {
+			t.Errorf("%s: recipe differs from configs/train/%s:\n%+v\n%+v", s.variant, s.recipe, tc, rc)
+		}
+	}
+}
