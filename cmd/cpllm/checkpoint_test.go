@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/cpllm/cpllm/data/describe"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,7 @@ func TestShippedModelScoresRealData(t *testing.T) {
 		t.Skip("no KoNViD-1k clips or CLIVE images in " + root)
 	}
 	files := []string{clips[0], imgs[0]}
-	stdout, err := run(t, append([]string{"--set", "checkpoint=../../models/real", "score", "--describe=false"}, files...)...)
+	stdout, err := run(t, append([]string{"--set", "checkpoint=../../models/real", "score"}, files...)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
@@ -80,6 +81,13 @@ func TestShippedModelScoresRealData(t *testing.T) {
 		var r scoreResult
 		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Path != files[i] || r.Error != "" || r.Score < 1 || r.Score > 5 {
 			t.Errorf("%s: %+v (%v)", files[i], r, err)
+		}
+		// The describe stage trained the canonical form: the text is its own
+		// canonical rewrite, opens with the level of the score, and says
+		// nothing twice.
+		g := describe.CheckText(r.Description, describe.Signals{}, r.Level)
+		if describe.CanonicalText(r.Description, false) != r.Description || !g.QualityAgrees || g.Repeats != 0 || g.FileFacts {
+			t.Errorf("%s: description %q (level %s): not the canonical form", files[i], r.Description, r.Level)
 		}
 	}
 }
