@@ -154,7 +154,7 @@ MODEL_BACKEND ?= auto
 # (configs/train/real-describe.yaml; experiments/real-rank.yaml runs the same
 # two stages on every seed, and a test keeps them identical).
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96
-model: model-data ## train the shipped model from the real data and ship it to models/real (about 35 min on 2 cores)
+model: model-data ## train the shipped model from the real data and ship it to models/real (about 40 min on 2 cores)
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml \
 		--set model.backend=$(MODEL_BACKEND) train --out $(MODEL_RUN) --resume
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-describe.yaml \

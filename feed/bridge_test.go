@@ -18,6 +18,20 @@ const testShardSize = feedtest.FrameSize
 
 func tinyModel(t testing.TB) model.Config { return feedtest.ModelConfig(t) }
 
+// tinyBridge builds the tiny model and its bridge for testShardSize clips.
+func tinyBridge(t testing.TB) (*model.Model, *Bridge) {
+	t.Helper()
+	m, err := model.Build(tinyModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, br
+}
+
 // TestResizeBox: 4x4 -> 2x2 is the mean of each 2x2 block; 3 -> 2 weighs
 // the shared middle pixel by half.
 func TestResizeBox(t *testing.T) {
@@ -47,14 +61,7 @@ func TestResizeBox(t *testing.T) {
 
 // TestDescribeMask: targets are the next tokens of the answer only.
 func TestDescribeMask(t *testing.T) {
-	m, err := model.Build(tinyModel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, err := NewBridge(m, testShardSize, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, br := tinyBridge(t)
 	frame := testShardSize * testShardSize * 3
 	rec := &shards.Record{ID: "a", M: 4, K: 2, Context: make([]byte, 4*frame), Patches: make([]byte, 2*frame),
 		Description: "good quality", MOSNorm: math.NaN()}
@@ -374,14 +381,7 @@ func TestPairViews(t *testing.T) {
 // the stored description less its file facts, and an image is an image;
 // with canonical text, the statements in the fixed form.
 func TestDescribeObservableText(t *testing.T) {
-	m, err := model.Build(tinyModel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, err := NewBridge(m, testShardSize, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, br := tinyBridge(t)
 	frame := testShardSize * testShardSize * 3
 	stored := "The clip is 960x540 at 29.97 fps. The video has vivid colours."
 	moving := make([]byte, 4*frame)

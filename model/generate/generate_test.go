@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cpllm/cpllm/model"
+	"github.com/gomlx/compute"
 )
 
 // run generates with a generator that records every step's logits.
@@ -86,24 +87,30 @@ func TestFirstLogitsMatchPredictor(t *testing.T) {
 	videos := randomVideos(m, 1, 2, 2)
 	ps := prompts(m)
 	_, logits := run(t, NewGenerator(m, backend), videos, ps, Options{MaxNew: 1})
+	checkFirstLogits(t, m, backend, videos[0], ps, logits[0])
+}
+
+// checkFirstLogits compares generation's first-step logits with
+// Predictor.Logits (model.Hidden's layout) at each prompt's last token.
+func checkFirstLogits(t *testing.T, m *model.Model, backend compute.Backend, v Video, ps [][]int, first [][]float32) {
+	t.Helper()
 	l := max(len(ps[0]), len(ps[1]))
 	tok := make([]int32, 2*l)
 	for i, p := range ps {
-		for j, v := range p {
-			tok[i*l+j] = int32(v)
+		for j, id := range p {
+			tok[i*l+j] = int32(id)
 		}
 	}
-	batch := &model.Batch{Frames: videos[0].Frames, Patches: videos[0].Patches,
-		Tokens: tensorOf(tok, 2, l)}
+	batch := &model.Batch{Frames: v.Frames, Patches: v.Patches, Stats: v.Stats, Tokens: tensorOf(tok, 2, l)}
 	lm, err := model.NewPredictor(m, backend).Logits(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flat := flat32(t, lm)
-	v := m.Cfg.Decoder.VocabSize
+	vocab := m.Cfg.Decoder.VocabSize
 	for i, p := range ps {
-		at := flat[(i*l+len(p)-1)*v : (i*l+len(p))*v]
-		if d := maxDiff([][]float32{at}, [][]float32{logits[0][i]}); d > 1e-4 {
+		at := flat[(i*l+len(p)-1)*vocab : (i*l+len(p))*vocab]
+		if d := maxDiff([][]float32{at}, [][]float32{first[i]}); d > 1e-4 {
 			t.Errorf("row %d: first logits differ from Predictor.Logits by %g", i, d)
 		}
 	}

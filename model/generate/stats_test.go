@@ -44,26 +44,7 @@ func TestGenerateWithStatsToken(t *testing.T) {
 			ps := prompts(m)
 			g := NewGenerator(m, backend)
 			ref, logits := run(t, g, videos, ps, Options{MaxNew: 8})
-			l := max(len(ps[0]), len(ps[1]))
-			tok := make([]int32, 2*l)
-			for i, p := range ps {
-				for j, v := range p {
-					tok[i*l+j] = int32(v)
-				}
-			}
-			batch := &model.Batch{Frames: videos[0].Frames, Patches: videos[0].Patches, Stats: videos[0].Stats, Tokens: tensorOf(tok, 2, l)}
-			lm, err := model.NewPredictor(m, backend).Logits(batch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			flat := flat32(t, lm)
-			v := m.Cfg.Decoder.VocabSize
-			for i, p := range ps {
-				at := flat[(i*l+len(p)-1)*v : (i*l+len(p))*v]
-				if d := maxDiff([][]float32{at}, [][]float32{logits[0][i]}); d > 1e-4 {
-					t.Errorf("row %d: first logits differ from Predictor.Logits by %g", i, d)
-				}
-			}
+			checkFirstLogits(t, m, backend, videos[0], ps, logits[0])
 			got, _ := run(t, g, videos, ps, Options{MaxNew: 8, UseCache: true})
 			for i := range ref {
 				if !slices.Equal(ref[i], got[i]) {
