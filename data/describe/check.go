@@ -117,23 +117,38 @@ var templateWordsRE = func() *regexp.Regexp {
 // saidWords are the scale's words in text, longest first so that a word
 // inside a longer one ("noisy" in "slightly noisy") counts once.
 func saidWords(text string, sc Scale) []string {
-	var words []string
-	for _, b := range sc.Bands {
-		if !b.Silent {
-			words = append(words, b.Word)
-		}
-	}
-	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
 	var said []string
-	for _, w := range words {
-		re := regexp.MustCompile(`\b` + regexp.QuoteMeta(w) + `\b`)
-		if re.MatchString(text) {
-			said = append(said, w)
-			text = re.ReplaceAllString(text, "")
+	for _, w := range scaleWords[sc.Kind] {
+		if w.re.MatchString(text) {
+			said = append(said, w.word)
+			text = w.re.ReplaceAllString(text, "")
 		}
 	}
 	return said
 }
+
+type wordRE struct {
+	word string
+	re   *regexp.Regexp
+}
+
+// scaleWords holds each kind's non-silent words, longest first, with their
+// whole-word patterns, compiled once (training rewrites every describe
+// record with them).
+var scaleWords = func() map[Kind][]wordRE {
+	out := map[Kind][]wordRE{}
+	for _, sc := range Scales {
+		var ws []wordRE
+		for _, b := range sc.Bands {
+			if !b.Silent {
+				ws = append(ws, wordRE{b.Word, regexp.MustCompile(`\b` + regexp.QuoteMeta(b.Word) + `\b`)})
+			}
+		}
+		slices.SortStableFunc(ws, func(a, b wordRE) int { return len(b.word) - len(a.word) })
+		out[sc.Kind] = ws
+	}
+	return out
+}()
 
 // GradeSummary aggregates the grades of several texts.
 type GradeSummary struct {
