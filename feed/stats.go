@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -48,17 +49,31 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 	if hit {
 		return e.feats, e.ok, nil
 	}
-	if kind := b.M.Cfg.Stats; kind != "nss" {
+	kind := b.M.Cfg.Stats
+	if kind != "nss" && kind != "nss-signals" {
 		return nil, false, fmt.Errorf("feed: no statistics of kind %q", kind)
 	}
 	feats, ok, err := nss.PatchStats(c.Patches, c.K, b.ShardSize)
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: clip %s: %w", c.ID, err)
 	}
+	if ok && kind == "nss-signals" {
+		feats = append(feats, patchSignals(c.Patches, c.K, b.ShardSize)...)
+	}
 	b.cache.mu.Lock()
 	b.cache.m[key] = statsEntry{feats, ok}
 	b.cache.mu.Unlock()
 	return feats, ok, nil
+}
+
+// patchSignals are describe.Measure's signals of a clip's k stored s x s
+// patches, each patch measured as one frame, in describe.SignalNames order.
+func patchSignals(patches []byte, k, s int) []float64 {
+	frames := make([][]byte, k)
+	for i := range frames {
+		frames[i] = patches[i*s*s*3 : (i+1)*s*s*3]
+	}
+	return describe.Measure(frames, s, s).Values()
 }
 
 // stats builds the float32 [B, F] statistics tensor of clips, or nil when

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/feed/feedtest"
@@ -98,5 +99,79 @@ func TestClipStats(t *testing.T) {
 	one := func(yield func([]Clip, error) bool) { yield(clips[:1], nil) }
 	if _, _, err := br.StatsNorm(one); err == nil {
 		t.Error("StatsNorm over one clip: want an error")
+	}
+}
+
+// Statistics kind nss-signals: the 38 NSS of nss.PatchStats, then the
+// describe signals of the K stored patches, each patch one frame. The
+// exposure and colour signals are recomputed here from their definitions
+// over all K patches' pixels.
+func TestClipStatsSignals(t *testing.T) {
+	c := tinyModel(t)
+	c.Stats = "nss-signals"
+	if got, want := c.StatsDim(), len(nss.NSSNames)+len(describe.SignalNames); got != want {
+		t.Fatalf("model.StatsKinds[nss-signals] = %d, want %d", got, want)
+	}
+	m, _ := feedtest.Model(t, c)
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 3))
+	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2}
+	got, ok, err := br.clipStats(clipsOf([]*shards.Record{rec})[0])
+	if err != nil || !ok {
+		t.Fatalf("clipStats: ok %v, %v", ok, err)
+	}
+	want, _, err := nss.PatchStats(rec.Patches, rec.K, testShardSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(want)
+	if len(got) != c.StatsDim() {
+		t.Fatalf("%d statistics, want %d", len(got), c.StatsDim())
+	}
+	for j := range n {
+		if got[j] != want[j] {
+			t.Fatalf("%s = %g, want nss.PatchStats' %g", nss.NSSNames[j], got[j], want[j])
+		}
+	}
+	// Per patch: mean and std of luma, fractions below 16 and above 240,
+	// Hasler-Suesstrunk colourfulness; then the mean over patches.
+	px := testShardSize * testShardSize
+	ref := make([]float64, 5)
+	for k := range rec.K {
+		p := rec.Patches[k*px*3 : (k+1)*px*3]
+		var y, rg, yb []float64
+		for i := range px {
+			r, g, b := float64(p[3*i]), float64(p[3*i+1]), float64(p[3*i+2])
+			y = append(y, 0.299*r+0.587*g+0.114*b)
+			rg = append(rg, r-g)
+			yb = append(yb, (r+g)/2-b)
+		}
+		my, vy := nss.MeanVar(y)
+		mrg, vrg := nss.MeanVar(rg)
+		myb, vyb := nss.MeanVar(yb)
+		dark, bright := 0.0, 0.0
+		for _, v := range y {
+			if v < 16 {
+				dark++
+			} else if v > 240 {
+				bright++
+			}
+		}
+		vals := []float64{my, math.Sqrt(vy), dark / float64(px), bright / float64(px),
+			math.Sqrt(vrg+vyb) + 0.3*math.Hypot(mrg, myb)}
+		for i, v := range vals {
+			ref[i] += v / float64(rec.K)
+		}
+	}
+	for i, w := range ref {
+		if g := got[n+i]; math.Abs(g-w) > 1e-9*max(1, math.Abs(w)) {
+			t.Errorf("%s = %g, want %g", describe.SignalNames[i], g, w)
+		}
+	}
+	if noise, block := got[n+5], got[n+6]; !(noise > 0) || !(block > 0) {
+		t.Errorf("noise %g, blockiness %g: want both > 0 on random patches", noise, block)
 	}
 }

@@ -98,6 +98,17 @@ func TestVariantsForwardAndTrain(t *testing.T) {
 			return c, err
 		}})
 	}
+	// Every other statistics kind: only the token's input width changes.
+	for kind := range StatsKinds {
+		if kind == "nss" {
+			continue
+		}
+		cases = append(cases, tc{"stats-" + kind + "-pixel-only", func() (Config, error) {
+			c, err := tinyConfig(t).WithVariant("pixel-only/concat")
+			c.Stats = kind
+			return c, err
+		}})
+	}
 	// The shipped demo and sweep-base configs: conv stem, local normalisation.
 	for _, file := range []string{"demo", "ablation"} {
 		cases = append(cases, tc{"config-" + file, func() (Config, error) { return LoadConfig(configPath(file)) }})

@@ -15,8 +15,14 @@ import (
 // BRISQUE-style natural-scene statistics and the two sharpness statistics of
 // data/nss (FrameNSS), averaged over the video's stored native-resolution
 // patches by the feed. They see every stored pixel of those patches, where
-// the pixel encoder sees crops of them at the input size.
-var StatsKinds = map[string]int{"nss": 38}
+// the pixel encoder sees crops of them at the input size. "nss-signals":
+// those 38 and the 7 tone and artifact signals of data/describe
+// (SignalNames: mean luma, contrast, near-black and near-white fractions,
+// colourfulness, noise, blockiness) over the same patches. The pixel
+// encoder's local contrast normalisation removes brightness and contrast,
+// and the NSS are computed on luma after the same normalisation, so without
+// them a model cannot see exposure or colour.
+var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45}
 
 // statsClip bounds a standardised statistic: a video far outside the
 // training distribution (a cartoon, a test pattern) cannot swamp the token.
@@ -27,7 +33,7 @@ func (c Config) StatsDim() int { return StatsKinds[c.Stats] }
 
 func validateStats(kind string) error {
 	if _, ok := StatsKinds[kind]; !ok && kind != "" {
-		return fmt.Errorf("%q is not a known statistics kind (nss) or empty", kind)
+		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals) or empty", kind)
 	}
 	return nil
 }

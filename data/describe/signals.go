@@ -31,6 +31,16 @@ const (
 	blockEps = 1.0
 )
 
+// SignalNames name Values' entries: the signals a model's statistics token
+// can take (model stats kind nss-signals). Sharpness is left out: the NSS
+// have the Laplacian's log-variance already.
+var SignalNames = []string{"mean_luma", "contrast", "dark_fraction", "bright_fraction", "colorfulness", "noise_sigma", "blockiness"}
+
+// Values are the signals in SignalNames order.
+func (s Signals) Values() []float64 {
+	return []float64{s.MeanLuma, s.Contrast, s.DarkFrac, s.BrightFrac, s.Colorfulness, s.Noise, s.Blockiness}
+}
+
 // Measure averages the signals of packed RGB24 w x h frames. It panics when a
 // frame's length is not w*h*3 (a caller bug, not a data error).
 func Measure(frames [][]byte, w, h int) Signals {

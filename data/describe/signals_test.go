@@ -1,6 +1,7 @@
 package describe
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -281,4 +282,26 @@ func TestMeasureWrongSizePanics(t *testing.T) {
 		}
 	}()
 	Measure([][]byte{make([]byte, 10)}, 4, 4)
+}
+
+// Values follow SignalNames, which are the signals' JSON names.
+func TestSignalValuesNamed(t *testing.T) {
+	s := Signals{Sharpness: 1, Noise: 2, Blockiness: 3, MeanLuma: 4, DarkFrac: 5, BrightFrac: 6, Contrast: 7, Colorfulness: 8, Frames: 9}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byName map[string]float64
+	if err := json.Unmarshal(raw, &byName); err != nil {
+		t.Fatal(err)
+	}
+	v := s.Values()
+	if len(v) != len(SignalNames) {
+		t.Fatalf("%d values, %d names", len(v), len(SignalNames))
+	}
+	for i, n := range SignalNames {
+		if w, ok := byName[n]; !ok || w != v[i] {
+			t.Errorf("Values()[%d] = %g, JSON field %q = %g (present %v)", i, v[i], n, w, ok)
+		}
+	}
 }
