@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 )
 
@@ -108,15 +109,30 @@ func TestProtocols(t *testing.T) {
 }
 
 func TestBaselinesNeedTheirFeatures(t *testing.T) {
-	bs := Baselines(append(append([]string{}, BitrateNames...), nss.NSSNames...))
-	var ridges []string
+	full := slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames)
+	bs := Baselines(full)
+	ridges := map[string][]string{}
+	var order []string
 	for _, b := range bs {
 		if b.Kind == KindRidge {
-			ridges = append(ridges, b.Name)
+			ridges[b.Name] = b.Features
+			order = append(order, b.Name)
 		}
 	}
-	if !slices.Equal(ridges, []string{"ridge_brisque", "ridge_nss", "ridge_all"}) || len(bs) != 3+40 {
-		t.Errorf("full feature set: ridges %v, %d baselines", ridges, len(bs))
+	if !slices.Equal(order, []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals"}) || len(bs) != 4+len(full) {
+		t.Errorf("full feature set: ridges %v, %d baselines", order, len(bs))
+	}
+	// ridge_all keeps its meaning (bit rate and NSS); ridge_signals adds the signals.
+	if got, want := ridges["ridge_all"], slices.Concat(BitrateNames, nss.NSSNames); !slices.Equal(got, want) {
+		t.Errorf("ridge_all reads %v, want %v", got, want)
+	}
+	if got := ridges["ridge_signals"]; !slices.Equal(got, full) {
+		t.Errorf("ridge_signals reads %v, want %v", got, full)
+	}
+	for _, b := range Baselines(slices.Concat(BitrateNames, nss.NSSNames)) {
+		if b.Name == "ridge_signals" {
+			t.Error("ridge_signals offered without the signals")
+		}
 	}
 	for _, b := range Baselines(nss.NSSNames[:10]) {
 		if b.Kind == KindRidge && b.Name != "ridge_all" {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/internal/corr"
@@ -41,15 +42,19 @@ type Baseline struct {
 }
 
 // Baselines are the ridge fits on the BRISQUE features, on all NSS
-// features (BRISQUE + sharpness), on everything available (+ bit rate),
-// then every available feature alone. A ridge set is left out when one of
-// its features is missing from names.
+// features (BRISQUE + sharpness), on those and the bit rate where available
+// (ridge_all), on all of that and the describe signals (ridge_signals:
+// exposure, contrast, colour, noise, blocking; what a model's statistics
+// token of kind nss-signals adds), then every available feature alone. A
+// ridge set is left out when one of its features is missing from names.
 func Baselines(names []string) []Baseline {
 	var out []Baseline
+	all := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(describe.SignalNames, n) })
 	for _, r := range []struct {
 		name string
 		fs   []string
-	}{{"ridge_brisque", nss.BRISQUENames}, {"ridge_nss", nss.NSSNames}, {"ridge_all", names}} {
+	}{{"ridge_brisque", nss.BRISQUENames}, {"ridge_nss", nss.NSSNames}, {"ridge_all", all},
+		{"ridge_signals", slices.Concat(all, describe.SignalNames)}} {
 		if len(r.fs) > 0 && !slices.ContainsFunc(r.fs, func(f string) bool { return !slices.Contains(names, f) }) {
 			out = append(out, Baseline{Name: r.name, Kind: KindRidge, Features: r.fs})
 		}

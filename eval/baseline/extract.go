@@ -8,6 +8,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/data/video"
 )
@@ -19,7 +20,7 @@ var BitrateNames = []string{"bitrate_bpps", "bitrate_kbps"}
 
 // FeatureVersion changes whenever a feature's definition does, so cached
 // features from an older definition are recomputed instead of mixed in.
-const FeatureVersion = 1
+const FeatureVersion = 2
 
 // DefaultFrames is how many uniformly spaced frames a clip's NSS averages.
 const DefaultFrames = 8
@@ -73,7 +74,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 		cf.Features["bitrate_bpps"] = float64(bits) / (cf.DurationS * float64(info.Width) * float64(info.Height))
 	}
 
-	sum := make([]float64, len(nss.NSSNames))
+	sum := make([]float64, len(nss.NSSNames)+len(describe.SignalNames))
 	idx := video.UniformIndices(info.Frames, frames)
 	err = decodeGrey(path, idx, &cf, sum)
 	var verr *video.Error
@@ -93,14 +94,16 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 	if len(cf.Indices) == 0 {
 		return cf, fmt.Errorf("%s: nss: every sampled frame is flat or degenerate (frames %v)", path, idx)
 	}
-	for i, name := range nss.NSSNames {
+	for i, name := range append(append([]string{}, nss.NSSNames...), describe.SignalNames...) {
 		cf.Features[name] = sum[i] / float64(len(cf.Indices))
 	}
 	return cf, nil
 }
 
-// decodeGrey adds each decodable frame's NSS features into sum and records
-// its index; degenerate frames (a black fade) are skipped, not averaged in.
+// decodeGrey adds each decodable frame's NSS features, then its
+// describe.Measure signals (exposure, contrast, colour, noise, blocking),
+// into sum and records its index; degenerate frames (a black fade) are
+// skipped, not averaged in.
 func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64) error {
 	return video.DecodeRGB(path, video.RGBOptions{Indices: idx}, func(f video.RGBFrame) error {
 		cf.Width, cf.Height = f.Width, f.Height
@@ -108,6 +111,7 @@ func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64) error {
 		if err != nil {
 			return nil
 		}
+		v = append(v, describe.Measure([][]byte{f.Pix}, f.Width, f.Height).Values()...)
 		for i, x := range v {
 			sum[i] += x
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
@@ -144,6 +145,26 @@ func TestExtractMatchesOracle(t *testing.T) {
 		got[i] = cf.Features[name]
 	}
 	compareFeatures(t, "clip", got, want)
+
+	// The describe signals: the mean of describe.Measure over the frames the
+	// ffmpeg CLI decodes at the same indices.
+	pix, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsz := 176 * 112 * 3
+	if len(pix) != m*fsz {
+		t.Fatalf("ffmpeg wrote %d bytes, want %d frames of %d", len(pix), m, fsz)
+	}
+	var frames [][]byte
+	for i := range m {
+		frames = append(frames, pix[i*fsz:(i+1)*fsz])
+	}
+	for i, w := range describe.Measure(frames, 176, 112).Values() {
+		if g := cf.Features[describe.SignalNames[i]]; !near(g, w, 1e-3) {
+			t.Errorf("%s = %.6g, describe.Measure of the CLI's frames %.6g", describe.SignalNames[i], g, w)
+		}
+	}
 
 	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
 		"stream=bit_rate", "-of", "default=nw=1:nk=1", clip).Output()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/internal/testutil"
 )
@@ -61,7 +62,7 @@ func TestRealKoNViDBitrate(t *testing.T) {
 		if got := cf.Features["bitrate_kbps"] * 1000; !near(got, want, 1e-4) {
 			t.Errorf("%s: video bit rate %.0f b/s, metadata %.0f", clip, got, want)
 		}
-		if len(cf.Features) != len(BitrateNames)+len(nss.NSSNames) || len(cf.Indices) != 2 {
+		if len(cf.Features) != len(BitrateNames)+len(nss.NSSNames)+len(describe.SignalNames) || len(cf.Indices) != 2 {
 			t.Errorf("%s: %d features from %d frames", clip, len(cf.Features), len(cf.Indices))
 		}
 		checked++
@@ -83,8 +84,8 @@ func TestRealCLIVEStill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cf.Indices) != 1 || len(cf.Features) != len(nss.NSSNames) {
-		t.Errorf("%s: %d frames, %d features (want 1 frame, %d NSS features, no bit rate)", imgs[0], len(cf.Indices), len(cf.Features), len(nss.NSSNames))
+	if n := len(nss.NSSNames) + len(describe.SignalNames); len(cf.Indices) != 1 || len(cf.Features) != n {
+		t.Errorf("%s: %d frames, %d features (want 1 frame, %d NSS and signal features, no bit rate)", imgs[0], len(cf.Indices), len(cf.Features), n)
 	}
 	if _, ok := cf.Features["bitrate_kbps"]; ok {
 		t.Errorf("%s: a still has a bit rate", imgs[0])

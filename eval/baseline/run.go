@@ -3,8 +3,10 @@ package baseline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
 )
 
@@ -77,11 +79,12 @@ feed:
 	return out, nil
 }
 
-// CommonNames lists, in canonical order (bit rate, then NSS), the features
-// every clip has: stills have no bit rate, so a set mixing them drops it.
+// CommonNames lists, in canonical order (bit rate, NSS, then the describe
+// signals), the features every clip has: stills have no bit rate, so a set
+// mixing them drops it.
 func CommonNames(sets ...[]ClipFeatures) []string {
 	var names []string
-	for _, n := range append(append([]string{}, BitrateNames...), nss.NSSNames...) {
+	for _, n := range slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames) {
 		all := true
 		for _, s := range sets {
 			for _, cf := range s {
