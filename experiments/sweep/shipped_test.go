@@ -12,8 +12,8 @@ import (
 )
 
 // The two stages make model trains (Makefile) are the sweep cells whose
-// figures the model card reports: stage 1 is the stats-pixel-only variant
-// of experiments/real-rank.yaml, stage 2 its stats-pixel-only-describe-long
+// figures the model card reports: stage 1 is the signals-pixel-only variant
+// of experiments/real-rank.yaml, stage 2 its signals-pixel-only-describe-long
 // variant, configs and init alike.
 func TestShippedModelIsSweepCells(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-rank.yaml"), 0)
@@ -42,8 +42,8 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		variant, init, recipe string
 		model                 model.Config
 	}{
-		{"stats-pixel-only", "", "real.yaml", shipped},
-		{"stats-pixel-only-describe-long", "stats-pixel-only", "real-describe.yaml", stage2},
+		{"signals-pixel-only", "", "real.yaml", shipped},
+		{"signals-pixel-only-describe-long", "signals-pixel-only", "real-describe.yaml", stage2},
 	} {
 		v := e.Variant(s.variant)
 		if v == nil || v.Init != s.init {
