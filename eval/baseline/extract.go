@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/asticode/go-astiav"
@@ -94,7 +95,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 	if len(cf.Indices) == 0 {
 		return cf, fmt.Errorf("%s: nss: every sampled frame is flat or degenerate (frames %v)", path, idx)
 	}
-	for i, name := range append(append([]string{}, nss.NSSNames...), describe.SignalNames...) {
+	for i, name := range slices.Concat(nss.NSSNames, describe.SignalNames) {
 		cf.Features[name] = sum[i] / float64(len(cf.Indices))
 	}
 	return cf, nil
