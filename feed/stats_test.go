@@ -3,6 +3,7 @@ package feed
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/describe"
@@ -173,5 +174,43 @@ func TestClipStatsSignals(t *testing.T) {
 	}
 	if noise, block := got[n+5], got[n+6]; !(noise > 0) || !(block > 0) {
 		t.Errorf("noise %g, blockiness %g: want both > 0 on random patches", noise, block)
+	}
+}
+
+// Statistics kind nss-logsignals: nss-signals with the noise level as
+// ln(sigma + 0.01), every other value the same.
+func TestClipStatsLogSignals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2}
+	of := func(kind string) []float64 {
+		c := tinyModel(t)
+		c.Stats = kind
+		m, _ := feedtest.Model(t, c)
+		br, err := NewBridge(m, testShardSize, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok, err := br.clipStats(clipsOf([]*shards.Record{rec})[0])
+		if err != nil || !ok {
+			t.Fatalf("%s: clipStats: ok %v, %v", kind, ok, err)
+		}
+		return v
+	}
+	lin, lg := of("nss-signals"), of("nss-logsignals")
+	if len(lg) != len(lin) {
+		t.Fatalf("%d values, nss-signals has %d", len(lg), len(lin))
+	}
+	noise := len(nss.NSSNames) + slices.Index(describe.SignalNames, "noise_sigma")
+	for j := range lin {
+		want := lin[j]
+		if j == noise {
+			want = math.Log(lin[j] + 0.01)
+		}
+		if lg[j] != want {
+			t.Errorf("value %d = %g, want %g", j, lg[j], want)
+		}
+	}
+	if lin[noise] <= 0 {
+		t.Fatalf("noise %g: want > 0 on random patches", lin[noise])
 	}
 }

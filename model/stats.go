@@ -21,8 +21,12 @@ import (
 // colourfulness, noise, blockiness) over the same patches. The pixel
 // encoder's local contrast normalisation removes brightness and contrast,
 // and the NSS are computed on luma after the same normalisation, so without
-// them a model cannot see exposure or colour.
-var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45}
+// them a model cannot see exposure or colour. "nss-logsignals": nss-signals
+// with the noise level on a log scale (ln(sigma + 0.01)): compression
+// removes a fixed fraction of a clip's noise, which on the raw scale is a
+// step too small beside the spread between clips for the token to carry
+// the order of neighbouring CRF levels.
+var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45, "nss-logsignals": 45}
 
 // statsClip bounds a standardised statistic: a video far outside the
 // training distribution (a cartoon, a test pattern) cannot swamp the token.
@@ -33,7 +37,7 @@ func (c Config) StatsDim() int { return StatsKinds[c.Stats] }
 
 func validateStats(kind string) error {
 	if _, ok := StatsKinds[kind]; !ok && kind != "" {
-		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals) or empty", kind)
+		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals, nss-logsignals) or empty", kind)
 	}
 	return nil
 }

@@ -27,9 +27,25 @@ type Source struct {
 // SourceID, else its ID: a clip and its re-encodes are one group), drawn by
 // Seed. Held-out groups leave every task's training stream, in every
 // source, so no re-encode of a validation clip is trained on either.
+//
+// Fold k > 0 takes the k-th block of the same permutation instead of the
+// first: with F = round(1/Fraction) folds, fold k holds groups
+// [k*n, (k+1)*n) of the shuffled list (n = round(Fraction * groups)) and the
+// last fold the rest, so the F folds of one seed partition the groups and a
+// recipe run once per fold is a K-fold cross-validation. Fold 0 is the
+// plain holdout.
 type Holdout struct {
 	Fraction float64 `yaml:"fraction"` // 0 = off (validation from --val-shards)
 	Seed     uint64  `yaml:"seed"`     // 0 = the recipe's seed
+	Fold     int     `yaml:"fold"`     // which block of the permutation validates (0 .. Folds()-1)
+}
+
+// Folds is the number of disjoint holdouts the fraction cuts a source into.
+func (h Holdout) Folds() int {
+	if h.Fraction <= 0 {
+		return 0
+	}
+	return max(1, int(math.Round(1/h.Fraction)))
 }
 
 func (s Source) weight() float64 {
@@ -80,6 +96,8 @@ func (c Config) validateData() error {
 	}
 	if h := c.Holdout.Fraction; h < 0 || h >= 1 || math.IsNaN(h) {
 		bad("holdout.fraction %g must be in [0, 1) (0 = off)", h)
+	} else if f := c.Holdout.Fold; f != 0 && (f < 0 || f >= c.Holdout.Folds()) {
+		bad("holdout.fold %d must be in [0, %d): holdout.fraction %g cuts each source into %d folds", f, c.Holdout.Folds(), h, c.Holdout.Folds())
 	}
 	return errors.Join(errs...)
 }
@@ -155,8 +173,8 @@ func openPool(srcs []Source, h Holdout, seed uint64) (*pool, error) {
 			p.valIDs[i] = append(p.valIDs[i], groups[i][k]...)
 		}
 		if n := len(p.valIDs[i]); n < corr.MinSamples {
-			return nil, fmt.Errorf("train: holdout.fraction %g leaves %d validation records of source %s (%d groups); validation SRCC needs at least %d",
-				h.Fraction, n, s.Name, len(groups[i]), corr.MinSamples)
+			return nil, fmt.Errorf("train: holdout.fraction %g (fold %d) leaves %d validation records of source %s (%d groups); validation SRCC needs at least %d",
+				h.Fraction, h.Fold, n, s.Name, len(groups[i]), corr.MinSamples)
 		}
 	}
 	// A held-out group leaves every source, found by its key: a ladder
@@ -201,7 +219,11 @@ func drawHoldout(groups map[string][]string, h Holdout, name string) []string {
 	n := max(1, int(math.Round(h.Fraction*float64(len(keys)))))
 	r := rand.New(rand.NewPCG(h.Seed, fnv64(name)))
 	r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-	held := keys[:min(n, len(keys))]
+	lo, hi := min(h.Fold*n, len(keys)), min((h.Fold+1)*n, len(keys))
+	if h.Fold > 0 && h.Fold == h.Folds()-1 {
+		hi = len(keys)
+	}
+	held := slices.Clone(keys[lo:hi])
 	sort.Strings(held)
 	return held
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,6 +30,54 @@ func TestDrawHoldout(t *testing.T) {
 	}
 	if got := drawHoldout(groups, Holdout{Fraction: 0.01, Seed: 3}, "x"); len(got) != 1 {
 		t.Fatalf("a tiny fraction holds out %d groups, want 1", len(got))
+	}
+}
+
+// The folds of one seed partition the groups: fold 0 is the plain holdout,
+// the last fold takes the remainder, and no group is in two folds.
+func TestDrawHoldoutFolds(t *testing.T) {
+	for _, tc := range []struct {
+		groups, folds int
+		frac          float64
+		sizes         []int
+	}{
+		{63, 5, 0.2, []int{13, 13, 13, 13, 11}},
+		{627, 5, 0.2, []int{125, 125, 125, 125, 127}},
+		{20, 4, 0.25, []int{5, 5, 5, 5}},
+	} {
+		groups := map[string][]string{}
+		for i := range tc.groups {
+			k := strconv.Itoa(i)
+			groups[k] = []string{k}
+		}
+		h := Holdout{Fraction: tc.frac, Seed: 3}
+		if h.Folds() != tc.folds {
+			t.Fatalf("fraction %g: %d folds, want %d", tc.frac, h.Folds(), tc.folds)
+		}
+		seen := map[string]int{}
+		for f := range tc.folds {
+			h.Fold = f
+			got := drawHoldout(groups, h, "konvid")
+			if len(got) != tc.sizes[f] {
+				t.Errorf("%d groups, fold %d: %d held out, want %d", tc.groups, f, len(got), tc.sizes[f])
+			}
+			if f == 0 && !slices.Equal(got, drawHoldout(groups, Holdout{Fraction: tc.frac, Seed: 3}, "konvid")) {
+				t.Errorf("fold 0 %v is not the plain holdout", got)
+			}
+			for _, k := range got {
+				seen[k]++
+			}
+		}
+		for k := range groups {
+			if seen[k] != 1 {
+				t.Errorf("%d groups: group %s held out by %d folds, want 1", tc.groups, k, seen[k])
+			}
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Holdout = Holdout{Fraction: 0.2, Fold: 5}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "holdout.fold 5 must be in [0, 5)") {
+		t.Errorf("fold 5 of 5: %v, want a holdout.fold error", err)
 	}
 }
 
