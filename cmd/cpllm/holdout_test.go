@@ -43,6 +43,31 @@ func TestTrainHoldoutCmd(t *testing.T) {
 	if len(val) != 5 || len(fit) != 14 {
 		t.Fatalf("%d validation and %d training ids; want 5 and 14 of 19 scored", len(val), len(fit))
 	}
+	// --set train.holdout.fold=K writes fold K: the 4 folds partition the
+	// 19 scored records.
+	all := map[string]int{}
+	for k := range 4 {
+		fold := filepath.Join(dir, fmt.Sprint("fold", k))
+		if _, err := run(t, "--set", "train_config="+recipe, "--set", fmt.Sprint("train.holdout.fold=", k), "train", "holdout", "--out", fold); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(fold, "pool.val.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := strings.Fields(string(b))
+		if k == 0 && strings.Join(ids, " ") != strings.Join(val, " ") {
+			t.Errorf("fold 0 %v, want the plain holdout %v", ids, val)
+		}
+		for _, id := range ids {
+			all[id]++
+		}
+	}
+	for id := range seen {
+		if all[id] != 1 {
+			t.Errorf("id %s in %d folds, want 1", id, all[id])
+		}
+	}
 	if _, err := run(t, "--set", "train_config=../../configs/train/tiny.yaml", "train", "holdout", "--out", out); err == nil || !strings.Contains(err.Error(), "no data section") {
 		t.Fatalf("recipe without data: %v", err)
 	}

@@ -113,6 +113,7 @@ var schemas = map[string]any{config.ModelNS: model.Config{}, config.TrainNS: tra
 var readers = map[string][]string{
 	"cpllm config show":    {config.ModelNS, config.TrainNS},
 	"cpllm train":          {config.ModelNS, config.TrainNS},
+	"cpllm train holdout":  {config.TrainNS},
 	"cpllm model list":     {config.ModelNS},
 	"cpllm weights import": {config.ModelNS},
 	"cpllm weights export": {config.ModelNS},
