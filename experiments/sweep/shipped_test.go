@@ -14,9 +14,15 @@ import (
 // The two stages make model trains (Makefile) are the sweep cells whose
 // figures the model card reports: stage 1 is the signals-pixel-only variant
 // of experiments/real-rank.yaml, stage 2 its signals-pixel-only-describe-long
-// variant, configs and init alike.
+// variant, configs and init alike; and fold 0 of experiments/real-cv.yaml
+// (fold0, fold0-describe) is the same two stages, its other folds the same
+// but for holdout.fold.
 func TestShippedModelIsSweepCells(t *testing.T) {
-	e, err := Load(filepath.Join(repo(), "experiments", "real-rank.yaml"), 0)
+	rank, err := Load(filepath.Join(repo(), "experiments", "real-rank.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := Load(filepath.Join(repo(), "experiments", "real-cv.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,13 +45,19 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
 	stage2.Input.MaxTextLen = 96
 	for _, s := range []struct {
+		e                     *Experiment
 		variant, init, recipe string
 		model                 model.Config
+		fold                  int // the cell validates on this fold of the recipe's holdout
 	}{
-		{"signals-pixel-only", "", "real.yaml", shipped},
-		{"signals-pixel-only-describe-long", "signals-pixel-only", "real-describe.yaml", stage2},
+		{rank, "signals-pixel-only", "", "real.yaml", shipped, 0},
+		{rank, "signals-pixel-only-describe-long", "signals-pixel-only", "real-describe.yaml", stage2, 0},
+		{cv, "fold0", "", "real.yaml", shipped, 0},
+		{cv, "fold0-describe", "fold0", "real-describe.yaml", stage2, 0},
+		{cv, "fold3", "", "real.yaml", shipped, 3},
+		{cv, "fold4-describe", "fold4", "real-describe.yaml", stage2, 4},
 	} {
-		v := e.Variant(s.variant)
+		v := s.e.Variant(s.variant)
 		if v == nil || v.Init != s.init {
 			t.Fatalf("variant %s missing or init %q, want %q", s.variant, v.Init, s.init)
 		}
@@ -62,6 +74,7 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rc.Holdout.Fold = s.fold
 		if !reflect.DeepEqual(tc, rc) {
 			t.Errorf("%s: recipe differs from configs/train/%s:\n%+v\n%+v", s.variant, s.recipe, tc, rc)
 		}
