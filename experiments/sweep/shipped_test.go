@@ -12,8 +12,8 @@ import (
 )
 
 // The two stages make model trains (Makefile) are the sweep cells whose
-// figures the model card reports: stage 1 is the signals-pixel-only variant
-// of experiments/real-rank.yaml, stage 2 its signals-pixel-only-describe-long
+// figures the model card reports: stage 1 is the logsignals-pixel-only variant
+// of experiments/real-rank.yaml, stage 2 its logsignals-pixel-only-describe-long
 // variant, configs and init alike; and fold 0 of experiments/real-cv.yaml
 // (fold0, fold0-describe) is the same two stages, its other folds the same
 // but for holdout.fold.
@@ -50,8 +50,8 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		model                 model.Config
 		fold                  int // the cell validates on this fold of the recipe's holdout
 	}{
-		{rank, "signals-pixel-only", "", "real.yaml", shipped, 0},
-		{rank, "signals-pixel-only-describe-long", "signals-pixel-only", "real-describe.yaml", stage2, 0},
+		{rank, "logsignals-pixel-only", "", "real.yaml", shipped, 0},
+		{rank, "logsignals-pixel-only-describe-long", "logsignals-pixel-only", "real-describe.yaml", stage2, 0},
 		{cv, "fold0", "", "real.yaml", shipped, 0},
 		{cv, "fold0-describe", "fold0", "real-describe.yaml", stage2, 0},
 		{cv, "fold3", "", "real.yaml", shipped, 3},
