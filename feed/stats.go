@@ -59,12 +59,13 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: clip %s: %w", c.ID, err)
 	}
-	if ok && kind != "nss" {
-		sig := patchSignals(c.Patches, c.K, b.ShardSize)
-		if kind == "nss-logsignals" {
-			sig = logNoise(sig)
+	if ok {
+		switch kind {
+		case "nss-signals":
+			feats = append(feats, patchSignals(c.Patches, c.K, b.ShardSize)...)
+		case "nss-logsignals":
+			feats = append(feats, logNoise(patchSignals(c.Patches, c.K, b.ShardSize))...)
 		}
-		feats = append(feats, sig...)
 	}
 	b.cache.mu.Lock()
 	b.cache.m[key] = statsEntry{feats, ok}
@@ -77,12 +78,11 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 const noiseFloor = 0.01
 
 // logNoise puts the noise entry of signals (describe.SignalNames order) on
-// a log scale, for statistics kind nss-logsignals.
+// a log scale in place, for statistics kind nss-logsignals.
 func logNoise(signals []float64) []float64 {
 	i := slices.Index(describe.SignalNames, "noise_sigma")
-	out := slices.Clone(signals)
-	out[i] = math.Log(signals[i] + noiseFloor)
-	return out
+	signals[i] = math.Log(signals[i] + noiseFloor)
+	return signals
 }
 
 // patchSignals are describe.Measure's signals of a clip's k stored s x s
