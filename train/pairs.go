@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/cpllm/cpllm/data/shards"
@@ -38,8 +39,9 @@ type fetchedPair struct {
 }
 
 // newPairStream reads dir/pairs.jsonl (an error when missing or empty),
-// leaving out the pairs that touch a held-out record.
-func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, held map[string]bool) (*pairStream, error) {
+// leaving out the pairs that touch a held-out record and, when kinds is not
+// empty, the pairs of other kinds.
+func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, held map[string]bool, kinds []string) (*pairStream, error) {
 	path := filepath.Join(ds.Dir(), "pairs.jsonl")
 	all, err := shards.ReadPairs(path)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(all) == 0) {
@@ -50,9 +52,12 @@ func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, he
 	}
 	pairs := all[:0]
 	for _, p := range all {
-		if !held[p.A] && !held[p.B] {
+		if !held[p.A] && !held[p.B] && (len(kinds) == 0 || slices.Contains(kinds, p.Kind)) {
 			pairs = append(pairs, p)
 		}
+	}
+	if len(pairs) == 0 && len(kinds) > 0 {
+		return nil, fmt.Errorf("train: no pair of kind %v in %s is left for training", kinds, path)
 	}
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("train: every pair in %s touches a held-out (validation) record", path)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestPairStreamOrder(t *testing.T) {
 			t.Fatalf("position %+v is item %d, want %d", s.pos, got, k)
 		}
 	}
-	a, err := newPairStream(ds, seed, StreamPos{}, 4, nil)
+	a, err := newPairStream(ds, seed, StreamPos{}, 4, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestPairStreamOrder(t *testing.T) {
 	check(a, 0, 3, n)
 	pos := a.pos
 	a.Close()
-	b, err := newPairStream(ds, seed, pos, 4, nil)
+	b, err := newPairStream(ds, seed, pos, 4, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +85,65 @@ func TestPairStreamFetchError(t *testing.T) {
 	if err := shards.WritePairs(filepath.Join(dir, "pairs.jsonl"), pairs); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newPairStream(ds, 3, StreamPos{}, 4, nil)
+	s, err := newPairStream(ds, 3, StreamPos{}, 4, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	if _, _, _, err := s.Next(2); !errors.Is(err, shards.ErrNotFound) {
 		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+}
+
+// pair_kinds keeps only the pairs of those kinds: over one epoch the stream
+// yields every kept pair once and none of another kind; a filter that keeps
+// nothing is an error naming the file.
+func TestPairStreamKinds(t *testing.T) {
+	ds, dir := openShards(t, 9)
+	path := filepath.Join(dir, "pairs.jsonl")
+	pairs, err := shards.ReadPairs(path)
+	if err != nil || len(pairs) < 4 {
+		t.Fatalf("pairs: %d, %v", len(pairs), err)
+	}
+	want := map[shards.Pair]int{}
+	for i := range pairs {
+		pairs[i].Kind = shards.KindMOS
+		if i%2 == 0 {
+			pairs[i].Kind = shards.KindLadder
+			want[pairs[i]]++
+		}
+	}
+	if err := shards.WritePairs(path, pairs); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newPairStream(ds, 5, StreamPos{}, 4, nil, []string{shards.KindLadder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, bs, labels, err := s.Next(len(want))
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[shards.Pair]int{}
+	for i := range as {
+		got[shards.Pair{A: as[i].ID, B: bs[i].ID, Label: labels[i], Kind: shards.KindLadder}]++
+	}
+	if len(got) != len(want) {
+		t.Fatalf("one epoch gave %d distinct pairs, want the %d ladder pairs", len(got), len(want))
+	}
+	for p, n := range got {
+		if want[p] != n {
+			t.Fatalf("pair %+v: %d times, want %d (not a ladder pair, or repeated)", p, n, want[p])
+		}
+	}
+	for i := range pairs {
+		pairs[i].Kind = shards.KindLadder
+	}
+	if err := shards.WritePairs(path, pairs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newPairStream(ds, 5, StreamPos{}, 4, nil, []string{shards.KindMOS}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("a filter that keeps no pair: %v", err)
 	}
 }

@@ -20,6 +20,11 @@ type Source struct {
 	Shards string   `yaml:"shards"` // shard directory; relative paths are relative to the working directory
 	Weight float64  `yaml:"weight"` // relative share of its tasks' batches; 0 = 1
 	Tasks  []string `yaml:"tasks"`  // score | describe | pair; empty = every task of the mix
+	// PairKinds keeps only these kinds of the shards' comparison pairs
+	// (ladder: same source, lower CRF better; mos: two sources by MOS);
+	// empty = all. A second source over the same shards with tasks [pair]
+	// and pair_kinds [ladder] gives the compression pairs their own weight.
+	PairKinds []string `yaml:"pair_kinds"`
 }
 
 // Holdout carves the validation set out of the training pool: of every
@@ -84,6 +89,14 @@ func (c Config) validateData() error {
 			if !slices.Contains(taskNames(), t) {
 				bad("%s (%s): unknown task %q (known: %v)", where, s.Name, t, taskNames())
 			}
+		}
+		for _, k := range s.PairKinds {
+			if k != shards.KindLadder && k != shards.KindMOS {
+				bad("%s (%s): unknown pair kind %q (known: %s, %s)", where, s.Name, k, shards.KindLadder, shards.KindMOS)
+			}
+		}
+		if len(s.PairKinds) > 0 && !s.serves(model.TaskPair) {
+			bad("%s (%s): pair_kinds is set but the source does not serve the pair task", where, s.Name)
 		}
 	}
 	for t := range model.Task(numTasks) {

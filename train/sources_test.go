@@ -131,7 +131,7 @@ func TestHoldoutLeavesTraining(t *testing.T) {
 			}
 		}
 		seen := map[string]bool{}
-		rs, err := tasks[model.TaskScore].open(p.ds[i], 1, StreamPos{}, cfg, held)
+		rs, err := tasks[model.TaskScore].open(p.ds[i], 1, StreamPos{}, cfg, srcs[i], held)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestHoldoutLeavesTraining(t *testing.T) {
 			}
 		}
 		rs.Close()
-		ps, err := newPairStream(p.ds[i], 1, StreamPos{}, 4, held)
+		ps, err := newPairStream(p.ds[i], 1, StreamPos{}, 4, held, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,6 +199,8 @@ func TestDataConfigErrors(t *testing.T) {
 		"data: [{name: a, shards: x, tasks: [scores]}]\n":                          `unknown task "scores"`,
 		"mix: {score: 1, pair: 1}\ndata: [{name: a, shards: x, tasks: [score]}]\n": "task pair has ratio 1 but no data source serves it",
 		"holdout: {fraction: 1}\n":                                                 "holdout.fraction 1 must be in [0, 1)",
+		"data: [{name: a, shards: x, pair_kinds: [crf]}]\n":                        `data[0] (a): unknown pair kind "crf"`,
+		"data: [{name: a, shards: x, tasks: [score], pair_kinds: [ladder]}]\n":     "pair_kinds is set but the source does not serve the pair task",
 	} {
 		_, err := ParseConfig([]byte(body), "r.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -264,7 +266,7 @@ func TestCanonicalDescribeLabelledOnly(t *testing.T) {
 	}{{"stored", true}, {"canonical", false}} {
 		cfg := testConfig(1)
 		cfg.DescribeText = c.mode
-		rs, err := tasks[model.TaskDescribe].open(p.ds[0], 1, StreamPos{}, cfg, map[string]bool{})
+		rs, err := tasks[model.TaskDescribe].open(p.ds[0], 1, StreamPos{}, cfg, Source{}, map[string]bool{})
 		if err != nil {
 			t.Fatal(err)
 		}

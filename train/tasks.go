@@ -26,7 +26,7 @@ type taskDef struct {
 	// open starts the task's stream at pos; seed is the recipe's seed plus
 	// the task's index; records whose id is in held (the validation holdout)
 	// never enter it.
-	open func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error)
+	open func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, src Source, held map[string]bool) (taskStream, error)
 }
 
 const numTasks = 3
@@ -36,7 +36,7 @@ var tasks = [numTasks]taskDef{
 	model.TaskScore: {
 		field: func(m *TaskMix) *float64 { return &m.Score },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossScore },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, _ Source, held map[string]bool) (taskStream, error) {
 			keep := func(r *shards.Record) bool { return feed.Usable(r) && !held[r.ID] }
 			return newRecordStream(ds, seed, c.ShuffleWindow, keep, "score", pos, (*feed.Bridge).ScoreBatch), nil
 		},
@@ -44,7 +44,7 @@ var tasks = [numTasks]taskDef{
 	model.TaskDescribe: {
 		field: func(m *TaskMix) *float64 { return &m.Describe },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossDescribe },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, _ Source, held map[string]bool) (taskStream, error) {
 			// Canonical text opens with the quality sentence, which only a
 			// labelled record has; unlabelled ladder rungs (most of a
 			// video pool) would teach the model to leave it out.
@@ -57,8 +57,8 @@ var tasks = [numTasks]taskDef{
 	model.TaskPair: {
 		field: func(m *TaskMix) *float64 { return &m.Pair },
 		loss:  func(s *StepMetrics) **float64 { return &s.LossPair },
-		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, held map[string]bool) (taskStream, error) {
-			return newPairStream(ds, seed, pos, 2*c.BatchSize, held)
+		open: func(ds *shards.Dataset, seed uint64, pos StreamPos, c Config, src Source, held map[string]bool) (taskStream, error) {
+			return newPairStream(ds, seed, pos, 2*c.BatchSize, held, src.PairKinds)
 		},
 	},
 }

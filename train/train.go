@@ -241,7 +241,7 @@ func (r *runner) openStreams() error {
 					sub = pos.Sub[len(streams)]
 				}
 			}
-			s, err := def.open(r.pool.ds[i], seed, sub, r.cfg, r.pool.heldOut[i])
+			s, err := def.open(r.pool.ds[i], seed, sub, r.cfg, src, r.pool.heldOut[i])
 			if err != nil {
 				for _, o := range streams {
 					o.Close()
