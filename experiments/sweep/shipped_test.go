@@ -80,3 +80,69 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		}
 	}
 }
+
+// experiments/real-ladder.yaml changes only which pairs train: its stage 1
+// is the shipped model on configs/train/real-ladder.yaml, which is
+// configs/train/real.yaml plus one pair-only source of ladder pairs over the
+// KoNViD shards; its stage 2 is the shipped second stage with a pair share
+// fed by that source alone. So its per-seed figures pair with
+// experiments/real-rank.yaml's shipped cells.
+func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
+	e, err := Load(filepath.Join(repo(), "experiments", "real-ladder.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage2 := shipped
+	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
+	stage2.Input.MaxTextLen = 96
+	load := func(name string) train.Config {
+		c, err := train.LoadConfig(filepath.Join(repo(), "configs", "train", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ladder := train.Source{Name: "konvid1k-ladder", Shards: "runs/real/shards/konvid-train-views", Weight: 2,
+		Tasks: []string{"pair"}, PairKinds: []string{"ladder"}}
+	stage1 := load("real.yaml")
+	stage1.Data = append(stage1.Data, ladder)
+	if got := load("real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
+		t.Fatalf("configs/train/real-ladder.yaml is not real.yaml plus the ladder source:\n%+v\n%+v", got, stage1)
+	}
+	describe := load("real-describe.yaml")
+	describe.Mix = train.TaskMix{Score: 0.3, Describe: 0.5, Pair: 0.2}
+	for i := range describe.Data {
+		describe.Data[i].Tasks = []string{"score", "describe"}
+	}
+	ladder.Weight = 1
+	describe.Data = append(describe.Data, ladder)
+	for _, s := range []struct {
+		variant, init string
+		model         model.Config
+		recipe        train.Config
+	}{
+		{"ladder", "", shipped, stage1},
+		{"ladder-describe-ladder", "ladder", stage2, describe},
+	} {
+		v := e.Variant(s.variant)
+		if v == nil || v.Init != s.init {
+			t.Fatalf("variant %s missing or its init is not %q", s.variant, s.init)
+		}
+		mc, tc, _, _, err := v.cellConfigs(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := s.model
+		mc.Name, mc.Tokenizer, want.Tokenizer = want.Name, "", ""
+		if !reflect.DeepEqual(mc, want) {
+			t.Errorf("%s: model config differs from the shipped stage:\n%+v\n%+v", s.variant, mc, want)
+		}
+		if !reflect.DeepEqual(tc, s.recipe) {
+			t.Errorf("%s: recipe differs:\n%+v\n%+v", s.variant, tc, s.recipe)
+		}
+	}
+}
