@@ -84,7 +84,7 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 // experiments/real-ladder.yaml changes only which pairs train: its stage 1
 // is the shipped model on configs/train/real-ladder.yaml, which is
 // configs/train/real.yaml plus one pair-only source of ladder pairs over the
-// KoNViD shards; its stage 2 is the shipped second stage with a pair share
+// KoNViD shards (ladder6: the same at weight 6); its stage 2 is the shipped second stage with a pair share
 // fed by that source alone. So its per-seed figures pair with
 // experiments/real-rank.yaml's shipped cells.
 func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
@@ -113,6 +113,9 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 	if got := load("real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
 		t.Fatalf("configs/train/real-ladder.yaml is not real.yaml plus the ladder source:\n%+v\n%+v", got, stage1)
 	}
+	heavy := load("real.yaml")
+	heavy.Data = append(heavy.Data, ladder)
+	heavy.Data[len(heavy.Data)-1].Weight = 6
 	describe := load("real-describe.yaml")
 	describe.Mix = train.TaskMix{Score: 0.3, Describe: 0.5, Pair: 0.2}
 	for i := range describe.Data {
@@ -126,6 +129,7 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 		recipe        train.Config
 	}{
 		{"ladder", "", shipped, stage1},
+		{"ladder6", "", shipped, heavy},
 		{"ladder-describe-ladder", "ladder", stage2, describe},
 	} {
 		v := e.Variant(s.variant)
