@@ -25,7 +25,8 @@ var (
 // video, split into decode+sample, encode (bridge + model score) and the
 // greedy description (48 tokens max), on every backend available here
 // (model.AvailableBackends). The shipped architecture's statistics token
-// (stats: nss) is computed for every run, as for a new clip.
+// (configs/model/real.yaml's stats kind) is computed for every run, as for
+// a new clip.
 func BenchmarkScoreVideo(b *testing.B) {
 	testutil.RequireFFmpeg(b)
 	benchClipOnce.Do(func() {
