@@ -37,13 +37,7 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 			t.Fatalf("Makefile's model target lacks %q", want)
 		}
 	}
-	shipped, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage2 := shipped
-	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
-	stage2.Input.MaxTextLen = 96
+	shipped, stage2 := shippedStages(t)
 	for _, s := range []struct {
 		e                     *Experiment
 		variant, init, recipe string
@@ -57,27 +51,9 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		{cv, "fold3", "", "real.yaml", shipped, 3},
 		{cv, "fold4-describe", "fold4", "real-describe.yaml", stage2, 4},
 	} {
-		v := s.e.Variant(s.variant)
-		if v == nil || v.Init != s.init {
-			t.Fatalf("variant %s missing or init %q, want %q", s.variant, v.Init, s.init)
-		}
-		mc, tc, _, _, err := v.cellConfigs(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := s.model
-		mc.Name, mc.Tokenizer, want.Tokenizer = want.Name, "", "" // names and paths differ, the architecture may not
-		if !reflect.DeepEqual(mc, want) {
-			t.Errorf("%s: model config differs from configs/model/real.yaml (+ stage 2 frozen parts):\n%+v\n%+v", s.variant, mc, want)
-		}
-		rc, err := train.LoadConfig(filepath.Join(repo(), "configs", "train", s.recipe))
-		if err != nil {
-			t.Fatal(err)
-		}
+		rc := loadRecipe(t, s.recipe)
 		rc.Holdout.Fold = s.fold
-		if !reflect.DeepEqual(tc, rc) {
-			t.Errorf("%s: recipe differs from configs/train/%s:\n%+v\n%+v", s.variant, s.recipe, tc, rc)
-		}
+		checkCell(t, s.e, s.variant, s.init, s.model, rc)
 	}
 }
 
@@ -92,20 +68,8 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage2 := shipped
-	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
-	stage2.Input.MaxTextLen = 96
-	load := func(name string) train.Config {
-		c, err := train.LoadConfig(filepath.Join(repo(), "configs", "train", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	shipped, stage2 := shippedStages(t)
+	load := func(name string) train.Config { return loadRecipe(t, name) }
 	ladder := train.Source{Name: "konvid1k-ladder", Shards: "runs/real/shards/konvid-train-views", Weight: 2,
 		Tasks: []string{"pair"}, PairKinds: []string{"ladder"}}
 	stage1 := load("real.yaml")
@@ -132,21 +96,50 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 		{"ladder6", "", shipped, heavy},
 		{"ladder-describe-ladder", "ladder", stage2, describe},
 	} {
-		v := e.Variant(s.variant)
-		if v == nil || v.Init != s.init {
-			t.Fatalf("variant %s missing or its init is not %q", s.variant, s.init)
-		}
-		mc, tc, _, _, err := v.cellConfigs(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := s.model
-		mc.Name, mc.Tokenizer, want.Tokenizer = want.Name, "", ""
-		if !reflect.DeepEqual(mc, want) {
-			t.Errorf("%s: model config differs from the shipped stage:\n%+v\n%+v", s.variant, mc, want)
-		}
-		if !reflect.DeepEqual(tc, s.recipe) {
-			t.Errorf("%s: recipe differs:\n%+v\n%+v", s.variant, tc, s.recipe)
-		}
+		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
+	}
+}
+
+// shippedStages is configs/model/real.yaml (stage 1) and the same with the
+// second stage's frozen parts and longer text (Makefile's MODEL_STAGE2).
+func shippedStages(t *testing.T) (stage1, stage2 model.Config) {
+	t.Helper()
+	stage1, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage2 = stage1
+	stage2.Trainable.PixelEncoder, stage2.Trainable.Projectors = "frozen", "frozen"
+	stage2.Input.MaxTextLen = 96
+	return stage1, stage2
+}
+
+func loadRecipe(t *testing.T, name string) train.Config {
+	t.Helper()
+	c, err := train.LoadConfig(filepath.Join(repo(), "configs", "train", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkCell fails unless variant's seed-1 cell starts from init and trains
+// the model config mc and the recipe rc (names and tokenizer paths aside).
+func checkCell(t *testing.T, e *Experiment, variant, init string, mc model.Config, rc train.Config) {
+	t.Helper()
+	v := e.Variant(variant)
+	if v == nil || v.Init != init {
+		t.Fatalf("variant %s missing or its init is not %q", variant, init)
+	}
+	gotM, gotR, _, _, err := v.cellConfigs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotM.Name, gotM.Tokenizer, mc.Tokenizer = mc.Name, "", "" // names and paths differ, the architecture may not
+	if !reflect.DeepEqual(gotM, mc) {
+		t.Errorf("%s: model config differs from the shipped stage:\n%+v\n%+v", variant, gotM, mc)
+	}
+	if !reflect.DeepEqual(gotR, rc) {
+		t.Errorf("%s: recipe differs:\n%+v\n%+v", variant, gotR, rc)
 	}
 }
