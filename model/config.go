@@ -67,6 +67,10 @@ type ProjectorConfig struct {
 // HeadsConfig configures the task heads.
 type HeadsConfig struct {
 	Regression bool `yaml:"regression"` // add a linear score regressor on the answer hidden state
+	// StatsLinear adds a linear function of the standardised statistics
+	// (config stats) to the level logits as an ordinal tilt (StatsTilt):
+	// a path from the statistics to the score that bypasses the decoder.
+	StatsLinear bool `yaml:"stats_linear"`
 }
 
 // PromptsConfig is the prompt template of each task; the answer follows it.
@@ -220,6 +224,9 @@ func (c Config) Validate() error {
 		check("projector", errors.New("hidden_dim must be >= 0"))
 	}
 	check("stats", validateStats(c.Stats))
+	if c.Heads.StatsLinear && c.Stats == "" {
+		check("heads", errors.New("stats_linear needs statistics: set stats (nss, nss-signals or nss-logsignals)"))
+	}
 	check("decoder", c.Decoder.Validate())
 	check("lora", c.LoRA.Validate())
 	if err := c.Trainable.Validate(c.LoRA); err != nil {

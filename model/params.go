@@ -71,8 +71,9 @@ func (m *Model) DeclareVariables(backend compute.Backend) (err error) {
 		}
 		tok := Parameter(g, "tokens", tokens)
 		pos := Parameter(g, "answer_pos", shapes.Make(dtypes.Int32, 1))
-		hidden := m.Hidden(scope, []Video{video("_a"), video("_b")}, tok)
-		m.LevelLogits(scope, hidden, pos)
+		va := video("_a")
+		hidden := m.Hidden(scope, []Video{va, video("_b")}, tok)
+		m.ScoreLogits(scope, hidden, pos, va.Stats)
 		m.RegressionScore(scope, hidden, pos)
 		m.PairLogits(scope, hidden, pos)
 	})

@@ -43,7 +43,7 @@ func (p *Predictor) run(b *Batch) ([]*tensors.Tensor, error) {
 			hidden := m.Hidden(scope, videos, in[0])
 			switch task {
 			case TaskScore:
-				level := toF32(m.LevelLogits(scope, hidden, in[1]))
+				level := m.ScoreLogits(scope, hidden, in[1], video.Stats)
 				return []*Node{ExpectedScore(level), Softmax(level, -1)}
 			case TaskPair:
 				return []*Node{Softmax(toF32(m.PairLogits(scope, hidden, in[1])), -1)}

@@ -60,6 +60,20 @@ func (m *Model) LevelLogits(scope *gm.Scope, hidden, answerPos *Node) *Node {
 	return m.wordLogits(scope, AnswerState(hidden, answerPos), m.LevelIDs[:])
 }
 
+// ScoreLogits are the level logits the score reads, in float32: LevelLogits
+// plus, with heads.stats_linear, the statistics' tilt (StatsTilt) of the
+// scored video's stats [B, F] (nil for a model without stats).
+func (m *Model) ScoreLogits(scope *gm.Scope, hidden, answerPos, stats *Node) *Node {
+	logits := toF32(m.LevelLogits(scope, hidden, answerPos))
+	if !m.Cfg.Heads.StatsLinear {
+		return logits
+	}
+	if stats == nil {
+		exceptions.Panicf("heads.stats_linear: the scored video has no statistics")
+	}
+	return Add(logits, m.StatsTilt(scope, stats))
+}
+
 // PairLogits are the logits of "first" and "second" at the answer position: [B, 2].
 func (m *Model) PairLogits(scope *gm.Scope, hidden, answerPos *Node) *Node {
 	return m.wordLogits(scope, AnswerState(hidden, answerPos), m.PairIDs[:])

@@ -52,6 +52,18 @@ const statsNormScope = "stats_norm"
 // decoder-width token [N, 1, D]: standardised, clipped to +-statsClip, then
 // projected by an MLP under projector/stats.
 func (m *Model) statsToken(scope *gm.Scope, stats *Node) *Node {
+	z := ConvertDType(m.statsZ(scope, stats), m.DType())
+	hidden := m.Cfg.Projector.HiddenDim
+	if hidden == 0 {
+		hidden = m.Cfg.Decoder.Width
+	}
+	tok := layers.MLP2(scope.At("projector").At("stats"), z, hidden, m.Cfg.Decoder.Width)
+	return ExpandAxes(tok, 1)
+}
+
+// statsZ standardises statistics [N, F] (float32) with the stored mean and
+// std and clips them to +-statsClip: [N, F] float32.
+func (m *Model) statsZ(scope *gm.Scope, stats *Node) *Node {
 	f := m.Cfg.StatsDim()
 	layers.AssertRank(stats, 2, "stats")
 	layers.AssertLastDim(stats, f, "stats")
@@ -60,14 +72,26 @@ func (m *Model) statsToken(scope *gm.Scope, stats *Node) *Node {
 	mean := layers.VarTrainable(ns, g, "mean", dtypes.Float32, layers.ZeroInit, false, f)
 	std := layers.VarTrainable(ns, g, "std", dtypes.Float32, layers.OneInit, false, f)
 	z := Div(Sub(stats, ExpandAxes(mean, 0)), ExpandAxes(std, 0))
-	z = MinScalar(MaxScalar(z, -statsClip), statsClip)
-	z = ConvertDType(z, m.DType())
-	hidden := m.Cfg.Projector.HiddenDim
-	if hidden == 0 {
-		hidden = m.Cfg.Decoder.Width
+	return MinScalar(MaxScalar(z, -statsClip), statsClip)
+}
+
+// StatsTilt is the heads.stats_linear term added to the level logits
+// [B, 5]: t * (LevelScores - 3), where t = w . z is a linear function of the
+// video's standardised statistics z (w under heads/stats_linear, zero at
+// init, so a model starts as one without the head). A positive t moves
+// probability towards the higher levels in order, so t is a quality
+// direction in statistics space that the score reads directly: a
+// same-source pair (a CRF ladder) that differs little in the statistics can
+// be ordered by it without the decoder's nonlinear fit of the MOS moving.
+func (m *Model) StatsTilt(scope *gm.Scope, stats *Node) *Node {
+	z := m.statsZ(scope, stats)
+	w := layers.Var(scope.At("heads").At("stats_linear"), z.Graph(), "weight", dtypes.Float32, layers.ZeroInit, m.Cfg.StatsDim())
+	t := Dot(z, w).General([]int{1}, nil, []int{0}, nil) // [B]
+	levels := make([]float32, len(LevelScores))
+	for i, s := range LevelScores {
+		levels[i] = float32(s - 3)
 	}
-	tok := layers.MLP2(scope.At("projector").At("stats"), z, hidden, m.Cfg.Decoder.Width)
-	return ExpandAxes(tok, 1)
+	return Mul(ExpandAxes(t, 1), ExpandAxes(Const(z.Graph(), levels), 0))
 }
 
 // SetStatsNorm sets the standardisation of the statistics token (mean and

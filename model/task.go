@@ -157,7 +157,7 @@ func (m *Model) TaskGraphWith(scope *gm.Scope, task Task, in []*Node, opt LossOp
 	switch task {
 	case TaskScore:
 		answerPos, target := in[1], in[2]
-		out.LevelLogits = f32(m.LevelLogits(scope, hidden, answerPos))
+		out.LevelLogits = m.ScoreLogits(scope, hidden, answerPos, va.Stats)
 		out.Score = ExpectedScore(out.LevelLogits)
 		out.Loss = ScoreLoss(out.LevelLogits, target)
 		mos := TargetScore(target)
@@ -196,7 +196,7 @@ func (m *Model) PromptScore(scope *gm.Scope, v Video) *Node {
 	}
 	g := x.Graph()
 	hidden := m.Hidden(scope, []Video{v}, Reshape(Const(g, rows), b, l))
-	return ExpectedScore(toF32(m.LevelLogits(scope, hidden, Const(g, pos))))
+	return ExpectedScore(m.ScoreLogits(scope, hidden, Const(g, pos), v.Stats))
 }
 
 // ScorePrompt lays out b score-prompt rows as a score batch does (prompt, a

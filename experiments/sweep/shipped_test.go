@@ -69,24 +69,10 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	shipped, stage2 := shippedStages(t)
-	load := func(name string) train.Config { return loadRecipe(t, name) }
-	ladder := train.Source{Name: "konvid1k-ladder", Shards: "runs/real/shards/konvid-train-views", Weight: 2,
-		Tasks: []string{"pair"}, PairKinds: []string{"ladder"}}
-	stage1 := load("real.yaml")
-	stage1.Data = append(stage1.Data, ladder)
-	if got := load("real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
+	stage1, heavy, describe := ladderRecipes(t)
+	if got := loadRecipe(t, "real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
 		t.Fatalf("configs/train/real-ladder.yaml is not real.yaml plus the ladder source:\n%+v\n%+v", got, stage1)
 	}
-	heavy := load("real.yaml")
-	heavy.Data = append(heavy.Data, ladder)
-	heavy.Data[len(heavy.Data)-1].Weight = 6
-	describe := load("real-describe.yaml")
-	describe.Mix = train.TaskMix{Score: 0.3, Describe: 0.5, Pair: 0.2}
-	for i := range describe.Data {
-		describe.Data[i].Tasks = []string{"score", "describe"}
-	}
-	ladder.Weight = 1
-	describe.Data = append(describe.Data, ladder)
 	for _, s := range []struct {
 		variant, init string
 		model         model.Config
@@ -98,6 +84,52 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
 	}
+}
+
+// experiments/real-statslinear.yaml adds heads.stats_linear and nothing
+// else: to the shipped stage 1, and to real-ladder.yaml's ladder and
+// ladder-describe-ladder cells.
+func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
+	e, err := Load(filepath.Join(repo(), "experiments", "real-statslinear.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, stage2 := shippedStages(t)
+	shipped.Heads.StatsLinear, stage2.Heads.StatsLinear = true, true
+	ladder, _, describe := ladderRecipes(t)
+	for _, s := range []struct {
+		variant, init string
+		model         model.Config
+		recipe        train.Config
+	}{
+		{"statslinear", "", shipped, loadRecipe(t, "real.yaml")},
+		{"statslinear-ladder", "", shipped, ladder},
+		{"statslinear-ladder-describe-ladder", "statslinear-ladder", stage2, describe},
+	} {
+		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
+	}
+}
+
+// ladderRecipes are real.yaml plus the ladder source at weight 2 (stage1)
+// and 6 (heavy), and real-describe.yaml with the pair task fed by the
+// ladder source at weight 1 and the other sources on score and describe.
+func ladderRecipes(t *testing.T) (stage1, heavy, describe train.Config) {
+	t.Helper()
+	ladder := train.Source{Name: "konvid1k-ladder", Shards: "runs/real/shards/konvid-train-views", Weight: 2,
+		Tasks: []string{"pair"}, PairKinds: []string{"ladder"}}
+	stage1 = loadRecipe(t, "real.yaml")
+	stage1.Data = append(stage1.Data, ladder)
+	heavy = loadRecipe(t, "real.yaml")
+	heavy.Data = append(heavy.Data, ladder)
+	heavy.Data[len(heavy.Data)-1].Weight = 6
+	describe = loadRecipe(t, "real-describe.yaml")
+	describe.Mix = train.TaskMix{Score: 0.3, Describe: 0.5, Pair: 0.2}
+	for i := range describe.Data {
+		describe.Data[i].Tasks = []string{"score", "describe"}
+	}
+	ladder.Weight = 1
+	describe.Data = append(describe.Data, ladder)
+	return stage1, heavy, describe
 }
 
 // shippedStages is configs/model/real.yaml (stage 1) and the same with the

@@ -1,0 +1,138 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+const statsLinearVar = "/heads/stats_linear/weight"
+
+func statsLinearModel(t *testing.T) *Model {
+	t.Helper()
+	c := tinyConfig(t)
+	c.Stats = "nss"
+	c.Heads.StatsLinear = true
+	m, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Init(testBackend(t)); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func statsLinearWeight(t *testing.T, m *Model) []float64 {
+	t.Helper()
+	v := m.Store.GetVariable(statsLinearVar)
+	if v == nil {
+		t.Fatalf("variable %s does not exist", statsLinearVar)
+	}
+	x, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flat(t, x)
+}
+
+// heads.stats_linear: the level probabilities are those of the same model
+// with a zero weight (its initial value), tilted by t * (LevelScores - 3)
+// with t = w . clip((x - mean) / std): computed here by hand from the
+// zero-weight probabilities.
+func TestStatsLinearTilt(t *testing.T) {
+	m := statsLinearModel(t)
+	backend := testBackend(t)
+	p := NewPredictor(m, backend)
+	rng := rand.New(rand.NewPCG(11, 12))
+	const b = 3
+	batch := randomBatch(m, TaskScore, b, 6, rng)
+	batch.Target = nil
+	f := m.Cfg.StatsDim()
+	mean, std := make([]float64, f), make([]float64, f)
+	for j := range f {
+		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
+	}
+	if err := m.SetStatsNorm(mean, std); err != nil {
+		t.Fatal(err)
+	}
+	x := flat(t, batch.Stats)
+	x[0] = mean[0] + 9*std[0] // beyond the clip
+	xs := make([]float32, len(x))
+	for i, v := range x {
+		xs[i] = float32(v)
+	}
+	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
+	probs := func() []float64 {
+		t.Helper()
+		_, pr, err := p.Score(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flat(t, pr)
+	}
+	for _, w := range statsLinearWeight(t, m) {
+		if w != 0 {
+			t.Fatalf("initial weight %v, want zeros", w)
+		}
+	}
+	p0 := probs()
+
+	w := make([]float32, f)
+	for j := range w {
+		w[j] = float32(0.3 * rng.NormFloat64())
+	}
+	if err := m.Store.GetVariable(statsLinearVar).SetValue(tensors.FromFlatDataAndDimensions(w, f)); err != nil {
+		t.Fatal(err)
+	}
+	got := probs()
+	for i := range b {
+		tilt := 0.0
+		for j := range f {
+			z := math.Max(-statsClip, math.Min(statsClip, (float64(xs[i*f+j])-mean[j])/std[j]))
+			tilt += float64(w[j]) * z
+		}
+		logits, sum := make([]float64, 5), 0.0
+		for k := range 5 {
+			logits[k] = math.Log(p0[i*5+k]) + tilt*(LevelScores[k]-3)
+			sum += math.Exp(logits[k])
+		}
+		for k := range 5 {
+			if want := math.Exp(logits[k]) / sum; math.Abs(got[i*5+k]-want) > 2e-5 {
+				t.Errorf("video %d level %d: prob %.6f, want %.6f (tilt %.4f)", i, k, got[i*5+k], want, tilt)
+			}
+		}
+	}
+}
+
+// The weight trains (heads always do, even with the encoders and projectors
+// frozen) and a config without statistics is refused.
+func TestStatsLinearTrains(t *testing.T) {
+	m := statsLinearModel(t)
+	tr := NewTrainer(m, testBackend(t), TrainConfig{LearningRate: 1e-2})
+	batch := randomBatch(m, TaskScore, 4, 6, rand.New(rand.NewPCG(13, 14)))
+	if _, err := tr.Step(batch); err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for _, w := range statsLinearWeight(t, m) {
+		if w != 0 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Error("a score step left every stats_linear weight at zero")
+	}
+	if c := ComponentOf(statsLinearVar); c != "heads" {
+		t.Errorf("ComponentOf(%s) = %q, want heads", statsLinearVar, c)
+	}
+
+	bad := tinyConfig(t)
+	bad.Heads.StatsLinear = true
+	if _, err := Build(bad); err == nil || !strings.Contains(err.Error(), "heads: stats_linear needs statistics") {
+		t.Errorf("stats_linear without stats: err %v", err)
+	}
+}
