@@ -40,7 +40,8 @@ type fetchedPair struct {
 
 // newPairStream reads dir/pairs.jsonl (an error when missing or empty),
 // leaving out the pairs that touch a held-out record and, when kinds is not
-// empty, the pairs of other kinds.
+// empty, the pairs of other kinds (ladder-adjacent: the ladder pairs of
+// neighbouring rungs, after the held-out records are gone).
 func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, held map[string]bool, kinds []string) (*pairStream, error) {
 	path := filepath.Join(ds.Dir(), "pairs.jsonl")
 	all, err := shards.ReadPairs(path)
@@ -50,12 +51,18 @@ func newPairStream(ds *shards.Dataset, seed uint64, pos StreamPos, ahead int, he
 	if err != nil {
 		return nil, err
 	}
-	pairs := all[:0]
+	var pairs, ladder []shards.Pair
 	for _, p := range all {
-		if !held[p.A] && !held[p.B] && (len(kinds) == 0 || slices.Contains(kinds, p.Kind)) {
+		if held[p.A] || held[p.B] {
+			continue
+		}
+		if len(kinds) == 0 || slices.Contains(kinds, p.Kind) {
 			pairs = append(pairs, p)
+		} else if p.Kind == shards.KindLadder && slices.Contains(kinds, PairLadderAdjacent) {
+			ladder = append(ladder, p)
 		}
 	}
+	pairs = append(pairs, shards.AdjacentLadder(ladder)...)
 	if len(pairs) == 0 && len(kinds) > 0 {
 		return nil, fmt.Errorf("train: no pair of kind %v in %s is left for training", kinds, path)
 	}

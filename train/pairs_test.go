@@ -2,9 +2,11 @@ package train
 
 import (
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,68 @@ func TestPairStreamKinds(t *testing.T) {
 	}
 	if _, err := newPairStream(ds, 5, StreamPos{}, 4, nil, []string{shards.KindMOS}); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("a filter that keeps no pair: %v", err)
+	}
+}
+
+// pair_kinds [ladder-adjacent]: one epoch yields the ladder pairs of
+// neighbouring rungs once each (here two ladders over the fixture's records,
+// ranked by position), none of the others, and none touching a held-out
+// record; a held-out rung's neighbours become adjacent.
+func TestPairStreamLadderAdjacent(t *testing.T) {
+	ds, dir := openShards(t, 9)
+	path := filepath.Join(dir, "pairs.jsonl")
+	fixture, err := shards.ReadPairs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, p := range fixture {
+		ids[p.A], ids[p.B] = true, true
+	}
+	recs := slices.Sorted(maps.Keys(ids))
+	if len(recs) < 7 {
+		t.Fatalf("fixture pairs touch %d records, want >= 7", len(recs))
+	}
+	ladders := [][]string{recs[:4], recs[4:7]} // best first
+	var pairs []shards.Pair
+	for _, l := range ladders {
+		for i := range l {
+			for j := i + 1; j < len(l); j++ {
+				pairs = append(pairs, shards.Pair{A: l[j], B: l[i], Label: 1, Kind: shards.KindLadder})
+			}
+		}
+	}
+	pairs = append(pairs, shards.Pair{A: recs[0], B: recs[6], Label: 0, Kind: shards.KindMOS})
+	if err := shards.WritePairs(path, pairs); err != nil {
+		t.Fatal(err)
+	}
+	epoch := func(held map[string]bool, n int) map[[2]string]int {
+		t.Helper()
+		s, err := newPairStream(ds, 3, StreamPos{}, 4, held, []string{PairLadderAdjacent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		as, bs, labels, err := s.Next(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[[2]string]int{}
+		for i := range as {
+			better, worse := as[i].ID, bs[i].ID
+			if labels[i] == 1 {
+				better, worse = worse, better
+			}
+			got[[2]string{better, worse}]++
+		}
+		return got
+	}
+	want := map[[2]string]int{{recs[0], recs[1]}: 1, {recs[1], recs[2]}: 1, {recs[2], recs[3]}: 1, {recs[4], recs[5]}: 1, {recs[5], recs[6]}: 1}
+	if got := epoch(nil, len(want)); !maps.Equal(got, want) {
+		t.Errorf("one epoch: %v, want %v", got, want)
+	}
+	want = map[[2]string]int{{recs[0], recs[2]}: 1, {recs[2], recs[3]}: 1, {recs[4], recs[5]}: 1, {recs[5], recs[6]}: 1}
+	if got := epoch(map[string]bool{recs[1]: true}, len(want)); !maps.Equal(got, want) {
+		t.Errorf("one epoch with %s held out: %v, want %v", recs[1], got, want)
 	}
 }

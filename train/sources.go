@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/internal/corr"
@@ -21,11 +22,19 @@ type Source struct {
 	Weight float64  `yaml:"weight"` // relative share of its tasks' batches; 0 = 1
 	Tasks  []string `yaml:"tasks"`  // score | describe | pair; empty = every task of the mix
 	// PairKinds keeps only these kinds of the shards' comparison pairs
-	// (ladder: same source, lower CRF better; mos: two sources by MOS);
-	// empty = all. A second source over the same shards with tasks [pair]
-	// and pair_kinds [ladder] gives the compression pairs their own weight.
+	// (ladder: same source, lower CRF better; mos: two sources by MOS;
+	// ladder-adjacent: the ladder pairs of neighbouring rungs only,
+	// shards.AdjacentLadder); empty = all. A second source over the same
+	// shards with tasks [pair] and pair_kinds [ladder] gives the
+	// compression pairs their own weight.
 	PairKinds []string `yaml:"pair_kinds"`
 }
+
+// PairLadderAdjacent selects the ladder pairs of neighbouring rungs in
+// pair_kinds; it is a selection of ladder pairs, not a kind pairs.jsonl stores.
+const PairLadderAdjacent = "ladder-adjacent"
+
+var pairKinds = []string{shards.KindLadder, shards.KindMOS, PairLadderAdjacent}
 
 // Holdout carves the validation set out of the training pool: of every
 // source serving the score task, Fraction of its groups (a record's
@@ -91,8 +100,8 @@ func (c Config) validateData() error {
 			}
 		}
 		for _, k := range s.PairKinds {
-			if k != shards.KindLadder && k != shards.KindMOS {
-				bad("%s (%s): unknown pair kind %q (known: %s, %s)", where, s.Name, k, shards.KindLadder, shards.KindMOS)
+			if !slices.Contains(pairKinds, k) {
+				bad("%s (%s): unknown pair kind %q (known: %s)", where, s.Name, k, strings.Join(pairKinds, ", "))
 			}
 		}
 		if len(s.PairKinds) > 0 && !s.serves(model.TaskPair) {

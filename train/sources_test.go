@@ -199,13 +199,16 @@ func TestDataConfigErrors(t *testing.T) {
 		"data: [{name: a, shards: x, tasks: [scores]}]\n":                          `unknown task "scores"`,
 		"mix: {score: 1, pair: 1}\ndata: [{name: a, shards: x, tasks: [score]}]\n": "task pair has ratio 1 but no data source serves it",
 		"holdout: {fraction: 1}\n":                                                 "holdout.fraction 1 must be in [0, 1)",
-		"data: [{name: a, shards: x, pair_kinds: [crf]}]\n":                        `data[0] (a): unknown pair kind "crf"`,
+		"data: [{name: a, shards: x, pair_kinds: [crf]}]\n":                        `data[0] (a): unknown pair kind "crf" (known: ladder, mos, ladder-adjacent)`,
 		"data: [{name: a, shards: x, tasks: [score], pair_kinds: [ladder]}]\n":     "pair_kinds is set but the source does not serve the pair task",
 	} {
 		_, err := ParseConfig([]byte(body), "r.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err %v, want %q", body, err, want)
 		}
+	}
+	if _, err := ParseConfig([]byte("data: [{name: a, shards: x}, {name: b, shards: x, tasks: [pair], pair_kinds: [ladder-adjacent]}]\n"), "r.yaml"); err != nil {
+		t.Errorf("pair_kinds [ladder-adjacent]: %v", err)
 	}
 	trainDir, valDir := dataDirs(t)
 	cfg := testConfig(1)

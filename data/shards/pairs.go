@@ -94,6 +94,42 @@ func ladderPairs(c []PairCandidate, r *rng) []Pair {
 	return out
 }
 
+// AdjacentLadder returns the ladder pairs of pairs whose two items are
+// neighbours on their source's ladder: no other item of that source lies
+// between them. Ladder pairs cover every two items of a source (BuildPairs),
+// so an item's rank on its ladder is the number of pairs it wins, and
+// neighbours differ by exactly one win. These are the hard comparisons
+// (CRF 15 against 23, not against 53) that a ranking loss saturates on
+// last. Other kinds are dropped; the order of pairs is kept.
+func AdjacentLadder(pairs []Pair) []Pair {
+	wins := map[string]int{}
+	for _, p := range pairs {
+		if p.Kind != KindLadder {
+			continue
+		}
+		better, worse := p.A, p.B
+		if p.Label == 1 {
+			better, worse = worse, better
+		}
+		wins[better]++
+		wins[worse] += 0
+	}
+	var out []Pair
+	for _, p := range pairs {
+		if p.Kind == KindLadder && abs(wins[p.A]-wins[p.B]) == 1 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // crossPairs sorts by MOS so the partners of item i that beat it by more
 // than margin are a suffix [lo[i], n); pair k of the implied list is found
 // by prefix sums, which lets a large candidate set be sampled without

@@ -141,3 +141,43 @@ func TestPairsFromDataset(t *testing.T) {
 		}
 	}
 }
+
+// AdjacentLadder keeps exactly the ladder pairs of consecutive CRFs of one
+// source (the source itself first), whatever side each pair's better item
+// was drawn on, and drops cross-video pairs.
+func TestAdjacentLadder(t *testing.T) {
+	crfs := map[string][]int{"a": {15, 23, 31, 39, 47, 53}, "b": {40, 19, 28}}
+	var recs []PairCandidate
+	for src, cs := range crfs {
+		recs = append(recs, PairCandidate{ID: src, SourceID: src, MOSNorm: map[string]float64{"a": 0.2, "b": 0.9}[src]})
+		for _, c := range cs {
+			recs = append(recs, PairCandidate{ID: fmt.Sprintf("%s/crf%d", src, c), SourceID: src, CRF: intp(c), MOSNorm: math.NaN()})
+		}
+	}
+	recs = append(recs, PairCandidate{ID: "c", MOSNorm: 0.5})
+	for seed := range uint64(4) {
+		all := BuildPairs(recs, 0.1, -1, seed)
+		want := map[[2]string]bool{}
+		for src, cs := range crfs {
+			sorted := slices.Sorted(slices.Values(cs))
+			prev := src
+			for _, c := range sorted {
+				want[[2]string{prev, fmt.Sprintf("%s/crf%d", src, c)}] = true
+				prev = fmt.Sprintf("%s/crf%d", src, c)
+			}
+		}
+		got := AdjacentLadder(all)
+		if len(got) != len(want) {
+			t.Fatalf("seed %d: %d adjacent pairs of %d, want %d", seed, len(got), len(all), len(want))
+		}
+		for _, p := range got {
+			better, worse := p.A, p.B
+			if p.Label == 1 {
+				better, worse = worse, better
+			}
+			if !want[[2]string{better, worse}] || p.Kind != KindLadder {
+				t.Fatalf("seed %d: pair %+v is not adjacent on its ladder", seed, p)
+			}
+		}
+	}
+}

@@ -88,7 +88,8 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 
 // experiments/real-statslinear.yaml adds heads.stats_linear and nothing
 // else: to the shipped stage 1, and to real-ladder.yaml's ladder and
-// ladder-describe-ladder cells.
+// ladder-describe-ladder cells; statslinear-adjacent is its ladder cell
+// with the ladder source cut to neighbouring rungs.
 func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-statslinear.yaml"), 0)
 	if err != nil {
@@ -97,6 +98,8 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	shipped, stage2 := shippedStages(t)
 	shipped.Heads.StatsLinear, stage2.Heads.StatsLinear = true, true
 	ladder, _, describe := ladderRecipes(t)
+	adjacent, _, _ := ladderRecipes(t)
+	adjacent.Data[len(adjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
 	for _, s := range []struct {
 		variant, init string
 		model         model.Config
@@ -104,6 +107,7 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	}{
 		{"statslinear", "", shipped, loadRecipe(t, "real.yaml")},
 		{"statslinear-ladder", "", shipped, ladder},
+		{"statslinear-adjacent", "", shipped, adjacent},
 		{"statslinear-ladder-describe-ladder", "statslinear-ladder", stage2, describe},
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
