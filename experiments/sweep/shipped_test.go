@@ -88,8 +88,8 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 
 // experiments/real-statslinear.yaml adds heads.stats_linear and nothing
 // else: to the shipped stage 1, and to real-ladder.yaml's ladder and
-// ladder-describe-ladder cells; statslinear-adjacent is its ladder cell
-// with the ladder source cut to neighbouring rungs.
+// ladder-describe-ladder cells; statslinear-adjacent and its second stage
+// are those with the ladder source cut to neighbouring rungs.
 func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-statslinear.yaml"), 0)
 	if err != nil {
@@ -100,6 +100,8 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	ladder, _, describe := ladderRecipes(t)
 	adjacent, _, _ := ladderRecipes(t)
 	adjacent.Data[len(adjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
+	_, _, describeAdjacent := ladderRecipes(t)
+	describeAdjacent.Data[len(describeAdjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
 	for _, s := range []struct {
 		variant, init string
 		model         model.Config
@@ -109,6 +111,7 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 		{"statslinear-ladder", "", shipped, ladder},
 		{"statslinear-adjacent", "", shipped, adjacent},
 		{"statslinear-ladder-describe-ladder", "statslinear-ladder", stage2, describe},
+		{"statslinear-adjacent-describe-adjacent", "statslinear-adjacent", stage2, describeAdjacent},
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
 	}
