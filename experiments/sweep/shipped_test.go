@@ -88,8 +88,8 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 
 // experiments/real-statslinear.yaml adds heads.stats_linear and nothing
 // else: to the shipped stage 1, and to real-ladder.yaml's ladder and
-// ladder-describe-ladder cells; statslinear-adjacent and its second stage
-// are those with the ladder source cut to neighbouring rungs.
+// ladder-describe-ladder cells; experiments/real-adjacent.yaml's two
+// stages are those with the ladder source cut to neighbouring rungs.
 func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-statslinear.yaml"), 0)
 	if err != nil {
@@ -109,12 +109,16 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	}{
 		{"statslinear", "", shipped, loadRecipe(t, "real.yaml")},
 		{"statslinear-ladder", "", shipped, ladder},
-		{"statslinear-adjacent", "", shipped, adjacent},
 		{"statslinear-ladder-describe-ladder", "statslinear-ladder", stage2, describe},
-		{"statslinear-adjacent-describe-adjacent", "statslinear-adjacent", stage2, describeAdjacent},
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
 	}
+	e, err = Load(filepath.Join(repo(), "experiments", "real-adjacent.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCell(t, e, "statslinear-adjacent", "", shipped, adjacent)
+	checkCell(t, e, "statslinear-adjacent-describe-adjacent", "statslinear-adjacent", stage2, describeAdjacent)
 }
 
 // ladderRecipes are real.yaml plus the ladder source at weight 2 (stage1)
