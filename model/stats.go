@@ -76,9 +76,10 @@ func (m *Model) statsZ(scope *gm.Scope, stats *Node) *Node {
 }
 
 // StatsTilt is the heads.stats_linear term added to the level logits
-// [B, 5]: t * (LevelScores - 3), where t = w . z is a linear function of the
-// video's standardised statistics z (w under heads/stats_linear, zero at
-// init, so a model starts as one without the head). A positive t moves
+// [B, 5]: t * (LevelScores - 3), where t = gain * (w . z) is a linear
+// function of the video's standardised statistics z (w under
+// heads/stats_linear, zero at init, so a model starts as one without the
+// head; gain is heads.stats_linear_gain). A positive t moves
 // probability towards the higher levels in order, so t is a quality
 // direction in statistics space that the score reads directly: a
 // same-source pair (a CRF ladder) that differs little in the statistics can
@@ -86,7 +87,11 @@ func (m *Model) statsZ(scope *gm.Scope, stats *Node) *Node {
 func (m *Model) StatsTilt(scope *gm.Scope, stats *Node) *Node {
 	z := m.statsZ(scope, stats)
 	w := layers.Var(scope.At("heads").At("stats_linear"), z.Graph(), "weight", dtypes.Float32, layers.ZeroInit, m.Cfg.StatsDim())
-	t := Dot(z, w).General([]int{1}, nil, []int{0}, nil) // [B]
+	gain := m.Cfg.Heads.StatsLinearGain
+	if gain == 0 {
+		gain = 1
+	}
+	t := MulScalar(Dot(z, w).General([]int{1}, nil, []int{0}, nil), gain) // [B]
 	levels := make([]float32, len(LevelScores))
 	for i, s := range LevelScores {
 		levels[i] = float32(s - 3)

@@ -15,7 +15,7 @@ func statsLinearModel(t *testing.T) *Model {
 	t.Helper()
 	c := tinyConfig(t)
 	c.Stats = "nss"
-	c.Heads.StatsLinear = true
+	c.Heads.StatsLinear, c.Heads.StatsLinearGain = true, 2.5
 	m, err := Build(c)
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +41,8 @@ func statsLinearWeight(t *testing.T, m *Model) []float64 {
 
 // heads.stats_linear: the level probabilities are those of the same model
 // with a zero weight (its initial value), tilted by t * (LevelScores - 3)
-// with t = w . clip((x - mean) / std): computed here by hand from the
-// zero-weight probabilities.
+// with t = gain * w . clip((x - mean) / std): computed here by hand from
+// the zero-weight probabilities.
 func TestStatsLinearTilt(t *testing.T) {
 	m := statsLinearModel(t)
 	backend := testBackend(t)
@@ -93,7 +93,7 @@ func TestStatsLinearTilt(t *testing.T) {
 		tilt := 0.0
 		for j := range f {
 			z := math.Max(-statsClip, math.Min(statsClip, (float64(xs[i*f+j])-mean[j])/std[j]))
-			tilt += float64(w[j]) * z
+			tilt += 2.5 * float64(w[j]) * z
 		}
 		logits, sum := make([]float64, 5), 0.0
 		for k := range 5 {
@@ -134,5 +134,10 @@ func TestStatsLinearTrains(t *testing.T) {
 	bad.Heads.StatsLinear = true
 	if _, err := Build(bad); err == nil || !strings.Contains(err.Error(), "heads: stats_linear needs statistics") {
 		t.Errorf("stats_linear without stats: err %v", err)
+	}
+	bad = tinyConfig(t)
+	bad.Stats, bad.Heads.StatsLinear, bad.Heads.StatsLinearGain = "nss", true, -1
+	if _, err := Build(bad); err == nil || !strings.Contains(err.Error(), "heads: stats_linear_gain -1 must be >= 0") {
+		t.Errorf("negative gain: err %v", err)
 	}
 }

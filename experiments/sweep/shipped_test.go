@@ -88,8 +88,9 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 
 // experiments/real-statslinear.yaml adds heads.stats_linear and nothing
 // else: to the shipped stage 1, and to real-ladder.yaml's ladder and
-// ladder-describe-ladder cells; experiments/real-adjacent.yaml's two
-// stages are those with the ladder source cut to neighbouring rungs.
+// ladder-describe-ladder cells; experiments/real-statshead.yaml is its
+// statslinear-ladder with the ladder source cut to neighbouring rungs, and
+// with the head's gain at 10.
 func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-statslinear.yaml"), 0)
 	if err != nil {
@@ -100,8 +101,6 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	ladder, _, describe := ladderRecipes(t)
 	adjacent, _, _ := ladderRecipes(t)
 	adjacent.Data[len(adjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
-	_, _, describeAdjacent := ladderRecipes(t)
-	describeAdjacent.Data[len(describeAdjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
 	for _, s := range []struct {
 		variant, init string
 		model         model.Config
@@ -113,12 +112,13 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
 	}
-	e, err = Load(filepath.Join(repo(), "experiments", "real-adjacent.yaml"), 0)
-	if err != nil {
+	if e, err = Load(filepath.Join(repo(), "experiments", "real-statshead.yaml"), 0); err != nil {
 		t.Fatal(err)
 	}
 	checkCell(t, e, "statslinear-adjacent", "", shipped, adjacent)
-	checkCell(t, e, "statslinear-adjacent-describe-adjacent", "statslinear-adjacent", stage2, describeAdjacent)
+	shipped.Heads.StatsLinearGain = 10
+	checkCell(t, e, "statsgain10-ladder", "", shipped, ladder)
+
 }
 
 // ladderRecipes are real.yaml plus the ladder source at weight 2 (stage1)
