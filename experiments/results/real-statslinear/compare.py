@@ -8,16 +8,30 @@ SRCC(score, -CRF) per seed from `cpllm eval ladder`'s ladder.json.
   compare.py --a REPORT.json:VARIANT --b REPORT.json:VARIANT \
       [--ladder NAME=A_LADDER.json,B_LADDER.json ...]
 
+--a/--b may also name a sweep's variant directory (runs/EXP/VARIANT), read
+from its cells' done.json.
+
 Prints a Markdown table; the first column names what is compared.
 """
 import argparse
+import glob
 import json
+import os
 import statistics
 
 from scipy import stats
 
 
 def report_seeds(spec):
+    if os.path.isdir(spec):  # a sweep's variant directory: its cells' done.json
+        out = {}
+        for done in sorted(glob.glob(os.path.join(spec, "seed*", "done.json"))):
+            d = json.load(open(done))
+            for ev in d["eval"]:
+                out.setdefault(ev["name"], {})[d["seed"]] = ev["srcc"]
+        if not out:
+            raise SystemExit(f"{spec}: no finished cell (seed*/done.json)")
+        return out
     path, variant = spec.rsplit(":", 1)
     rep = json.load(open(path))
     out = {}
