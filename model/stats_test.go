@@ -10,10 +10,15 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-func statsModel(t *testing.T) *Model {
+// statsModel is the tiny model with the nss statistics token, after the
+// edits, initialised.
+func statsModel(t *testing.T, edits ...func(*Config)) *Model {
 	t.Helper()
 	c := tinyConfig(t)
 	c.Stats = "nss"
+	for _, e := range edits {
+		e(&c)
+	}
 	m, err := Build(c)
 	if err != nil {
 		t.Fatal(err)

@@ -13,17 +13,7 @@ const statsLinearVar = "/heads/stats_linear/weight"
 
 func statsLinearModel(t *testing.T) *Model {
 	t.Helper()
-	c := tinyConfig(t)
-	c.Stats = "nss"
-	c.Heads.StatsLinear, c.Heads.StatsLinearGain = true, 2.5
-	m, err := Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Init(testBackend(t)); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return statsModel(t, func(c *Config) { c.Heads.StatsLinear, c.Heads.StatsLinearGain = true, 2.5 })
 }
 
 func statsLinearWeight(t *testing.T, m *Model) []float64 {
