@@ -107,12 +107,11 @@ func AdjacentLadder(pairs []Pair) []Pair {
 		if p.Kind != KindLadder {
 			continue
 		}
-		better, worse := p.A, p.B
+		better := p.A
 		if p.Label == 1 {
-			better, worse = worse, better
+			better = p.B
 		}
 		wins[better]++
-		wins[worse] += 0
 	}
 	var out []Pair
 	for _, p := range pairs {
