@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Paired comparison of two sweep variants that may come from different
 sweep reports (same seeds, same holdout): per set, SRCC mean +- std over
-seeds for each, and a two-sided paired t-test over seeds
-(scipy.stats.ttest_rel); per ladder, the pairs-ordered fraction and
+seeds for each, a two-sided paired t-test over seeds
+(scipy.stats.ttest_rel) and, for cells trained on different machines
+whose numerics differ, Welch's unpaired t-test (scipy.stats.ttest_ind,
+equal_var=False); per ladder, the pairs-ordered fraction and
 SRCC(score, -CRF) per seed from `cpllm eval ladder`'s ladder.json.
 
   compare.py --a REPORT.json:VARIANT --b REPORT.json:VARIANT \
@@ -60,8 +62,9 @@ def row(name, a, b):
         raise SystemExit(f"{name}: {len(seeds)} common seeds")
     xa, xb = [a[s] for s in seeds], [b[s] for s in seeds]
     p = stats.ttest_rel(xa, xb).pvalue
+    welch = stats.ttest_ind(xa, xb, equal_var=False).pvalue
     fmt = lambda x: f"{statistics.mean(x):.3f} ± {statistics.stdev(x):.3f}"
-    return f"| {name} | {len(seeds)} | {fmt(xa)} | {fmt(xb)} | {statistics.mean(xa) - statistics.mean(xb):+.3f} | {p:.3g} |"
+    return f"| {name} | {len(seeds)} | {fmt(xa)} | {fmt(xb)} | {statistics.mean(xa) - statistics.mean(xb):+.3f} | {p:.3g} | {welch:.3g} |"
 
 
 def main():
@@ -71,8 +74,8 @@ def main():
     ap.add_argument("--ladder", action="append", default=[])
     args = ap.parse_args()
     ra, rb = report_seeds(args.a), report_seeds(args.b)
-    print(f"| set | seeds | A: {args.a} | B: {args.b} | A - B | paired t p |")
-    print("|---|--:|---|---|--:|--:|")
+    print(f"| set | seeds | A: {args.a} | B: {args.b} | A - B | paired t p | Welch t p |")
+    print("|---|--:|---|---|--:|--:|--:|")
     for name in ra:
         if name in rb:
             print(row(name + " SRCC", ra[name], rb[name]))
