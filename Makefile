@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build tokenizer test test-cluster test-long bench demo model model-data fmt vet tidy clean
+.PHONY: help deps build tokenizer test test-cluster test-long bench demo model model-data model-data-frames fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -142,6 +142,15 @@ model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and de
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards/konvid-train-views
 	./$(BIN) data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards/konvid-dev
 	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
+
+# model-data's shards with whole-frame statistics (shards.frame_stats) for
+# models with stats frame-nss-logsignals (experiments/real-framestats.yaml):
+# the same records plus about 1 s per 540p clip.
+model-data-frames: model-data ## model-data's shards with whole-frame statistics, under runs/real/shards-fs
+	./$(BIN) --set shards.source_views=true --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
+		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards-fs/konvid-train-views
+	./$(BIN) --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards-fs/konvid-dev
+	./$(BIN) --set shards.frame_stats=true data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards-fs/clive
 
 # The committed checkpoint was trained on ONNX Runtime (the default backend
 # where make deps installed it); MODEL_BACKEND=go:parallelism=-1 trains the

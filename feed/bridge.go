@@ -29,11 +29,15 @@ type Clip struct {
 	M       int
 	Patches []byte
 	K       int
+	// FrameStats are the statistics of the whole frames the patches were
+	// cut from (data/stats order), for the frame statistics kinds; empty
+	// when not measured or every frame was flat.
+	FrameStats []float64
 }
 
 // ClipOf is a shard record's views (sharing its bytes).
 func ClipOf(r *shards.Record) Clip {
-	return Clip{ID: r.ID, Context: r.Context, M: r.M, Patches: r.Patches, K: r.K}
+	return Clip{ID: r.ID, Context: r.Context, M: r.M, Patches: r.Patches, K: r.K, FrameStats: r.FrameStats}
 }
 
 func clipsOf(recs []*shards.Record) []Clip {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/data/stats"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -38,10 +39,45 @@ func (b *Bridge) WithFreshStats() *Bridge {
 	return &c
 }
 
-// clipStats are the model's statistics (config stats) of one clip, from
-// all K of its stored patches at the shard's frame size. ok is false when
-// the clip has none (every patch flat).
+// clipStats are the model's statistics (config stats) of one clip: of all
+// K of its stored patches at the shard's frame size, of the whole frames
+// the patches were cut from (Clip.FrameStats), or both. ok is false when
+// the clip has none (every patch or frame flat, or no frame statistics).
 func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
+	kind := b.M.Cfg.Stats
+	if _, known := model.StatsKinds[kind]; !known {
+		return nil, false, fmt.Errorf("feed: no statistics of kind %q", kind)
+	}
+	if kind == "frame-nss-logsignals" {
+		return frameStats(c)
+	}
+	feats, ok, err := b.patchStats(c)
+	if err != nil || !ok || kind != "nss-logsignals+frame" {
+		return feats, ok, err
+	}
+	frame, ok, err := frameStats(c)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return slices.Concat(feats, frame), true, nil
+}
+
+// frameStats are a clip's whole-frame statistics with the noise on a log
+// scale (as nss-logsignals).
+func frameStats(c Clip) ([]float64, bool, error) {
+	if len(c.FrameStats) == 0 {
+		return nil, false, nil
+	}
+	if len(c.FrameStats) != len(stats.Names) {
+		return nil, false, fmt.Errorf("feed: clip %s: %d frame statistics, want %d (data/stats)", c.ID, len(c.FrameStats), len(stats.Names))
+	}
+	feats := slices.Clone(c.FrameStats)
+	logNoise(feats[len(nss.NSSNames):])
+	return feats, true, nil
+}
+
+// patchStats are the statistics of a clip's stored patches, cached.
+func (b *Bridge) patchStats(c Clip) ([]float64, bool, error) {
 	h := fnv.New64a()
 	h.Write(c.Patches)
 	key := h.Sum64() ^ uint64(c.K)<<56 ^ uint64(b.ShardSize)<<40
@@ -52,9 +88,6 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 		return e.feats, e.ok, nil
 	}
 	kind := b.M.Cfg.Stats
-	if _, known := model.StatsKinds[kind]; !known {
-		return nil, false, fmt.Errorf("feed: no statistics of kind %q", kind)
-	}
 	feats, ok, err := nss.PatchStats(c.Patches, c.K, b.ShardSize)
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: clip %s: %w", c.ID, err)
@@ -63,7 +96,7 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 		switch kind {
 		case "nss-signals":
 			feats = append(feats, patchSignals(c.Patches, c.K, b.ShardSize)...)
-		case "nss-logsignals":
+		case "nss-logsignals", "nss-logsignals+frame":
 			feats = append(feats, logNoise(patchSignals(c.Patches, c.K, b.ShardSize))...)
 		}
 	}
@@ -165,7 +198,11 @@ func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float6
 		}
 	}
 	if len(rows) < 2 {
-		return nil, nil, fmt.Errorf("feed: statistics norm needs at least 2 clips with statistics, got %d of %d", len(rows), seen)
+		hint := ""
+		if model.FrameStatsKind(b.M.Cfg.Stats) {
+			hint = fmt.Sprintf(" (stats %s reads whole-frame statistics: make the shards with --set shards.frame_stats=true)", b.M.Cfg.Stats)
+		}
+		return nil, nil, fmt.Errorf("feed: statistics norm needs at least 2 clips with statistics, got %d of %d%s", len(rows), seen, hint)
 	}
 	f := len(rows[0])
 	mean, std = make([]float64, f), make([]float64, f)

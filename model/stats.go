@@ -25,8 +25,21 @@ import (
 // with the noise level on a log scale (ln(sigma + 0.01)): compression
 // removes a fixed fraction of a clip's noise, which on the raw scale is a
 // step too small beside the spread between clips for the token to carry
-// the order of neighbouring CRF levels.
-var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45, "nss-logsignals": 45}
+// the order of neighbouring CRF levels. "frame-nss-logsignals": the same 45
+// of the whole pixel-view frames the patches are cut from, stored by data
+// prep (shards.frame_stats) or measured by the video scorer: about ten times
+// the pixels of the patches, so compression's small steps stand out of the
+// content (a linear fit on the patches' statistics orders at most about 0.9
+// of the holdout clips' neighbouring CRF pairs, on the whole frames' 0.97).
+// "nss-logsignals+frame": the patches' 45, then the frames' 45.
+var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45, "nss-logsignals": 45,
+	"frame-nss-logsignals": 45, "nss-logsignals+frame": 90}
+
+// FrameStatsKind reports whether statistics kind needs the statistics of
+// whole frames (Record.FrameStats), which the patches cannot give.
+func FrameStatsKind(kind string) bool {
+	return kind == "frame-nss-logsignals" || kind == "nss-logsignals+frame"
+}
 
 // statsClip bounds a standardised statistic: a video far outside the
 // training distribution (a cartoon, a test pattern) cannot swamp the token.
@@ -37,7 +50,7 @@ func (c Config) StatsDim() int { return StatsKinds[c.Stats] }
 
 func validateStats(kind string) error {
 	if _, ok := StatsKinds[kind]; !ok && kind != "" {
-		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals, nss-logsignals) or empty", kind)
+		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals, nss-logsignals, frame-nss-logsignals, nss-logsignals+frame) or empty", kind)
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 
 func newDataCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "data", Short: "Prepare data: CRF ladder, dataset checks"}
-	cmd.AddCommand(newLadderCmd(g), newProbeCmd(), newVerifyCmd(), newSynthCmd(g), newShardsCmd(g), newMergeCmd(g))
+	cmd.AddCommand(newLadderCmd(g), newProbeCmd(), newVerifyCmd(), newSynthCmd(g), newShardsCmd(g), newMergeCmd(g), newStatsCmd())
 	return cmd
 }
 

@@ -176,7 +176,8 @@ func prepOptions(cfg config.Config, out string) prep.Options {
 	s := cfg.Shards
 	return prep.Options{OutDir: out, Seed: uint64(cfg.Seed), Mode: s.Mode, Compression: s.Compression,
 		MaxRows: s.MaxRows, PairMargin: s.PairMargin, MaxCross: s.MaxCross, Jobs: s.Jobs, SourceViews: s.SourceViews,
-		Params: sample.Params{M: s.M, K: s.K, Size: s.Size, MaxLong: s.MaxLong, MaxShort: s.MaxShort, MinSide: s.MinSide}}
+		FrameStats: s.FrameStats,
+		Params:     sample.Params{M: s.M, K: s.K, Size: s.Size, MaxLong: s.MaxLong, MaxShort: s.MaxShort, MinSide: s.MinSide}}
 }
 
 // verifyShards is `data verify --shards DIR`.

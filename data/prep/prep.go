@@ -21,6 +21,7 @@ import (
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/data/stats"
 )
 
 // Options configure a shard build.
@@ -36,6 +37,7 @@ type Options struct {
 	MaxCross     int     // cross pairs at most (0: none, < 0: all)
 	Jobs         int
 	SourceViews  bool // ladder rungs sample at their source's views (viewKey)
+	FrameStats   bool // measure data/stats of the whole frames the patches are cut from (Record.FrameStats)
 	Progress     func(n int)
 }
 
@@ -233,6 +235,9 @@ func samplerJSON(o Options) json.RawMessage {
 	if o.SourceViews { // absent when off, so earlier shard directories still resume
 		m["source_views"] = true
 	}
+	if o.FrameStats {
+		m["frame_stats"] = true
+	}
 	b, _ := json.Marshal(m)
 	return b
 }
@@ -272,9 +277,14 @@ func makeRecord(r datasets.Record, o Options, params string) (shards.Record, err
 	if _, err := os.Stat(r.Path); err != nil {
 		return shards.Record{}, fmt.Errorf("%w: %w", ErrVideoMissing, err)
 	}
-	v, err := sample.SampleNative(r.Path, o.Params, modeFor(r, o.Mode), o.Seed, viewKey(r, o), nativeFrames)
+	v, err := sample.SampleWith(r.Path, o.Params, modeFor(r, o.Mode), o.Seed, viewKey(r, o),
+		sample.Options{Native: nativeFrames, PixelFrames: o.FrameStats})
 	if err != nil {
 		return shards.Record{}, err
+	}
+	var fstats []float64
+	if o.FrameStats {
+		fstats, _ = stats.Of(v.PixelFrames, v.PixelW, v.PixelH) // none when every frame is flat
 	}
 	text, ok := o.Descriptions[r.ID]
 	if !ok {
@@ -293,7 +303,7 @@ func makeRecord(r datasets.Record, o Options, params string) (shards.Record, err
 	return shards.Record{ID: r.ID, Dataset: r.Dataset, Split: r.Split, SourceID: src, CRF: r.CRF,
 		MOS: r.MOS, MOSNorm: r.MOSNorm, Context: v.Context, M: o.Params.M, Patches: v.PatchPix, K: o.Params.K,
 		PatchPos: pos, PixelW: v.PixelW, PixelH: v.PixelH, Description: text, SamplerSeed: o.Seed,
-		SamplerParams: params}, nil
+		SamplerParams: params, FrameStats: fstats}, nil
 }
 
 func idHash(id string) uint64 {

@@ -78,6 +78,9 @@ type Views struct {
 	Frames     int      // frames in the clip: the container count, or the decoded count when fewer decode
 	FPS        float64  // the source's frame rate (from the probe Sample already does); 0 for a still image
 	Native     [][]byte // SampleNative only: some context frames as SrcW x SrcH RGB24
+	// PixelFrames (Options.PixelFrames only) are the distinct frames the
+	// patches were cut from, whole, as PixelW x PixelH RGB24.
+	PixelFrames [][]byte
 }
 
 // ContextFrame returns the i-th context frame's pixels.

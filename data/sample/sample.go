@@ -30,6 +30,22 @@ func Sample(path string, p Params, mode Mode, seed uint64, id string) (Views, er
 // same decode pass: quality measurements (blockiness on the codec's 8x8
 // grid, noise, sharpness) need unresampled pixels.
 func SampleNative(path string, p Params, mode Mode, seed uint64, id string, native int) (Views, error) {
+	return SampleWith(path, p, mode, seed, id, Options{Native: native})
+}
+
+// Options ask Sample for more than the views, from the same decode pass.
+type Options struct {
+	// Native keeps up to Native context frames at the source resolution
+	// (Views.Native).
+	Native int
+	// PixelFrames keeps the whole pixel-view frames the patches are cut from
+	// (Views.PixelFrames): statistics of whole frames at the resolution the
+	// patches see, not only of the patches.
+	PixelFrames bool
+}
+
+// SampleWith is Sample with Options.
+func SampleWith(path string, p Params, mode Mode, seed uint64, id string, o Options) (Views, error) {
 	if err := p.Validate(); err != nil {
 		return Views{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -43,11 +59,11 @@ func SampleNative(path string, p Params, mode Mode, seed uint64, id string, nati
 	if info.Frames <= 0 {
 		return Views{}, fmt.Errorf("%s: sample: no video frames", path)
 	}
-	v, decoded, err := sampleFrames(path, info.Frames, p, mode, seed, id, native)
+	v, decoded, err := sampleFrames(path, info.Frames, p, mode, seed, id, o)
 	if errors.Is(err, errShort) && decoded > 0 {
 		// The container over-counted its frames: plan again on the frames that
 		// really decode (a second pass, only for such files).
-		v, _, err = sampleFrames(path, decoded, p, mode, seed, id, native)
+		v, _, err = sampleFrames(path, decoded, p, mode, seed, id, o)
 	}
 	if errors.Is(err, errShort) {
 		return Views{}, fmt.Errorf("%s: sample: %w", path, err)
@@ -63,7 +79,7 @@ var errShort = errors.New("fewer frames decode than the container reports")
 // sampleFrames plans the views for an n-frame clip and fills them in one
 // decode pass. On a clip that ends early it returns errShort and the count
 // of frames that decoded.
-func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id string, native int) (Views, int, error) {
+func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id string, o Options) (Views, int, error) {
 	d, err := video.OpenDecoder(path)
 	if err != nil {
 		return Views{}, 0, err
@@ -92,7 +108,7 @@ func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id strin
 	v.Context = make([]byte, p.M*fs)
 	v.PatchPix = make([]byte, p.K*fs)
 
-	keep := nativePicks(v.ContextIdx, native)
+	keep := nativePicks(v.ContextIdx, o.Native)
 	var sc scalers
 	defer sc.close()
 	ci, pi := 0, 0 // next context slot and next patch to fill; both ascend by frame
@@ -131,6 +147,9 @@ func sampleFrames(path string, n int, p Params, mode Mode, seed uint64, id strin
 		full, err := sc.pix.Convert(f)
 		if err != nil {
 			return Views{}, 0, &video.Error{Path: path, Step: "scale", Frame: i, Err: err}
+		}
+		if o.PixelFrames {
+			v.PixelFrames = append(v.PixelFrames, full)
 		}
 		for ; pi < p.K && v.Patches[pi].Frame == i; pi++ {
 			crop(v.PatchPix[pi*fs:(pi+1)*fs], full, pw, v.Patches[pi], p.Size)

@@ -215,3 +215,40 @@ func TestSampleNativeFrames(t *testing.T) {
 		}
 	}
 }
+
+// Options.PixelFrames keeps each distinct frame the patches are cut from,
+// whole, in frame order: equal to the ffmpeg CLI's bilinear scale of that
+// frame to the pixel-view size. Without it none are kept.
+func TestPixelFrames(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	path := testutil.Clip(t, t.TempDir(), "a.mp4", "testsrc2=size=640x360:rate=25", "-frames:v", "20",
+		"-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p")
+	p := DefaultParams()
+	for _, mode := range []Mode{Eval, Train} {
+		v, err := SampleWith(path, p, mode, 3, "a", Options{PixelFrames: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var frames []int
+		for _, q := range v.Patches {
+			frames = append(frames, q.Frame)
+		}
+		frames = slices.Compact(frames) // Patches are grouped by ascending frame
+		if len(v.PixelFrames) != len(frames) {
+			t.Fatalf("%v: %d pixel frames for patch frames %v", mode, len(v.PixelFrames), frames)
+		}
+		_, full := oracle(t, path, frames, p.Size, v.PixelW, v.PixelH)
+		for i, f := range frames {
+			if !bytes.Equal(v.PixelFrames[i], full[f]) {
+				t.Fatalf("%v: pixel frame %d (frame %d) differs from ffmpeg scale=%d:%d", mode, i, f, v.PixelW, v.PixelH)
+			}
+		}
+		plain, err := Sample(path, p, mode, 3, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.PixelFrames != nil || !bytes.Equal(plain.PatchPix, v.PatchPix) {
+			t.Fatalf("%v: without PixelFrames: %d frames kept, patches equal %v", mode, len(plain.PixelFrames), bytes.Equal(plain.PatchPix, v.PatchPix))
+		}
+	}
+}

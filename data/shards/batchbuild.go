@@ -66,6 +66,8 @@ type batchBuilder struct {
 	pos                   *array.ListBuilder
 	posSt                 *array.StructBuilder
 	posF, posX, posY      *array.Int32Builder
+	fstats                *array.ListBuilder
+	fstatsV               *array.Float64Builder
 	context, patches      blobColumn
 }
 
@@ -84,6 +86,8 @@ func newBatchBuilder(schema *arrow.Schema, maxRows int) *batchBuilder {
 	b.posF = b.posSt.FieldBuilder(0).(*array.Int32Builder)
 	b.posX = b.posSt.FieldBuilder(1).(*array.Int32Builder)
 	b.posY = b.posSt.FieldBuilder(2).(*array.Int32Builder)
+	b.fstats = array.NewListBuilder(mem, arrow.PrimitiveTypes.Float64)
+	b.fstatsV = b.fstats.ValueBuilder().(*array.Float64Builder)
 	return b
 }
 
@@ -118,6 +122,8 @@ func (b *batchBuilder) add(r *Record) error {
 		b.posX.Append(int32(p.X))
 		b.posY.Append(int32(p.Y))
 	}
+	b.fstats.Append(true)
+	b.fstatsV.AppendValues(r.FrameStats, nil)
 	b.n++
 	b.bytes += len(r.Context) + len(r.Patches)
 	return nil
@@ -144,6 +150,7 @@ func (b *batchBuilder) build() arrow.RecordBatch {
 	cols[colDescription] = b.str[4].NewArray()
 	cols[colSamplerSeed] = b.seed.NewArray()
 	cols[colSamplerParams] = b.str[5].NewArray()
+	cols[colFrameStats] = b.fstats.NewArray()
 	rec := array.NewRecordBatch(b.schema, cols, int64(b.n))
 	for _, c := range cols {
 		c.Release()

@@ -38,6 +38,12 @@ func genRecord(i, s int) Record {
 	for j := range pos {
 		pos[j] = PatchPos{Frame: j % m, X: (i + j) * 3, Y: j * 5}
 	}
+	var fstats []float64 // every other record has frame statistics
+	if i%2 == 0 {
+		for j := range 1 + i%5 {
+			fstats = append(fstats, float64(i)-0.25*float64(j))
+		}
+	}
 	var crf *int
 	if i%3 != 0 {
 		c := 18 + i%30
@@ -61,6 +67,7 @@ func genRecord(i, s int) Record {
 		Description:   fmt.Sprintf("clip %d, héllo \"quoted\"", i),
 		SamplerSeed:   uint64(i)*0x9e3779b97f4a7c15 + 1<<63,
 		SamplerParams: fmt.Sprintf(`{"m":%d,"k":%d}`, m, k),
+		FrameStats:    fstats,
 	}
 }
 

@@ -14,17 +14,18 @@ import (
 
 // jsRow mirrors what testdata/js/read.mjs prints for each row.
 type jsRow struct {
-	ID            string   `json:"id"`
-	MOS           float64  `json:"mos"`
-	CRF           *int     `json:"crf"`
-	M             int      `json:"m"`
-	K             int      `json:"k"`
-	PixelW        int      `json:"pixel_w"`
-	PixelH        int      `json:"pixel_h"`
-	ContextSHA256 string   `json:"context_sha256"`
-	PatchesSHA256 string   `json:"patches_sha256"`
-	Positions     [][3]int `json:"positions"`
-	SamplerSeed   string   `json:"sampler_seed"`
+	ID            string    `json:"id"`
+	MOS           float64   `json:"mos"`
+	CRF           *int      `json:"crf"`
+	M             int       `json:"m"`
+	K             int       `json:"k"`
+	PixelW        int       `json:"pixel_w"`
+	PixelH        int       `json:"pixel_h"`
+	ContextSHA256 string    `json:"context_sha256"`
+	PatchesSHA256 string    `json:"patches_sha256"`
+	Positions     [][3]int  `json:"positions"`
+	SamplerSeed   string    `json:"sampler_seed"`
+	FrameStats    []float64 `json:"frame_stats"`
 }
 
 type jsOut struct {
@@ -119,5 +120,6 @@ func goRow(r Record) jsRow {
 		ID: r.ID, MOS: r.MOS, CRF: r.CRF, M: r.M, K: r.K, PixelW: r.PixelW, PixelH: r.PixelH,
 		ContextSHA256: sha(r.Context), PatchesSHA256: sha(r.Patches),
 		Positions: pos, SamplerSeed: strconv.FormatUint(r.SamplerSeed, 10),
+		FrameStats: append([]float64{}, r.FrameStats...),
 	}
 }

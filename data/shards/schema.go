@@ -21,8 +21,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// SchemaVersion is bumped whenever the column layout changes.
-const SchemaVersion = 1
+// SchemaVersion is bumped whenever the column layout changes. Version 2
+// added frame_stats; version 1 shards (without it) still open, their
+// records with no FrameStats.
+const SchemaVersion = 2
 
 // DefaultFrameSize is the side of the square frames and patches (CP-LLM: 224).
 const DefaultFrameSize = 224
@@ -55,6 +57,10 @@ type Record struct {
 	Description   string
 	SamplerSeed   uint64
 	SamplerParams string // JSON, opaque to this package
+	// FrameStats are statistics of the whole frames the patches were cut
+	// from (data/stats order), when the build measured them; empty
+	// otherwise (or when every frame was flat).
+	FrameStats []float64
 }
 
 // Column order; the reader looks columns up by these indices after checking names.
@@ -76,6 +82,7 @@ const (
 	colDescription
 	colSamplerSeed
 	colSamplerParams
+	colFrameStats
 	numCols
 )
 
@@ -104,6 +111,7 @@ func schemaFields() []arrow.Field {
 		{Name: "description", Type: arrow.BinaryTypes.String},
 		{Name: "sampler_seed", Type: arrow.PrimitiveTypes.Uint64},
 		{Name: "sampler_params", Type: arrow.BinaryTypes.String},
+		{Name: "frame_stats", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)},
 	}
 }
 
@@ -117,26 +125,32 @@ func NewSchema(frameSize int) *arrow.Schema {
 	return arrow.NewSchema(schemaFields(), &md)
 }
 
-// checkSchema accepts a shard schema with our columns and frame size.
-func checkSchema(s *arrow.Schema, frameSize int) error {
+// checkSchema accepts a shard schema with our columns and frame size, or a
+// version 1 schema (the columns before frame_stats); v1 reports the latter.
+func checkSchema(s *arrow.Schema, frameSize int) (v1 bool, err error) {
+	md := s.Metadata()
 	want := schemaFields()
+	version, _ := md.GetValue("cpllm.schema_version")
+	switch version {
+	case strconv.Itoa(SchemaVersion):
+	case "1":
+		want, v1 = want[:colFrameStats], true
+	default:
+		return false, fmt.Errorf("schema version %q, want %d (or 1)", version, SchemaVersion)
+	}
 	if s.NumFields() != len(want) {
-		return fmt.Errorf("schema has %d columns, want %d", s.NumFields(), len(want))
+		return false, fmt.Errorf("schema has %d columns, want %d", s.NumFields(), len(want))
 	}
 	for i, f := range want {
 		got := s.Field(i)
 		if got.Name != f.Name || !arrow.TypeEqual(got.Type, f.Type) {
-			return fmt.Errorf("column %d is %s %s, want %s %s", i, got.Name, got.Type, f.Name, f.Type)
+			return false, fmt.Errorf("column %d is %s %s, want %s %s", i, got.Name, got.Type, f.Name, f.Type)
 		}
 	}
-	md := s.Metadata()
-	if v, _ := md.GetValue("cpllm.schema_version"); v != strconv.Itoa(SchemaVersion) {
-		return fmt.Errorf("schema version %q, want %d", v, SchemaVersion)
-	}
 	if v, _ := md.GetValue("cpllm.frame_size"); v != strconv.Itoa(frameSize) {
-		return fmt.Errorf("frame size %q, want %d", v, frameSize)
+		return false, fmt.Errorf("frame size %q, want %d", v, frameSize)
 	}
-	return nil
+	return v1, nil
 }
 
 // Validate checks a record's internal consistency for frame size s; the
@@ -168,6 +182,11 @@ func (r *Record) Validate(s int) error {
 	}
 	if r.CRF != nil && !fits32(*r.CRF) {
 		return fmt.Errorf("%s: crf %d out of range", r.ID, *r.CRF)
+	}
+	for i, x := range r.FrameStats {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("%s: frame statistic %d is %v", r.ID, i, x)
+		}
 	}
 	if r.SamplerParams != "" && !json.Valid([]byte(r.SamplerParams)) {
 		return fmt.Errorf("%s: sampler_params is not valid JSON", r.ID)

@@ -17,6 +17,7 @@ type shardFile struct {
 	name  string
 	unmap func() error
 	r     *ipc.FileReader
+	v1    bool // schema version 1: no frame_stats column
 }
 
 func openShardFile(path string, frameSize int) (*shardFile, error) {
@@ -38,12 +39,13 @@ func openShardFile(path string, frameSize int) (*shardFile, error) {
 		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := checkSchema(r.Schema(), frameSize); err != nil {
+	v1, err := checkSchema(r.Schema(), frameSize)
+	if err != nil {
 		r.Close()
 		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &shardFile{name: path, unmap: unmap, r: r}, nil
+	return &shardFile{name: path, unmap: unmap, r: r, v1: v1}, nil
 }
 
 func (s *shardFile) numBatches() int { return s.r.NumRecords() }
@@ -71,6 +73,8 @@ type cols struct {
 	pos                                        *array.List
 	posF, posX, posY                           *array.Int32
 	seed                                       *array.Uint64
+	fstats                                     *array.List // nil in a version 1 shard
+	fstatsV                                    *array.Float64
 }
 
 func columns(rec arrow.RecordBatch) cols {
@@ -97,6 +101,10 @@ func columns(rec arrow.RecordBatch) cols {
 	c.posF = st.Field(0).(*array.Int32)
 	c.posX = st.Field(1).(*array.Int32)
 	c.posY = st.Field(2).(*array.Int32)
+	if rec.NumCols() > colFrameStats {
+		c.fstats = rec.Column(colFrameStats).(*array.List)
+		c.fstatsV = c.fstats.ListValues().(*array.Float64)
+	}
 	return c
 }
 
@@ -130,6 +138,7 @@ func (c *cols) view(i int) Record {
 		Description:   c.desc.Value(i),
 		SamplerSeed:   c.seed.Value(i),
 		SamplerParams: c.params.Value(i),
+		FrameStats:    c.frameStats(i),
 	}
 }
 
@@ -142,6 +151,18 @@ func (c *cols) record(i int) Record {
 	r.Context = bytes.Clone(r.Context)
 	r.Patches = bytes.Clone(r.Patches)
 	return r
+}
+
+// frameStats copies row i's frame statistics (nil when it has none).
+func (c *cols) frameStats(i int) []float64 {
+	if c.fstats == nil || c.fstats.IsNull(i) {
+		return nil
+	}
+	start, end := c.fstats.ValueOffsets(i)
+	if start == end {
+		return nil
+	}
+	return append([]float64(nil), c.fstatsV.Float64Values()[start:end]...)
 }
 
 func (c *cols) positions(i int) []PatchPos {

@@ -42,7 +42,7 @@ func prefetch(ctx context.Context, recs []datasets.Record, sc *Scorer, jobs int)
 				}
 				go func() {
 					t0 := time.Now()
-					clip, err := SampleVideo(r.Path, r.ID, sc.Params)
+					clip, err := sc.sampleVideo(r.Path, r.ID)
 					out[i] <- sampled{r: r, clip: clip, err: err, secs: time.Since(t0).Seconds()}
 				}()
 			}

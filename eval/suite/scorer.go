@@ -17,6 +17,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/data/stats"
 	"github.com/cpllm/cpllm/feed"
 	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
@@ -144,19 +145,29 @@ func safeName(s string) string {
 }
 
 // SampleVideo decodes path into its deterministic eval views (they depend
-// only on the video and p, never on a seed).
-func SampleVideo(path, id string, p sample.Params) (feed.Clip, error) {
-	v, err := sample.Sample(path, p, sample.Eval, 0, id)
+// only on the video and p, never on a seed); with frameStats it also
+// measures the whole frames the patches are cut from (Clip.FrameStats).
+func SampleVideo(path, id string, p sample.Params, frameStats bool) (feed.Clip, error) {
+	v, err := sample.SampleWith(path, p, sample.Eval, 0, id, sample.Options{PixelFrames: frameStats})
 	if err != nil {
 		return feed.Clip{}, err
 	}
-	return feed.Clip{ID: id, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K}, nil
+	c := feed.Clip{ID: id, Context: v.Context, M: p.M, Patches: v.PatchPix, K: p.K}
+	if frameStats {
+		c.FrameStats, _ = stats.Of(v.PixelFrames, v.PixelW, v.PixelH) // none when every frame is flat
+	}
+	return c, nil
+}
+
+// sampleVideo is SampleVideo with what the scorer's model reads.
+func (s *Scorer) sampleVideo(path, id string) (feed.Clip, error) {
+	return SampleVideo(path, id, s.Params, model.FrameStatsKind(s.Model.Cfg.Stats))
 }
 
 // Score samples and scores one video.
 func (s *Scorer) Score(path string, o ScoreOptions) (Result, error) {
 	t0 := time.Now()
-	clip, err := SampleVideo(path, path, s.Params)
+	clip, err := s.sampleVideo(path, path)
 	if err != nil {
 		return Result{}, err
 	}

@@ -121,6 +121,33 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 
 }
 
+// experiments/real-framestats.yaml is real-statslinear.yaml's
+// statslinear-ladder on shards that also carry whole-frame statistics
+// (runs/real/shards-fs, the same records otherwise), with the statistics
+// token on the patches (patch), the whole frames (frame) or both.
+func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
+	e, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := shippedStages(t)
+	shipped.Heads.StatsLinear = true
+	if shipped.Stats != "nss-logsignals" {
+		t.Fatalf("the shipped model's statistics are %q", shipped.Stats)
+	}
+	ladder, _, _ := ladderRecipes(t)
+	for i := range ladder.Data {
+		ladder.Data[i].Shards = strings.Replace(ladder.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
+	}
+	for _, s := range []struct{ variant, stats string }{
+		{"patch", "nss-logsignals"}, {"frame", "frame-nss-logsignals"}, {"patch-frame", "nss-logsignals+frame"},
+	} {
+		m := shipped
+		m.Stats = s.stats
+		checkCell(t, e, s.variant, "", m, ladder)
+	}
+}
+
 // ladderRecipes are real.yaml plus the ladder source at weight 2 (stage1)
 // and 6 (heavy), and real-describe.yaml with the pair task fed by the
 // ladder source at weight 1 and the other sources on score and describe.

@@ -12,6 +12,10 @@ clips' ladders ordered (score(CRF_i) > score(CRF_i+1)), per step.
 
 Inputs are `cpllm baseline` feature caches (features.jsonl): the KoNViD
 clips', and two manifests' of ladder rungs (ids SOURCE-CRF); see README.md.
+Or, with --token, the statistics the model's token reads, from `cpllm data
+stats` of a shard directory holding the clips and their rungs: --kind patch
+(the 8 stored patches, stats nss-logsignals), frame (the whole frames,
+frame-nss-logsignals; shards made with shards.frame_stats) or both.
 Needs numpy and scipy (Debian: python3-scipy).
 """
 import argparse, collections, csv, json
@@ -20,24 +24,42 @@ from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
 ap = argparse.ArgumentParser()
-ap.add_argument('--clips', required=True, help='features.jsonl of the KoNViD clips (fit and holdout)')
+ap.add_argument('--clips', help='features.jsonl of the KoNViD clips (fit and holdout)')
 ap.add_argument('--mos', required=True, help='KONVID_1K_metadata.csv (flickr_id, mos)')
 ap.add_argument('--fit-ids', required=True)
 ap.add_argument('--val-ids', required=True)
-ap.add_argument('--fit-ladder', required=True, help='features.jsonl of the fit clips\' rungs')
-ap.add_argument('--val-ladder', required=True, help='features.jsonl of the holdout clips\' rungs')
+ap.add_argument('--fit-ladder', help='features.jsonl of the fit clips\' rungs')
+ap.add_argument('--val-ladder', help='features.jsonl of the holdout clips\' rungs')
+ap.add_argument('--token', help='`cpllm data stats` output of the clips and their rungs (instead of the three above)')
+ap.add_argument('--kind', default='patch', choices=['patch', 'frame', 'both'], help='with --token: which statistics')
 a = ap.parse_args()
 
 def load(p):
     return {j['id']: j['features'] for j in map(json.loads, open(p))}
 
-clips, fl, vl = load(a.clips), load(a.fit_ladder), load(a.val_ladder)
 mos = {r['flickr_id']: float(r['mos']) for r in csv.DictReader(open(a.mos))}
 fit, val = open(a.fit_ids).read().split(), open(a.val_ids).read().split()
+
+def token(path, kind):
+    """Clips by source id, rungs by SOURCE-CRF, split into fit and holdout rungs."""
+    clips, fl, vl = {}, {}, {}
+    for j in map(json.loads, open(path)):
+        parts = [('p:', j['patch']), ('f:', j['frame'])] if kind == 'both' else [('', j[kind])]
+        f = {p + n: v for p, d in parts for n, v in d.items()}
+        if j.get('crf') is None:
+            clips[j['source_id']] = f
+        else:
+            (vl if j['source_id'] in val else fl)[f"{j['source_id']}-{j['crf']}"] = f
+    return clips, fl, vl
+
+if a.token:
+    clips, fl, vl = token(a.token, a.kind)
+else:
+    clips, fl, vl = load(a.clips), load(a.fit_ladder), load(a.val_ladder)
 names = [n for n in clips[fit[0]] if not n.startswith('bitrate')]
 
 def X(d, ids):
-    return np.array([[np.log(d[i][n] + 0.01) if n == 'noise_sigma' else d[i][n] for n in names] for i in ids])
+    return np.array([[np.log(d[i][n] + 0.01) if n.endswith('noise_sigma') else d[i][n] for n in names] for i in ids])
 
 Xf, yf = X(clips, fit), np.array([mos[i] for i in fit])
 Xv, yv = X(clips, val), np.array([mos[i] for i in val])

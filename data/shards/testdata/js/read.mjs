@@ -19,8 +19,8 @@ const out = { frame_size: Number(manifest.frame_size), shards: [] };
 for (const s of manifest.shards) {
   const table = tableFromIPC(readFileSync(join(dir, s.name)));
   const col = (name) => table.getChild(name);
-  const [id, mos, crf, m, k, ctx, patches, pos, seed, pw, ph] =
-    ['id', 'mos', 'crf', 'm', 'k', 'context', 'patches', 'patch_pos', 'sampler_seed', 'pixel_w', 'pixel_h'].map(col);
+  const [id, mos, crf, m, k, ctx, patches, pos, seed, pw, ph, fstats] =
+    ['id', 'mos', 'crf', 'm', 'k', 'context', 'patches', 'patch_pos', 'sampler_seed', 'pixel_w', 'pixel_h', 'frame_stats'].map(col);
   const rows = [];
   for (let i = 0; i < table.numRows; i++) {
     const p = pos.get(i);
@@ -41,6 +41,7 @@ for (const s of manifest.shards) {
       patches_sha256: sha256(patches.get(i)),
       positions,
       sampler_seed: seed.get(i).toString(),
+      frame_stats: Array.from(fstats.get(i) ?? []),
     });
   }
   out.shards.push({ name: s.name, rows: table.numRows, batches: table.batches.length, records: rows });

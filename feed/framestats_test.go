@@ -1,0 +1,84 @@
+package feed
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cpllm/cpllm/data/describe"
+	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed/feedtest"
+)
+
+// Statistics kinds frame-nss-logsignals and nss-logsignals+frame read the
+// record's whole-frame statistics (noise to ln(sigma + 0.01), every other
+// value as stored), the latter after the patches' nss-logsignals. A clip
+// without frame statistics has none; a training set without any is refused
+// with the shards setting that makes them.
+func TestClipStatsFrame(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 7))
+	nf := len(nss.NSSNames) + len(describe.SignalNames)
+	fs := make([]float64, nf)
+	for j := range fs {
+		fs[j] = 0.5 + float64(j)
+	}
+	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
+	bare := *rec
+	bare.ID, bare.FrameStats = "bare", nil
+	bridge := func(kind string) *Bridge {
+		c := tinyModel(t)
+		c.Stats = kind
+		m, _ := feedtest.Model(t, c)
+		br, err := NewBridge(m, testShardSize, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return br
+	}
+	of := func(br *Bridge, r *shards.Record) ([]float64, bool) {
+		v, ok, err := br.clipStats(ClipOf(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, ok
+	}
+	noise := len(nss.NSSNames) + slices.Index(describe.SignalNames, "noise_sigma")
+	frame, ok := of(bridge("frame-nss-logsignals"), rec)
+	if !ok || len(frame) != nf {
+		t.Fatalf("frame-nss-logsignals: ok %v, %d values, want %d", ok, len(frame), nf)
+	}
+	for j, want := range fs {
+		if j == noise {
+			want = math.Log(want + 0.01)
+		}
+		if frame[j] != want {
+			t.Fatalf("frame value %d = %g, want %g", j, frame[j], want)
+		}
+	}
+	if fs[noise] != 0.5+float64(noise) {
+		t.Fatal("clipStats changed the record's frame statistics in place")
+	}
+	patch, _ := of(bridge("nss-logsignals"), rec)
+	both, ok := of(bridge("nss-logsignals+frame"), rec)
+	if !ok || !slices.Equal(both, slices.Concat(patch, frame)) {
+		t.Fatalf("nss-logsignals+frame: ok %v, want the patches' %d then the frames' %d values", ok, len(patch), len(frame))
+	}
+	for _, kind := range []string{"frame-nss-logsignals", "nss-logsignals+frame"} {
+		br := bridge(kind)
+		if _, ok := of(br, &bare); ok {
+			t.Fatalf("%s: a clip without frame statistics has statistics", kind)
+		}
+		none := func(yield func([]Clip, error) bool) { yield(clipsOf([]*shards.Record{&bare, &bare}), nil) }
+		if _, _, err := br.StatsNorm(none); err == nil || !strings.Contains(err.Error(), "shards.frame_stats=true") {
+			t.Fatalf("%s: StatsNorm without frame statistics: %v", kind, err)
+		}
+	}
+	short := *rec
+	short.FrameStats = fs[:3]
+	if _, _, err := bridge("frame-nss-logsignals").clipStats(ClipOf(&short)); err == nil || !strings.Contains(err.Error(), "3 frame statistics") {
+		t.Fatalf("3 frame statistics: %v", err)
+	}
+}
