@@ -62,7 +62,7 @@ test-long: deps ## heavy variants: full 20-level ladders on real data, long runs
 # (model.AvailableBackends): built with -tags onnx, they add ONNX Runtime
 # beside the pure-Go backend, and print each one's ratio to PyTorch.
 bench: deps onnx-deps ## benchmarks: ladder and shards vs ffmpeg CLI, shard RSS, sampler, shard I/O, model and trainer per backend vs PyTorch, generation, seconds per scored video per backend
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data/augment/ ./data/prep/ ./data/sample/ ./data/shards/ ./data/stats/
 	$(GO) test -tags onnx -run '^$$' -bench 'Tiny(Forward|TrainStep)' -timeout 30m ./model/
 	$(GO) test -tags onnx -run '^$$' -bench VsPyTorch -benchtime 1x -timeout 30m ./model/
 	$(GO) test -run '^$$' -bench Generate -benchtime 5x -timeout 30m ./model/generate/

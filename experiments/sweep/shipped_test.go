@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -124,13 +125,14 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 // experiments/real-framestats.yaml is real-statslinear.yaml's
 // statslinear-ladder on shards that also carry whole-frame statistics
 // (runs/real/shards-fs, the same records otherwise), with the statistics
-// token on the patches (patch), the whole frames (frame) or both.
+// token on the patches (patch), the whole frames (frame) or both; and make
+// model's second stage from frame (frame-describe).
 func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, _ := shippedStages(t)
+	shipped, stage2 := shippedStages(t)
 	shipped.Heads.StatsLinear = true
 	if shipped.Stats != "nss-logsignals" {
 		t.Fatalf("the shipped model's statistics are %q", shipped.Stats)
@@ -145,6 +147,46 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 		m := shipped
 		m.Stats = s.stats
 		checkCell(t, e, s.variant, "", m, ladder)
+	}
+	// frame-describe: make model's second stage from frame
+	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals"
+	describe := loadRecipe(t, "real-describe.yaml")
+	for i := range describe.Data {
+		describe.Data[i].Shards = strings.Replace(describe.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
+	}
+	checkCell(t, e, "frame-describe", "frame", stage2, describe)
+}
+
+// experiments/real-cv-frames.yaml is real-framestats' frame and
+// frame-describe recipes once per holdout fold; fold 0 is exactly those
+// cells, which its README reuses instead of training them twice.
+func TestFrameCVIsFrameStatsFolds(t *testing.T) {
+	fs, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := Load(filepath.Join(repo(), "experiments", "real-cv-frames.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cv.Variants) != 10 {
+		t.Fatalf("%d variants, want 5 folds x 2 stages", len(cv.Variants))
+	}
+	for _, stage := range []struct{ ref, suffix string }{{"frame", ""}, {"frame-describe", "-describe"}} {
+		refM, refR, _, _, err := fs.Variant(stage.ref).cellConfigs(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range 5 {
+			name := fmt.Sprintf("fold%d%s", k, stage.suffix)
+			init := ""
+			if stage.suffix != "" {
+				init = fmt.Sprintf("fold%d", k)
+			}
+			rc := refR
+			rc.Holdout.Fold = k
+			checkCell(t, cv, name, init, refM, rc)
+		}
 	}
 }
 
