@@ -87,18 +87,16 @@ func (b *Bridge) patchStats(c Clip) ([]float64, bool, error) {
 	if hit {
 		return e.feats, e.ok, nil
 	}
-	kind := b.M.Cfg.Stats
-	feats, ok, err := nss.PatchStats(c.Patches, c.K, b.ShardSize)
+	frames, err := stats.Split(c.Patches, c.K, b.ShardSize)
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: clip %s: %w", c.ID, err)
 	}
-	if ok {
-		switch kind {
-		case "nss-signals":
-			feats = append(feats, patchSignals(c.Patches, c.K, b.ShardSize)...)
-		case "nss-logsignals", "nss-logsignals+frame":
-			feats = append(feats, logNoise(patchSignals(c.Patches, c.K, b.ShardSize))...)
-		}
+	var feats []float64
+	var ok bool
+	if b.M.Cfg.Stats == "nss" {
+		feats, ok = nss.FramesNSS(frames, b.ShardSize, b.ShardSize)
+	} else if feats, ok = stats.Of(frames, b.ShardSize, b.ShardSize); ok && b.M.Cfg.Stats != "nss-signals" {
+		logNoise(feats[len(nss.NSSNames):])
 	}
 	b.cache.mu.Lock()
 	b.cache.m[key] = statsEntry{feats, ok}
@@ -116,16 +114,6 @@ func logNoise(signals []float64) []float64 {
 	i := slices.Index(describe.SignalNames, "noise_sigma")
 	signals[i] = math.Log(signals[i] + noiseFloor)
 	return signals
-}
-
-// patchSignals are describe.Measure's signals of a clip's k stored s x s
-// patches, each patch measured as one frame, in describe.SignalNames order.
-func patchSignals(patches []byte, k, s int) []float64 {
-	frames := make([][]byte, k)
-	for i := range frames {
-		frames[i] = patches[i*s*s*3 : (i+1)*s*s*3]
-	}
-	return describe.Measure(frames, s, s).Values()
 }
 
 // stats builds the float32 [B, F] statistics tensor of clips, or nil when

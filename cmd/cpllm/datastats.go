@@ -51,9 +51,9 @@ are all flat has no "patch".`,
 					if !math.IsNaN(r.MOS) {
 						row.MOS = &r.MOS
 					}
-					frames := make([][]byte, r.K)
-					for i := range frames {
-						frames[i] = r.Patches[i*s*s*3 : (i+1)*s*s*3]
+					frames, err := stats.Split(r.Patches, r.K, s)
+					if err != nil {
+						return fmt.Errorf("data stats: %s: record %s: %w", dir, r.ID, err)
 					}
 					if v, ok := stats.Of(frames, s, s); ok {
 						row.Patch = named(v)

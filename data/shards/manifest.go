@@ -76,8 +76,8 @@ func ReadManifest(dir string) (Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return m, fmt.Errorf("%s: %w", path, err)
 	}
-	if m.SchemaVersion != SchemaVersion {
-		return m, fmt.Errorf("%s: schema version %d, this build reads %d", path, m.SchemaVersion, SchemaVersion)
+	if m.SchemaVersion != SchemaVersion && m.SchemaVersion != 1 { // version 1: before frame_stats, still read
+		return m, fmt.Errorf("%s: schema version %d, this build reads 1 to %d", path, m.SchemaVersion, SchemaVersion)
 	}
 	if m.FrameSize <= 0 {
 		return m, fmt.Errorf("%s: frame size %d", path, m.FrameSize)

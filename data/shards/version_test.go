@@ -1,6 +1,7 @@
 package shards
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -97,5 +98,55 @@ func TestFrameStatsValidate(t *testing.T) {
 	r.FrameStats = []float64{1, math.NaN()}
 	if err := r.Validate(testS); err == nil || !strings.Contains(err.Error(), "frame statistic 1") {
 		t.Fatalf("NaN frame statistic: %v", err)
+	}
+}
+
+// A dataset directory written before frame_stats (manifest and shards of
+// schema version 1) opens, reads, verifies and takes no frame statistics.
+func TestOpensVersion1Dataset(t *testing.T) {
+	const n = 5
+	dir := t.TempDir()
+	man := writeN(t, dir, n, WriterOptions{FrameSize: testS, MaxRows: n})
+	if len(man.Shards) != 1 {
+		t.Fatalf("%d shards", len(man.Shards))
+	}
+	var recs []Record
+	for i := range n {
+		recs = append(recs, genRecord(i, testS))
+	}
+	path := filepath.Join(dir, man.Shards[0].Name)
+	writeV1(t, path, recs)
+	sum, size, err := fileSHA256(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["schema_version"] = 1
+	sh := m["shards"].([]any)[0].(map[string]any)
+	sh["sha256"], sh["bytes"] = sum, size
+	raw, _ = json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, ManifestName), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range readAll(t, ds) {
+		want := recs[i]
+		want.FrameStats = nil
+		if err := sameRecord(want, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := Verify(dir); err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("verify: %+v %v", rep.Problems, err)
 	}
 }

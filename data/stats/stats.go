@@ -7,6 +7,7 @@
 package stats
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/cpllm/cpllm/data/describe"
@@ -26,4 +27,17 @@ func Of(frames [][]byte, w, h int) (feats []float64, ok bool) {
 		return nil, false
 	}
 	return append(feats, describe.Measure(frames, w, h).Values()...), true
+}
+
+// Split cuts k packed RGB24 s x s patches, stored one after another, into
+// k frames for Of (sharing patches' bytes).
+func Split(patches []byte, k, s int) ([][]byte, error) {
+	if k <= 0 || s <= 0 || len(patches) != k*s*s*3 {
+		return nil, fmt.Errorf("stats: %d bytes for %d patches of %dx%d RGB", len(patches), k, s, s)
+	}
+	out := make([][]byte, k)
+	for i := range out {
+		out[i] = patches[i*s*s*3 : (i+1)*s*s*3]
+	}
+	return out, nil
 }
