@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/cpllm/cpllm/model/layers"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 )
@@ -15,7 +16,7 @@ func ScoreLoss(levelLogits, target *Node) *Node {
 // TargetScore is the expected score of soft level targets [B, 5] -> [B].
 func TargetScore(target *Node) *Node {
 	w := ConvertDType(Const(target.Graph(), LevelScores[:]), target.DType())
-	return Dot(target, w).General([]int{1}, nil, []int{0}, nil)
+	return layers.Contract(target, []int{1}, nil, w, []int{0}, nil)
 }
 
 // RegressionLoss is the mean squared error between predicted and target scores [B].

@@ -39,7 +39,7 @@ func AnswerState(hidden, answerPos *Node) *Node {
 	layers.AssertRank(hidden, 3, "hidden")
 	l := hidden.Shape().Dim(1)
 	sel := OneHot(ConvertDType(answerPos, dtypes.Int32), l, hidden.DType()) // [B, L]
-	return Dot(sel, hidden).General([]int{1}, []int{0}, []int{1}, []int{0})
+	return layers.Contract(sel, []int{1}, []int{0}, hidden, []int{1}, []int{0})
 }
 
 // LMLogits are the next-token logits at every text position: [B, L, V].
@@ -51,7 +51,7 @@ func (m *Model) LMLogits(scope *gm.Scope, hidden *Node) *Node {
 // wordLogits are the logits of the given token ids at the answer state [B, D] -> [B, len(ids)].
 func (m *Model) wordLogits(scope *gm.Scope, state *Node, ids []int) *Node {
 	rows := m.Dec.TokenRows(scope.At("decoder"), state.Graph(), ids) // [n, D]
-	return Dot(state, rows).General([]int{1}, nil, []int{1}, nil)
+	return layers.Contract(state, []int{1}, nil, rows, []int{1}, nil)
 }
 
 // LevelLogits are the logits of the five level words at the answer position:
@@ -85,7 +85,7 @@ func ExpectedScore(levelLogits *Node) *Node {
 	layers.AssertLastDim(levelLogits, 5, "level logits")
 	p := Softmax(levelLogits, -1)
 	w := ConvertDType(Const(levelLogits.Graph(), LevelScores[:]), levelLogits.DType())
-	return Dot(p, w).General([]int{1}, nil, []int{0}, nil)
+	return layers.Contract(p, []int{1}, nil, w, []int{0}, nil)
 }
 
 // RegressionScore is the optional linear head (heads/regression) on the answer

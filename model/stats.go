@@ -104,7 +104,7 @@ func (m *Model) StatsTilt(scope *gm.Scope, stats *Node) *Node {
 	if gain == 0 {
 		gain = 1
 	}
-	t := MulScalar(Dot(z, w).General([]int{1}, nil, []int{0}, nil), gain) // [B]
+	t := MulScalar(layers.Contract(z, []int{1}, nil, w, []int{0}, nil), gain) // [B]
 	levels := make([]float32, len(LevelScores))
 	for i, s := range LevelScores {
 		levels[i] = float32(s - 3)

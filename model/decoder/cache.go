@@ -91,7 +91,7 @@ func (d Decoder) selfAttentionCached(scope *model.Scope, x, pos, write, mask *No
 // one non-zero product, so the stored values are exact.
 func writeCache(cache, kv, write *Node) *Node {
 	b, l := cache.Shape().Dim(0), cache.Shape().Dim(2)
-	scattered := Dot(write, kv).General([]int{1}, []int{0}, []int{1}, []int{0}) // [B, L, KV, hd]
+	scattered := layers.Contract(write, []int{1}, []int{0}, kv, []int{1}, []int{0}) // [B, L, KV, hd]
 	scattered = TransposeAllDims(scattered, 0, 2, 1, 3)
 	written := Reshape(ReduceSum(write, 1), b, 1, l, 1)
 	return Add(Mul(cache, OneMinus(written)), scattered)
@@ -105,13 +105,13 @@ func cachedAttention(q, k, v, mask *Node) *Node {
 	groups := h / kv
 	qg := Reshape(q, b, tq, kv, groups, hd)
 	qg = Reshape(TransposeAllDims(qg, 0, 2, 3, 1, 4), b, kv, groups*tq, hd)
-	logits := Dot(qg, k).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1}) // [B, KV, G*Tq, L]
+	logits := layers.Contract(qg, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, KV, G*Tq, L]
 	logits = MulScalar(logits, 1/math.Sqrt(float64(hd)))
 	g := q.Graph()
 	bias := Where(mask, ScalarZero(g, logits.DType()), Scalar(g, logits.DType(), -1e30)) // [B, Tq, L]
 	bias = Reshape(BroadcastToDims(Reshape(bias, b, 1, tq, l), b, groups, tq, l), b, 1, groups*tq, l)
 	probs := layers.SoftmaxF32(Add(logits, BroadcastToDims(bias, b, kv, groups*tq, l)), -1)
-	out := Dot(probs, v).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
+	out := layers.Contract(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
 	out = Reshape(out, b, kv, groups, tq, hd)
 	return Reshape(TransposeAllDims(out, 0, 3, 1, 2, 4), b, tq, h, hd)
 }

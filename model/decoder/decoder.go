@@ -40,7 +40,7 @@ func (d Decoder) Embed(scope *model.Scope, ids *Node) *Node {
 // Logits projects hidden states [..., D] onto the tied embeddings -> [..., V].
 func (d Decoder) Logits(scope *model.Scope, hidden *Node) *Node {
 	table := d.embedTable(scope, hidden.Graph())
-	return Dot(hidden, table).General([]int{hidden.Rank() - 1}, nil, []int{1}, nil)
+	return layers.Contract(hidden, []int{hidden.Rank() - 1}, nil, table, []int{1}, nil)
 }
 
 // TokenRows returns the embedding rows of the given ids -> [len(ids), D]; the

@@ -29,7 +29,7 @@ func Attention(q, k, v, mask *Node) *Node {
 	qg = Reshape(TransposeAllDims(qg, 0, 2, 3, 1, 4), b, kv, groups*tq, hd)
 	kt := TransposeAllDims(k, 0, 2, 1, 3) // [B, KV, Tk, hd]
 	vt := TransposeAllDims(v, 0, 2, 1, 3)
-	logits := Dot(qg, kt).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1}) // [B, KV, G*Tq, Tk]
+	logits := Contract(qg, []int{3}, []int{0, 1}, kt, []int{3}, []int{0, 1}) // [B, KV, G*Tq, Tk]
 	logits = MulScalar(logits, 1/math.Sqrt(float64(hd)))
 	if mask != nil {
 		if mask.Shape().Dim(0) != tq || mask.Shape().Dim(1) != tk {
@@ -41,7 +41,7 @@ func Attention(q, k, v, mask *Node) *Node {
 		logits = Add(logits, bias)
 	}
 	probs := SoftmaxF32(logits, -1)
-	out := Dot(probs, vt).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
+	out := Contract(probs, []int{3}, []int{0, 1}, vt, []int{2}, []int{0, 1}) // [B, KV, G*Tq, hd]
 	out = Reshape(out, b, kv, groups, tq, hd)
 	return Reshape(TransposeAllDims(out, 0, 3, 1, 2, 4), b, tq, h, hd)
 }

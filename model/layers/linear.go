@@ -12,7 +12,7 @@ func Linear(scope *model.Scope, x *Node, out int, useBias bool) *Node {
 	g := x.Graph()
 	in := x.Shape().Dim(-1)
 	w := Var(scope, g, "weight", x.DType(), FanInInit(scope), in, out)
-	y := Dot(x, w).General([]int{x.Rank() - 1}, nil, []int{0}, nil)
+	y := Contract(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
 	if useBias {
 		b := Var(scope, g, "bias", x.DType(), ZeroInit, out)
 		y = Add(y, ExpandLeftToRank(b, y.Rank()))

@@ -30,7 +30,7 @@ func LoRALinear(scope *model.Scope, x *Node, out int, l LoRA) *Node {
 	train := model.GetParamOr(scope, ParamLoRATrainable, true)
 	a := VarTrainable(scope, g, "lora_A", x.DType(), FanInInit(scope), train, in, l.Rank)
 	b := VarTrainable(scope, g, "lora_B", x.DType(), ZeroInit, train, l.Rank, out)
-	xa := Dot(x, a).General([]int{x.Rank() - 1}, nil, []int{0}, nil)
-	delta := Dot(xa, b).General([]int{xa.Rank() - 1}, nil, []int{0}, nil)
+	xa := Contract(x, []int{x.Rank() - 1}, nil, a, []int{0}, nil)
+	delta := Contract(xa, []int{xa.Rank() - 1}, nil, b, []int{0}, nil)
 	return Add(y, MulScalar(delta, l.Alpha/float64(l.Rank)))
 }

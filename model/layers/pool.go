@@ -58,6 +58,6 @@ func PoolTokens(x *Node, matrix [][]float64) *Node {
 		exceptions.Panicf("PoolTokens: matrix has %d rows, tokens axis is %s", len(matrix), x.Shape())
 	}
 	m := ConvertDType(Const(x.Graph(), matrix), x.DType())
-	y := Dot(x, m).General([]int{1}, nil, []int{0}, nil) // [N, D, out]
+	y := Contract(x, []int{1}, nil, m, []int{0}, nil) // [N, D, out]
 	return TransposeAllDims(y, 0, 2, 1)
 }

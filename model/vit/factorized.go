@@ -56,8 +56,8 @@ func Resize(images *Node, n int) *Node {
 	layers.AssertRank(images, 4, "resize input")
 	s := images.Shape().Dim(1)
 	r := ConvertDType(Const(images.Graph(), resizeMatrix(s, n)), images.DType()) // [n, s]
-	x := Einsum("ys,bsxc->byxc", r, images)
-	return Einsum("xs,bysc->byxc", r, x)
+	x := layers.ContractEinsum("ys,bsxc->byxc", r, images)
+	return layers.ContractEinsum("xs,bysc->byxc", r, x)
 }
 
 // resizeMatrix is the [n][s] linear interpolation matrix from s samples to n.

@@ -86,7 +86,7 @@ func Stem(scope *model.Scope, images *Node, ch int, act string) *Node {
 		}
 	}
 	x := Reshape(Concatenate(cols, -1), n*h*wd, 9*in) // columns ordered (dy, dx, c), as the kernel's [3,3,C] axes
-	x = Reshape(Dot(x, Reshape(w, 9*in, ch)).General([]int{1}, nil, []int{0}, nil), n, h, wd, ch)
+	x = Reshape(layers.Contract(x, []int{1}, nil, Reshape(w, 9*in, ch), []int{0}, nil), n, h, wd, ch)
 	x = Add(x, ExpandLeftToRank(bias, 4))
 	if act == "relu" {
 		return Max(x, ScalarZero(g, x.DType()))
