@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build tokenizer test test-cluster test-long bench demo model model-data model-data-frames fmt vet tidy clean
+.PHONY: help deps build tokenizer test test-cluster test-long bench demo demo-avx2 cpuidmask model model-data model-data-frames fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -133,6 +133,18 @@ KONVID_DEV = $(REALDATA)/splits/konvid1k-dev.txt
 REAL = runs/real
 MODEL_RUN ?= runs/model
 KONVID = --dataset konvid1k --root $(KONVID_ROOT) --labels $(KONVID_LABELS)
+# deploy/cpuidmask: an LD_PRELOAD library that hides AVX-512 from CPUID (Linux
+# CPUID faulting), so ONNX Runtime, the Go backend and FFmpeg take the code
+# paths of an AVX2-only CPU on this one.
+CPUIDMASK := .deps/cpuidmask.so
+cpuidmask: $(CPUIDMASK) ## build the AVX2-only CPUID mask (deploy/cpuidmask) into .deps/
+$(CPUIDMASK): deploy/cpuidmask/cpuidmask.c
+	@mkdir -p .deps
+	cc -O2 -Wall -shared -fPIC -o $@ $< -ldl
+
+demo-avx2: build $(CPUIDMASK) ## make demo as an AVX2-only CPU runs it (CPUID mask), into runs/demo-avx2
+	LD_PRELOAD=$(CURDIR)/$(CPUIDMASK) $(MAKE) --no-print-directory demo DEMO=$(if $(filter runs/demo,$(DEMO)),runs/demo-avx2,$(DEMO))
+
 model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE
 	@test -d "$(KONVID_ROOT)" -a -d "$(CLIVE_ROOT)" -a -f "$(KONVID_TRAIN)" || { \
 		echo "make model needs KoNViD-1k, its split files and CLIVE under REALDATA=$(REALDATA) (or KONVID_ROOT, CLIVE_ROOT)"; exit 1; }
