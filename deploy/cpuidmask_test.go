@@ -31,6 +31,7 @@ func TestCPUIDMask(t *testing.T) {
 	}
 	child := filepath.Join(dir, "maskchild")
 	build := exec.Command("go", "build", "-o", child, "./testdata/maskchild")
+	build.Env = append(os.Environ(), "GOEXPERIMENT=simd") // the child reads simd/archsimd
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

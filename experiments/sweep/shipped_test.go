@@ -155,6 +155,19 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 		describe.Data[i].Shards = strings.Replace(describe.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
 	}
 	checkCell(t, e, "frame-describe", "frame", stage2, describe)
+
+	// frame-ladder6 and frame-describe-ladder: real-ladder's ladder6 and
+	// ladder-describe-ladder on the frame token
+	_, heavy, describeLadder := ladderRecipes(t)
+	for _, r := range []*train.Config{&heavy, &describeLadder} {
+		for i := range r.Data {
+			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
+		}
+	}
+	m := shipped
+	m.Stats = "frame-nss-logsignals"
+	checkCell(t, e, "frame-ladder6", "", m, heavy)
+	checkCell(t, e, "frame-describe-ladder", "frame", stage2, describeLadder)
 }
 
 // experiments/real-cv-frames.yaml is real-framestats' frame and
