@@ -1,8 +1,11 @@
 package feed
 
 import (
+	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -80,5 +83,43 @@ func TestClipStatsFrame(t *testing.T) {
 	short.FrameStats = fs[:3]
 	if _, _, err := bridge("frame-nss-logsignals").clipStats(ClipOf(&short)); err == nil || !strings.Contains(err.Error(), "3 frame statistics") {
 		t.Fatalf("3 frame statistics: %v", err)
+	}
+}
+
+// Scoring shards made without whole-frame statistics with a model that
+// reads them is refused, naming the directory and the shards setting;
+// shards whose sampler parameters say frame_stats pass the check.
+func TestScoreShardsNeedFrameStats(t *testing.T) {
+	c := tinyModel(t)
+	c.Stats = "frame-nss-logsignals"
+	_, p := feedtest.Model(t, c)
+	bare, dir := feedtest.OpenShards(t, 4)
+	if _, err := ScoreShards(context.Background(), p, bare, 2); err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "shards.frame_stats=true") {
+		t.Fatalf("scoring shards without frame statistics: %v", err)
+	}
+	c.Stats = "nss-logsignals"
+	if err := CheckShardStats(c, bare); err != nil {
+		t.Fatalf("a patch-statistics model on the same shards: %v", err)
+	}
+	fdir := filepath.Join(t.TempDir(), "fs")
+	w, err := shards.NewWriter(fdir, shards.WriterOptions{FrameSize: feedtest.FrameSize, SamplerParams: json.RawMessage(`{"frame_stats":true,"k":2}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if err := w.Write(shards.Record{ID: "a", Dataset: "test", MOSNorm: 2, Context: feedtest.Frames(rng, 4, 2), M: 4,
+		Patches: feedtest.Frames(rng, 2, 2), K: 2, PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := shards.Open(fdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Stats = "frame-nss-logsignals"
+	if err := CheckShardStats(c, fs); err != nil {
+		t.Fatalf("shards made with frame_stats: %v", err)
 	}
 }

@@ -126,6 +126,9 @@ func newScorer(p *model.Predictor, ds *shards.Dataset, batch int) (*scorer, erro
 	if batch <= 0 {
 		return nil, fmt.Errorf("feed: batch size %d", batch)
 	}
+	if err := CheckShardStats(p.M.Cfg, ds); err != nil {
+		return nil, err
+	}
 	br, err := NewBridge(p.M, ds.FrameSize(), 0)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/data/stats"
 	"github.com/cpllm/cpllm/model"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -206,4 +207,15 @@ func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float6
 		}
 	}
 	return mean, std, nil
+}
+
+// CheckShardStats fails when the model reads whole-frame statistics and the
+// shards at ds were made without them: every record would get the mean
+// token, scoring every clip alike instead of failing.
+func CheckShardStats(cfg model.Config, ds *shards.Dataset) error {
+	if !model.FrameStatsKind(cfg.Stats) || ds.Manifest().HasFrameStats() {
+		return nil
+	}
+	return fmt.Errorf("feed: shards %s were made without whole-frame statistics, which the model's stats %s reads: remake them with --set shards.frame_stats=true",
+		ds.Dir(), cfg.Stats)
 }

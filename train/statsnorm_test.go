@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/nss"
@@ -71,5 +72,20 @@ func TestStatsNormFromTrainingRecords(t *testing.T) {
 		if !differs {
 			t.Fatal("the held-out records do not move the mean: the test cannot tell them apart")
 		}
+	}
+}
+
+// A model that reads whole-frame statistics refuses, before it is built,
+// to train on shards made without them (every record would get the same
+// token), naming the directory and the shards setting.
+func TestFrameStatsNeedFrameShards(t *testing.T) {
+	cfg := testConfig(2)
+	cfg.BatchSize = 4
+	cfg.Data = twoSources(t)
+	mc := tinyModel(t)
+	mc.Stats = "frame-nss-logsignals"
+	_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), cfg.Data[0].Shards) || !strings.Contains(err.Error(), "shards.frame_stats=true") {
+		t.Fatalf("training frame-nss-logsignals on shards without frame statistics: %v", err)
 	}
 }

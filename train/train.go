@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,14 @@ func newRunner(ctx context.Context, opts Options) (*runner, error) {
 	}
 	if r.pool, err = openPool(srcs, cfg.Holdout, cfg.Seed); err != nil {
 		return nil, err
+	}
+	for _, ds := range append(slices.Clone(r.pool.ds), r.val) {
+		if ds == nil {
+			continue
+		}
+		if err := feed.CheckShardStats(opts.ModelConfig, ds); err != nil {
+			return nil, err
+		}
 	}
 	if r.m, err = model.Build(opts.ModelConfig); err != nil {
 		return nil, err

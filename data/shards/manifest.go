@@ -139,3 +139,13 @@ func checkShardFile(dir string, s ShardInfo) error {
 	}
 	return nil
 }
+
+// HasFrameStats reports whether the shards were made with whole-frame
+// statistics (shards.frame_stats: the sampler parameters say so), so that a
+// record without them had only flat frames rather than none measured.
+func (m Manifest) HasFrameStats() bool {
+	var p struct {
+		FrameStats bool `json:"frame_stats"`
+	}
+	return len(m.SamplerParams) > 0 && json.Unmarshal(m.SamplerParams, &p) == nil && p.FrameStats
+}
