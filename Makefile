@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build tokenizer test test-cluster test-long bench demo demo-avx2 cpuidmask model model-data model-data-frames fmt vet tidy clean
+.PHONY: help deps build tokenizer test test-cluster test-long bench demo demo-avx2 cpuidmask model model-ladders model-data model-data-frames fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -124,8 +124,8 @@ demo: build ## the shipped model scores a few clips; then synthetic corpus -> CR
 
 # The shipped model (models/real, models/README.md): KoNViD-1k's train split
 # (+ its CRF ladder for the pair task) and CLIVE, trained with
-# configs/train/real.yaml (validation: its seeded holdout of that pool), then
-# shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
+# configs/train/real-frames.yaml and real-frames-describe.yaml (validation:
+# their seeded holdout of that pool), then shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
 # own copies. Every step resumes: rerunning skips what is complete.
 CLIVE_ROOT = $(REALDATA)/CLIVE
 KONVID_TRAIN = $(REALDATA)/splits/konvid1k-train.txt
@@ -145,20 +145,25 @@ $(CPUIDMASK): deploy/cpuidmask/cpuidmask.c
 demo-avx2: build $(CPUIDMASK) ## make demo as an AVX2-only CPU runs it (CPUID mask), into runs/demo-avx2
 	LD_PRELOAD=$(CURDIR)/$(CPUIDMASK) $(MAKE) --no-print-directory demo DEMO=$(if $(filter runs/demo,$(DEMO)),runs/demo-avx2,$(DEMO))
 
-model-data: build ## shards of make model: KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE
+model-ladders: build ## CRF ladders of KoNViD-1k's train split (CRF 15-53) for make model's pair task
 	@test -d "$(KONVID_ROOT)" -a -d "$(CLIVE_ROOT)" -a -f "$(KONVID_TRAIN)" || { \
 		echo "make model needs KoNViD-1k, its split files and CLIVE under REALDATA=$(REALDATA) (or KONVID_ROOT, CLIVE_ROOT)"; exit 1; }
 	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 23,31,39,47 --preset veryfast --out $(REAL)/ladder-train
 	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 15,53 --preset veryfast --out $(REAL)/ladder-train-ends
+
+# Shards whose statistics token is of the 8 stored patches (the token of the
+# experiments before whole-frame statistics; experiments/real-rank.yaml and
+# others train on these).
+model-data: model-ladders ## shards with patch statistics: KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE
 	./$(BIN) --set shards.source_views=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards/konvid-train-views
 	./$(BIN) data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards/konvid-dev
 	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
 
-# model-data's shards with whole-frame statistics (shards.frame_stats) for
-# models with stats frame-nss-logsignals (experiments/real-framestats.yaml):
-# the same records plus about 1 s per 540p clip.
-model-data-frames: model-data ## model-data's shards with whole-frame statistics, under runs/real/shards-fs
+# make model's shards: model-data's records plus whole-frame statistics
+# (shards.frame_stats) for models with stats frame-nss-logsignals (the
+# shipped model, experiments/real-framestats.yaml): about 1 s more per 540p clip.
+model-data-frames: model-ladders ## shards of make model (whole-frame statistics): KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE, under runs/real/shards-fs
 	./$(BIN) --set shards.source_views=true --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards-fs/konvid-train-views
 	./$(BIN) --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards-fs/konvid-dev
@@ -169,17 +174,21 @@ model-data-frames: model-data ## model-data's shards with whole-frame statistics
 # same seed on the pure-Go backend, to other weights (models/README.md,
 # "reproduce").
 MODEL_BACKEND ?= auto
-# Two stages: the score/pair/describe recipe, then a describe fine-tune from
-# its best checkpoint with the pixel encoder and projectors frozen and room
-# for a whole description
-# (configs/train/real-describe.yaml; experiments/real-rank.yaml runs the same
-# two stages on every seed, and a test keeps them identical).
+# Two stages, both on configs/model/real.yaml with the statistics token of
+# whole frames and a linear path from it to the score (MODEL_STAGE1):
+# configs/train/real-frames.yaml (score, describe and pairs, CRF-ladder
+# pairs weighted), then a describe fine-tune from its best checkpoint with
+# the pixel encoder and projectors frozen, room for a whole description and
+# the ladder pairs kept (configs/train/real-frames-describe.yaml).
+# experiments/real-framestats.yaml runs the same two stages on every seed
+# (frame, frame-describe-ladder), and a test keeps them identical.
+MODEL_STAGE1 := --set model.stats=frame-nss-logsignals --set model.heads.stats_linear=true
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96
-model: model-data ## train the shipped model from the real data and ship it to models/real (about 40 min on 2 cores)
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real.yaml \
-		--set model.backend=$(MODEL_BACKEND) train --out $(MODEL_RUN) --resume
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-describe.yaml \
-		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe --resume
+model: model-data-frames ## train the shipped model from the real data and ship it to models/real (about 12 min on 2 cores)
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-frames.yaml \
+		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) train --out $(MODEL_RUN) --resume
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-frames-describe.yaml \
+		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe --resume
 	./$(BIN) model ship --run $(MODEL_RUN)-describe --out models/real
 	@grep '"eval"' $(MODEL_RUN)/metrics.jsonl | tail -1
 	@grep '"eval"' $(MODEL_RUN)-describe/metrics.jsonl | tail -1

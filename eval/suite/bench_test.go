@@ -19,14 +19,14 @@ var (
 
 // BenchmarkScoreVideo is `cpllm score` on an 8 s 960x540 30 fps clip with
 // the tiny model (configs/model/tiny.yaml) and the shipped model's
-// architecture (configs/model/real.yaml: its eval_views forward passes per
+// architecture (models/real/model.yaml: its eval_views forward passes per
 // clip), fresh weights (the cost does not depend on their values), and the
 // default sampler (8 context frames, 8 patches of 224 px): seconds per
 // video, split into decode+sample, encode (bridge + model score) and the
 // greedy description (48 tokens max), on every backend available here
-// (model.AvailableBackends). The shipped architecture's statistics token
-// (configs/model/real.yaml's stats kind) is computed for every run, as for
-// a new clip.
+// (model.AvailableBackends). The shipped model's statistics token (its
+// stats kind: for whole-frame statistics, measured while sampling) is
+// computed for every run, as for a new clip.
 func BenchmarkScoreVideo(b *testing.B) {
 	testutil.RequireFFmpeg(b)
 	benchClipOnce.Do(func() {
@@ -41,7 +41,11 @@ func BenchmarkScoreVideo(b *testing.B) {
 }
 
 func benchScore(b *testing.B, name, spec string) {
-	mc, err := model.LoadConfig(evaltest.RepoFile("configs", "model", name+".yaml"))
+	path := evaltest.RepoFile("configs", "model", name+".yaml")
+	if name == "real" {
+		path = evaltest.RepoFile("models", "real", "model.yaml")
+	}
+	mc, err := model.LoadConfig(path)
 	if err != nil {
 		b.Fatal(err)
 	}

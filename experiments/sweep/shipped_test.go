@@ -13,12 +13,58 @@ import (
 )
 
 // The two stages make model trains (Makefile) are the sweep cells whose
-// figures the model card reports: stage 1 is the logsignals-pixel-only variant
-// of experiments/real-rank.yaml, stage 2 its logsignals-pixel-only-describe-long
-// variant, configs and init alike; and fold 0 of experiments/real-cv.yaml
-// (fold0, fold0-describe) is the same two stages, its other folds the same
-// but for holdout.fold.
+// figures the model card reports: stage 1 is the frame variant of
+// experiments/real-framestats.yaml, stage 2 its frame-describe-ladder
+// variant, configs and init alike (and TestFrameCVIsFrameStatsFolds: the
+// folds of experiments/real-cv-frames.yaml are those cells but for
+// holdout.fold).
 func TestShippedModelIsSweepCells(t *testing.T) {
+	fs, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := os.ReadFile(filepath.Join(repo(), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"train_config=configs/train/real-frames.yaml", "train_config=configs/train/real-frames-describe.yaml",
+		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals --set model.heads.stats_linear=true",
+		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96",
+		"$(MODEL_STAGE1) train --out $(MODEL_RUN)",
+		"$(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
+		if !strings.Contains(string(mk), want) {
+			t.Fatalf("Makefile's model target lacks %q", want)
+		}
+	}
+	stage1, stage2 := realStages(t)
+	stage1.Stats, stage1.Heads.StatsLinear = "frame-nss-logsignals", true
+	stage2.Stats, stage2.Heads.StatsLinear = "frame-nss-logsignals", true
+	// the recipes are real-ladder.yaml's stage 1 and ladder-describe-ladder
+	// stage 2 on the shards with whole-frame statistics
+	ladder, _, describe := ladderRecipes(t)
+	for _, r := range []*train.Config{&ladder, &describe} {
+		for i := range r.Data {
+			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
+		}
+	}
+	recipe1, recipe2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
+	if !reflect.DeepEqual(recipe1, ladder) {
+		t.Fatalf("configs/train/real-frames.yaml is not real-ladder.yaml on runs/real/shards-fs:\n%+v\n%+v", recipe1, ladder)
+	}
+	if !reflect.DeepEqual(recipe2, describe) {
+		t.Fatalf("configs/train/real-frames-describe.yaml is not the ladder-keeping describe stage on runs/real/shards-fs:\n%+v\n%+v", recipe2, describe)
+	}
+	checkCell(t, fs, "frame", "", stage1, recipe1)
+	checkCell(t, fs, "frame-describe-ladder", "frame", stage2, recipe2)
+}
+
+// experiments/real-rank.yaml's logsignals-pixel-only cells and their
+// -describe-long second stage are configs/model/real.yaml on
+// configs/train/real.yaml and real-describe.yaml (the patch-token recipe the
+// later experiments change one thing of), and fold 0 of
+// experiments/real-cv.yaml (fold0, fold0-describe) is the same two stages,
+// its other folds the same but for holdout.fold.
+func TestPatchTokenRecipeIsSweepCells(t *testing.T) {
 	rank, err := Load(filepath.Join(repo(), "experiments", "real-rank.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -27,18 +73,7 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk, err := os.ReadFile(filepath.Join(repo(), "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"train_config=configs/train/real.yaml", "train_config=configs/train/real-describe.yaml",
-		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96",
-		"$(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
-		if !strings.Contains(string(mk), want) {
-			t.Fatalf("Makefile's model target lacks %q", want)
-		}
-	}
-	shipped, stage2 := shippedStages(t)
+	shipped, stage2 := realStages(t)
 	for _, s := range []struct {
 		e                     *Experiment
 		variant, init, recipe string
@@ -69,7 +104,7 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := shippedStages(t)
+	shipped, stage2 := realStages(t)
 	stage1, heavy, describe := ladderRecipes(t)
 	if got := loadRecipe(t, "real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
 		t.Fatalf("configs/train/real-ladder.yaml is not real.yaml plus the ladder source:\n%+v\n%+v", got, stage1)
@@ -97,7 +132,7 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := shippedStages(t)
+	shipped, stage2 := realStages(t)
 	shipped.Heads.StatsLinear, stage2.Heads.StatsLinear = true, true
 	ladder, _, describe := ladderRecipes(t)
 	adjacent, _, _ := ladderRecipes(t)
@@ -132,10 +167,10 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := shippedStages(t)
+	shipped, stage2 := realStages(t)
 	shipped.Heads.StatsLinear = true
 	if shipped.Stats != "nss-logsignals" {
-		t.Fatalf("the shipped model's statistics are %q", shipped.Stats)
+		t.Fatalf("configs/model/real.yaml's statistics are %q", shipped.Stats)
 	}
 	ladder, _, _ := ladderRecipes(t)
 	for i := range ladder.Data {
@@ -148,7 +183,7 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 		m.Stats = s.stats
 		checkCell(t, e, s.variant, "", m, ladder)
 	}
-	// frame-describe: make model's second stage from frame
+	// frame-describe: real-describe.yaml's second stage (no pairs) from frame
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals"
 	describe := loadRecipe(t, "real-describe.yaml")
 	for i := range describe.Data {
@@ -182,10 +217,10 @@ func TestFrameCVIsFrameStatsFolds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cv.Variants) != 10 {
-		t.Fatalf("%d variants, want 5 folds x 2 stages", len(cv.Variants))
+	if len(cv.Variants) != 15 {
+		t.Fatalf("%d variants, want 5 folds x 3 stages", len(cv.Variants))
 	}
-	for _, stage := range []struct{ ref, suffix string }{{"frame", ""}, {"frame-describe", "-describe"}} {
+	for _, stage := range []struct{ ref, suffix string }{{"frame", ""}, {"frame-describe", "-describe"}, {"frame-describe-ladder", "-describe-ladder"}} {
 		refM, refR, _, _, err := fs.Variant(stage.ref).cellConfigs(1)
 		if err != nil {
 			t.Fatal(err)
@@ -225,9 +260,9 @@ func ladderRecipes(t *testing.T) (stage1, heavy, describe train.Config) {
 	return stage1, heavy, describe
 }
 
-// shippedStages is configs/model/real.yaml (stage 1) and the same with the
+// realStages is configs/model/real.yaml (stage 1) and the same with the
 // second stage's frozen parts and longer text (Makefile's MODEL_STAGE2).
-func shippedStages(t *testing.T) (stage1, stage2 model.Config) {
+func realStages(t *testing.T) (stage1, stage2 model.Config) {
 	t.Helper()
 	stage1, err := model.LoadConfig(filepath.Join(repo(), "configs", "model", "real.yaml"))
 	if err != nil {
