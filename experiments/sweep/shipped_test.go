@@ -73,18 +73,18 @@ func TestPatchTokenRecipeIsSweepCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := realStages(t)
+	base, stage2 := realStages(t)
 	for _, s := range []struct {
 		e                     *Experiment
 		variant, init, recipe string
 		model                 model.Config
 		fold                  int // the cell validates on this fold of the recipe's holdout
 	}{
-		{rank, "logsignals-pixel-only", "", "real.yaml", shipped, 0},
+		{rank, "logsignals-pixel-only", "", "real.yaml", base, 0},
 		{rank, "logsignals-pixel-only-describe-long", "logsignals-pixel-only", "real-describe.yaml", stage2, 0},
-		{cv, "fold0", "", "real.yaml", shipped, 0},
+		{cv, "fold0", "", "real.yaml", base, 0},
 		{cv, "fold0-describe", "fold0", "real-describe.yaml", stage2, 0},
-		{cv, "fold3", "", "real.yaml", shipped, 3},
+		{cv, "fold3", "", "real.yaml", base, 3},
 		{cv, "fold4-describe", "fold4", "real-describe.yaml", stage2, 4},
 	} {
 		rc := loadRecipe(t, s.recipe)
@@ -94,17 +94,17 @@ func TestPatchTokenRecipeIsSweepCells(t *testing.T) {
 }
 
 // experiments/real-ladder.yaml changes only which pairs train: its stage 1
-// is the shipped model on configs/train/real-ladder.yaml, which is
+// is the patch-token model on configs/train/real-ladder.yaml, which is
 // configs/train/real.yaml plus one pair-only source of ladder pairs over the
-// KoNViD shards (ladder6: the same at weight 6); its stage 2 is the shipped second stage with a pair share
+// KoNViD shards (ladder6: the same at weight 6); its stage 2 is the patch-token second stage with a pair share
 // fed by that source alone. So its per-seed figures pair with
-// experiments/real-rank.yaml's shipped cells.
-func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
+// experiments/real-rank.yaml's patch-token cells.
+func TestLadderExperimentIsPatchTokenPlusLadderPairs(t *testing.T) {
 	e, err := Load(filepath.Join(repo(), "experiments", "real-ladder.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := realStages(t)
+	base, stage2 := realStages(t)
 	stage1, heavy, describe := ladderRecipes(t)
 	if got := loadRecipe(t, "real-ladder.yaml"); !reflect.DeepEqual(got, stage1) {
 		t.Fatalf("configs/train/real-ladder.yaml is not real.yaml plus the ladder source:\n%+v\n%+v", got, stage1)
@@ -114,8 +114,8 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 		model         model.Config
 		recipe        train.Config
 	}{
-		{"ladder", "", shipped, stage1},
-		{"ladder6", "", shipped, heavy},
+		{"ladder", "", base, stage1},
+		{"ladder6", "", base, heavy},
 		{"ladder-describe-ladder", "ladder", stage2, describe},
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
@@ -123,7 +123,7 @@ func TestLadderExperimentIsShippedPlusLadderPairs(t *testing.T) {
 }
 
 // experiments/real-statslinear.yaml adds heads.stats_linear and nothing
-// else: to the shipped stage 1, and to real-ladder.yaml's ladder and
+// else: to the patch-token stage 1, and to real-ladder.yaml's ladder and
 // ladder-describe-ladder cells; experiments/real-statshead.yaml is its
 // statslinear-ladder with the ladder source cut to neighbouring rungs, and
 // with the head's gain at 10.
@@ -132,8 +132,8 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := realStages(t)
-	shipped.Heads.StatsLinear, stage2.Heads.StatsLinear = true, true
+	base, stage2 := realStages(t)
+	base.Heads.StatsLinear, stage2.Heads.StatsLinear = true, true
 	ladder, _, describe := ladderRecipes(t)
 	adjacent, _, _ := ladderRecipes(t)
 	adjacent.Data[len(adjacent.Data)-1].PairKinds = []string{train.PairLadderAdjacent}
@@ -142,8 +142,8 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 		model         model.Config
 		recipe        train.Config
 	}{
-		{"statslinear", "", shipped, loadRecipe(t, "real.yaml")},
-		{"statslinear-ladder", "", shipped, ladder},
+		{"statslinear", "", base, loadRecipe(t, "real.yaml")},
+		{"statslinear-ladder", "", base, ladder},
 		{"statslinear-ladder-describe-ladder", "statslinear-ladder", stage2, describe},
 	} {
 		checkCell(t, e, s.variant, s.init, s.model, s.recipe)
@@ -151,9 +151,9 @@ func TestStatsLinearExperimentIsHeadOnly(t *testing.T) {
 	if e, err = Load(filepath.Join(repo(), "experiments", "real-statshead.yaml"), 0); err != nil {
 		t.Fatal(err)
 	}
-	checkCell(t, e, "statslinear-adjacent", "", shipped, adjacent)
-	shipped.Heads.StatsLinearGain = 10
-	checkCell(t, e, "statsgain10-ladder", "", shipped, ladder)
+	checkCell(t, e, "statslinear-adjacent", "", base, adjacent)
+	base.Heads.StatsLinearGain = 10
+	checkCell(t, e, "statsgain10-ladder", "", base, ladder)
 
 }
 
@@ -167,10 +167,10 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, stage2 := realStages(t)
-	shipped.Heads.StatsLinear = true
-	if shipped.Stats != "nss-logsignals" {
-		t.Fatalf("configs/model/real.yaml's statistics are %q", shipped.Stats)
+	base, stage2 := realStages(t)
+	base.Heads.StatsLinear = true
+	if base.Stats != "nss-logsignals" {
+		t.Fatalf("configs/model/real.yaml's statistics are %q", base.Stats)
 	}
 	ladder, _, _ := ladderRecipes(t)
 	for i := range ladder.Data {
@@ -179,7 +179,7 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 	for _, s := range []struct{ variant, stats string }{
 		{"patch", "nss-logsignals"}, {"frame", "frame-nss-logsignals"}, {"patch-frame", "nss-logsignals+frame"},
 	} {
-		m := shipped
+		m := base
 		m.Stats = s.stats
 		checkCell(t, e, s.variant, "", m, ladder)
 	}
@@ -199,7 +199,7 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
 		}
 	}
-	m := shipped
+	m := base
 	m.Stats = "frame-nss-logsignals"
 	checkCell(t, e, "frame-ladder6", "", m, heavy)
 	checkCell(t, e, "frame-describe-ladder", "frame", stage2, describeLadder)
@@ -297,7 +297,7 @@ func checkCell(t *testing.T, e *Experiment, variant, init string, mc model.Confi
 	}
 	gotM.Name, gotM.Tokenizer, mc.Tokenizer = mc.Name, "", "" // names and paths differ, the architecture may not
 	if !reflect.DeepEqual(gotM, mc) {
-		t.Errorf("%s: model config differs from the shipped stage:\n%+v\n%+v", variant, gotM, mc)
+		t.Errorf("%s: model config differs from the expected stage:\n%+v\n%+v", variant, gotM, mc)
 	}
 	if !reflect.DeepEqual(gotR, rc) {
 		t.Errorf("%s: recipe differs:\n%+v\n%+v", variant, gotR, rc)
