@@ -151,9 +151,8 @@ model-ladders: build ## CRF ladders of KoNViD-1k's train split (CRF 15-53) for m
 	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 23,31,39,47 --preset veryfast --out $(REAL)/ladder-train
 	./$(BIN) data ladder $(KONVID) --ids $(KONVID_TRAIN) --crf 15,53 --preset veryfast --out $(REAL)/ladder-train-ends
 
-# Shards whose statistics token is of the 8 stored patches (the token of the
-# experiments before whole-frame statistics; experiments/real-rank.yaml and
-# others train on these).
+# Shards whose statistics token is of the 8 stored patches (the patch-token
+# recipe: experiments/real-rank.yaml, real-cv.yaml and others train on these).
 model-data: model-ladders ## shards with patch statistics: KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE
 	./$(BIN) --set shards.source_views=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards/konvid-train-views

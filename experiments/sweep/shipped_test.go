@@ -42,11 +42,7 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	// the recipes are real-ladder.yaml's stage 1 and ladder-describe-ladder
 	// stage 2 on the shards with whole-frame statistics
 	ladder, _, describe := ladderRecipes(t)
-	for _, r := range []*train.Config{&ladder, &describe} {
-		for i := range r.Data {
-			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
-		}
-	}
+	onFrameShards(&ladder, &describe)
 	recipe1, recipe2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
 	if !reflect.DeepEqual(recipe1, ladder) {
 		t.Fatalf("configs/train/real-frames.yaml is not real-ladder.yaml on runs/real/shards-fs:\n%+v\n%+v", recipe1, ladder)
@@ -173,9 +169,7 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 		t.Fatalf("configs/model/real.yaml's statistics are %q", base.Stats)
 	}
 	ladder, _, _ := ladderRecipes(t)
-	for i := range ladder.Data {
-		ladder.Data[i].Shards = strings.Replace(ladder.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
-	}
+	onFrameShards(&ladder)
 	for _, s := range []struct{ variant, stats string }{
 		{"patch", "nss-logsignals"}, {"frame", "frame-nss-logsignals"}, {"patch-frame", "nss-logsignals+frame"},
 	} {
@@ -186,27 +180,21 @@ func TestFrameStatsExperimentIsStatsOnly(t *testing.T) {
 	// frame-describe: real-describe.yaml's second stage (no pairs) from frame
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals"
 	describe := loadRecipe(t, "real-describe.yaml")
-	for i := range describe.Data {
-		describe.Data[i].Shards = strings.Replace(describe.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
-	}
+	onFrameShards(&describe)
 	checkCell(t, e, "frame-describe", "frame", stage2, describe)
 
 	// frame-ladder6 and frame-describe-ladder: real-ladder's ladder6 and
 	// ladder-describe-ladder on the frame token
 	_, heavy, describeLadder := ladderRecipes(t)
-	for _, r := range []*train.Config{&heavy, &describeLadder} {
-		for i := range r.Data {
-			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
-		}
-	}
+	onFrameShards(&heavy, &describeLadder)
 	m := base
 	m.Stats = "frame-nss-logsignals"
 	checkCell(t, e, "frame-ladder6", "", m, heavy)
 	checkCell(t, e, "frame-describe-ladder", "frame", stage2, describeLadder)
 }
 
-// experiments/real-cv-frames.yaml is real-framestats' frame and
-// frame-describe recipes once per holdout fold; fold 0 is exactly those
+// experiments/real-cv-frames.yaml is real-framestats' frame, frame-describe
+// and frame-describe-ladder recipes once per holdout fold; fold 0 is exactly those
 // cells, which its README reuses instead of training them twice.
 func TestFrameCVIsFrameStatsFolds(t *testing.T) {
 	fs, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
@@ -258,6 +246,16 @@ func ladderRecipes(t *testing.T) (stage1, heavy, describe train.Config) {
 	ladder.Weight = 1
 	describe.Data = append(describe.Data, ladder)
 	return stage1, heavy, describe
+}
+
+// onFrameShards points recipes at make model-data-frames' shards (the same
+// records with whole-frame statistics) instead of make model-data's.
+func onFrameShards(recipes ...*train.Config) {
+	for _, r := range recipes {
+		for i := range r.Data {
+			r.Data[i].Shards = strings.Replace(r.Data[i].Shards, "runs/real/shards/", "runs/real/shards-fs/", 1)
+		}
+	}
 }
 
 // realStages is configs/model/real.yaml (stage 1) and the same with the
