@@ -29,6 +29,7 @@ deps: ## install missing Debian packages (apt-get only when something is missing
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@$(MAKE) --no-print-directory onnx-deps || echo "deps: ONNX Runtime could not be installed: binaries fall back to the pure-Go backend (backend: auto)"
+	@$(MAKE) --no-print-directory pretrained-deps || echo "deps: the pretrained MobileNetV2 could not be installed: its features (model/mobilenet) are unavailable"
 
 # -tags onnx links GoMLX's ONNX Runtime backend, which loads the library
 # make deps installed at run time: backend auto (the configs' default) uses it
@@ -49,6 +50,32 @@ test: deps ## run the test suite (real-data tests skip when ../shared/realdata i
 	CPLLM_REQUIRE_ORACLES=1 $(GO) test -timeout 30m ./...
 	@if [ -f $(ONNXRT_LIB) ]; then $(GO) test -tags onnx -run 'ONNX' -timeout 20m ./model/ ./train/; \
 	else echo "test: the ONNX Runtime library ($(ONNXRT_LIB)) is absent: the ONNX backend's tests did not run"; fi
+
+# Pretrained image features (model/mobilenet): the MobileNetV2 (Keras
+# applications layout, ImageNet weights up to block 10, blocks 11-16
+# fine-tuned for content classification; uint8-quantized) that npm's nsfwjs
+# (MIT) ships inside its tarball as JavaScript modules. npm pack fetches the
+# pinned tarball (no install scripts, no dependencies), its SHA-256 checked;
+# deploy/tfjs-export.js writes the plain TF.js files, their SHA-256 checked,
+# into .deps/pretrained/mobilenetv2. Rerunning does nothing when they are in place.
+NSFWJS_VERSION := 4.4.0
+NSFWJS_SHA256 := 585cd178f3b994337c4d10a87b080d342fc52f8b9bf0085c4d1f345a3a1c5382
+MNV2_DIR := .deps/pretrained/mobilenetv2
+MNV2_SHA256 := 8e7dddbb16acacc1bf1601b1b8a761e730ff934b7f2d7771312b2f000e5f5f13  $(MNV2_DIR)/group1-shard1of1.bin\nfeffc6868d61e412a4e7a22657a3d07a8a48df6e11688a9e25b77c23cb7b45c9  $(MNV2_DIR)/model.json
+.PHONY: pretrained-deps
+pretrained-deps: ## pretrained MobileNetV2 for model/mobilenet (npm nsfwjs, pinned + SHA-256) in .deps/pretrained/mobilenetv2
+	@if ! printf '$(MNV2_SHA256)\n' | sha256sum -c --status 2>/dev/null; then \
+		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm >/dev/null; }; \
+		tmp=$$(mktemp -d) && \
+		(cd $$tmp && npm pack --silent nsfwjs@$(NSFWJS_VERSION) >/dev/null) && \
+		echo "$(NSFWJS_SHA256)  $$tmp/nsfwjs-$(NSFWJS_VERSION).tgz" | sha256sum -c --status && \
+		tar -xzf $$tmp/nsfwjs-$(NSFWJS_VERSION).tgz -C $$tmp package/dist/models/mobilenet_v2 package/LICENSE && \
+		node deploy/tfjs-export.js $$tmp/package/dist/models/mobilenet_v2 $(MNV2_DIR) && \
+		cp $$tmp/package/LICENSE $(MNV2_DIR)/LICENSE.nsfwjs && rm -rf $$tmp && \
+		printf '$(MNV2_SHA256)\n' | sha256sum -c --status || { \
+			echo "pretrained-deps: nsfwjs@$(NSFWJS_VERSION) or the files exported from it do not match their pinned SHA-256"; exit 1; }; \
+	fi
+	@echo "pretrained-deps: MobileNetV2 (nsfwjs $(NSFWJS_VERSION)) in $(MNV2_DIR)"
 
 # A one-node Slurm cluster on this machine (root; installs slurm-wlm and munge
 # when missing) runs the deploy/slurm scripts for real: deploy/test-cluster.sh.
