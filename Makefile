@@ -16,7 +16,7 @@ APT_PKGS := pkg-config build-essential libavcodec-dev libavformat-dev libavutil-
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-scipy sentencepiece \
 	python3-torch
 
-.PHONY: help deps build tokenizer test test-cluster test-long bench demo demo-avx2 cpuidmask model model-ladders model-data model-data-frames fmt vet tidy clean
+.PHONY: help deps build tokenizer test test-cluster test-long bench demo demo-avx2 cpuidmask model model-ladders model-data model-data-frames model-data-deep pretrained-deps fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -194,6 +194,16 @@ model-data-frames: model-ladders ## shards of make model (whole-frame statistics
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards-fs/konvid-train-views
 	./$(BIN) --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards-fs/konvid-dev
 	./$(BIN) --set shards.frame_stats=true data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards-fs/clive
+
+# model-data-frames' records plus pretrained features of the same whole
+# frames (shards.frame_deep: MobileNetV2, make pretrained-deps) for models
+# with stats frame-nss-logsignals+mnv2mid (experiments/real-deepstats.yaml):
+# about 1 s more per 540p clip on ONNX Runtime.
+model-data-deep: model-ladders pretrained-deps ## shards with whole-frame statistics and pretrained MobileNetV2 features, under runs/real/shards-fd
+	./$(BIN) --set shards.source_views=true --set shards.frame_stats=true --set shards.frame_deep=mobilenetv2 data shards $(KONVID) --ids $(KONVID_TRAIN) \
+		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards-fd/konvid-train-views
+	./$(BIN) --set shards.frame_stats=true --set shards.frame_deep=mobilenetv2 data shards $(KONVID) --ids $(KONVID_DEV) --out $(REAL)/shards-fd/konvid-dev
+	./$(BIN) --set shards.frame_stats=true --set shards.frame_deep=mobilenetv2 data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards-fd/clive
 
 # The committed checkpoint was trained on ONNX Runtime (the default backend
 # where make deps installed it); MODEL_BACKEND=go:parallelism=-1 trains the

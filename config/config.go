@@ -83,6 +83,11 @@ type ShardsConfig struct {
 	// patches are cut from (data/stats), for models with stats
 	// frame-nss-logsignals; it costs about 1 s per 540p clip.
 	FrameStats bool `key:"frame_stats" yaml:"frame_stats"`
+	// FrameDeep (with frame_stats) appends pretrained features of the same
+	// whole frames: "mobilenetv2" (model/mobilenet, make pretrained-deps),
+	// for models with stats frame-nss-logsignals+mnv2mid; about 1 s more per
+	// 540p clip on ONNX Runtime. "" = none.
+	FrameDeep string `key:"frame_deep" yaml:"frame_deep"`
 }
 
 // LogLevels are the accepted values of log_level.
@@ -123,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"auto", "train", "eval"}, c.Shards.Mode) {
 		return &KeyError{Key: "shards.mode", Value: c.Shards.Mode, Want: "auto, train or eval"}
+	}
+	if c.Shards.FrameDeep != "" && (c.Shards.FrameDeep != "mobilenetv2" || !c.Shards.FrameStats) {
+		return &KeyError{Key: "shards.frame_deep", Value: c.Shards.FrameDeep, Want: `"" or "mobilenetv2" (with shards.frame_stats: true)`}
 	}
 	if c.Shards.MaxRows < 1 {
 		return &KeyError{Key: "shards.max_rows", Value: c.Shards.MaxRows, Want: "an integer >= 1 (rows per shard)"}

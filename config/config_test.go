@@ -69,6 +69,8 @@ func TestErrorsNameKeyAndSource(t *testing.T) {
 		{"set no value", "", Sources{Sets: []string{"seed"}}, []string{"expected key=value"}},
 		{"value", "log_level: loud\n", Sources{}, []string{`"log_level"`, "one of", "c.yaml:1"}},
 		{"jobs range", "", Sources{Sets: []string{"ladder.jobs=0"}}, []string{`"ladder.jobs"`, "--set", ">= 1"}},
+		{"frame_deep name", "", Sources{Sets: []string{"shards.frame_stats=true", "shards.frame_deep=resnet"}}, []string{`"shards.frame_deep"`, "mobilenetv2"}},
+		{"frame_deep alone", "", Sources{Sets: []string{"shards.frame_deep=mobilenetv2"}}, []string{`"shards.frame_deep"`, "shards.frame_stats: true"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/feed/feedtest"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 // Statistics kinds frame-nss-logsignals and nss-logsignals+frame read the
@@ -121,5 +123,80 @@ func TestScoreShardsNeedFrameStats(t *testing.T) {
 	c.Stats = "frame-nss-logsignals"
 	if err := CheckShardStats(c, fs); err != nil {
 		t.Fatalf("shards made with frame_stats: %v", err)
+	}
+}
+
+// Statistics kind frame-nss-logsignals+mnv2mid reads the whole-frame
+// statistics (as frame-nss-logsignals) then the MNV2Mid entries of the
+// pretrained features stored after them; the plain frame kind ignores
+// those features; a record with statistics but no features, and shards
+// made without shards.frame_deep, are refused with the setting that makes
+// them.
+func TestClipStatsFrameDeep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	nf := len(nss.NSSNames) + len(describe.SignalNames)
+	fs := make([]float64, nf+mobilenet.FeatureDim())
+	for j := range fs {
+		fs[j] = 0.25 + float64(j)
+	}
+	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
+	bridge := func(kind string) *Bridge {
+		c := tinyModel(t)
+		c.Stats = kind
+		m, _ := feedtest.Model(t, c)
+		br, err := NewBridge(m, testShardSize, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return br
+	}
+	frame, ok, err := bridge("frame-nss-logsignals").clipStats(ClipOf(rec))
+	if err != nil || !ok || len(frame) != nf {
+		t.Fatalf("frame-nss-logsignals on a record with features: %d values, ok %v, %v", len(frame), ok, err)
+	}
+	deep, ok, err := bridge("frame-nss-logsignals+mnv2mid").clipStats(ClipOf(rec))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if len(deep) != model.StatsKinds["frame-nss-logsignals+mnv2mid"] || !slices.Equal(deep[:nf], frame) {
+		t.Fatalf("%d values (want %d), statistics part equal: %v", len(deep), model.StatsKinds["frame-nss-logsignals+mnv2mid"], slices.Equal(deep[:nf], frame))
+	}
+	names := mobilenet.FeatureNames()
+	for i, j := range model.MNV2Mid() {
+		if deep[nf+i] != fs[nf+j] {
+			t.Fatalf("feature %d = %g, want stored feature %d (%s) = %g", i, deep[nf+i], j, names[j], fs[nf+j])
+		}
+		if !strings.Contains(names[j], "_mean_") || !slices.ContainsFunc([]string{"block_5", "block_9", "block_12", "block_15"}, func(s string) bool { return strings.HasPrefix(names[j], "mnv2_"+s+"_") }) {
+			t.Fatalf("MNV2Mid picks %s, not a channel mean of block_5/9/12/15", names[j])
+		}
+	}
+	plain := *rec
+	plain.FrameStats = fs[:nf]
+	if _, _, err := bridge("frame-nss-logsignals+mnv2mid").clipStats(ClipOf(&plain)); err == nil || !strings.Contains(err.Error(), "shards.frame_deep=mobilenetv2") {
+		t.Fatalf("a record without pretrained features: %v", err)
+	}
+	c := tinyModel(t)
+	c.Stats = "frame-nss-logsignals+mnv2mid"
+	for params, want := range map[string]string{`{"frame_stats":true,"k":2}`: "shards.frame_deep=mobilenetv2", `{"frame_stats":true,"frame_deep":"mobilenetv2","k":2}`: ""} {
+		dir := filepath.Join(t.TempDir(), "fs")
+		w, err := shards.NewWriter(dir, shards.WriterOptions{FrameSize: feedtest.FrameSize, SamplerParams: json.RawMessage(params)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(shards.Record{ID: "a", Dataset: "test", MOSNorm: 2, Context: feedtest.Frames(rng, 4, 2), M: 4,
+			Patches: feedtest.Frames(rng, 2, 2), K: 2, PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := shards.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckShardStats(c, ds)
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Fatalf("shards with %s: %v, want error containing %q", params, err, want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/data/stats"
 	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -52,6 +53,9 @@ func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
 	if kind == "frame-nss-logsignals" {
 		return frameStats(c)
 	}
+	if model.FrameDeepKind(kind) {
+		return frameDeepStats(c)
+	}
 	feats, ok, err := b.patchStats(c)
 	if err != nil || !ok || kind != "nss-logsignals+frame" {
 		return feats, ok, err
@@ -69,11 +73,30 @@ func frameStats(c Clip) ([]float64, bool, error) {
 	if len(c.FrameStats) == 0 {
 		return nil, false, nil
 	}
-	if len(c.FrameStats) != len(stats.Names) {
-		return nil, false, fmt.Errorf("feed: clip %s: %d frame statistics, want %d (data/stats)", c.ID, len(c.FrameStats), len(stats.Names))
+	n := len(stats.Names)
+	if len(c.FrameStats) != n && len(c.FrameStats) != n+mobilenet.FeatureDim() {
+		return nil, false, fmt.Errorf("feed: clip %s: %d frame statistics, want %d (data/stats) or %d (data/stats, then shards.frame_deep mobilenetv2)",
+			c.ID, len(c.FrameStats), n, n+mobilenet.FeatureDim())
 	}
-	feats := slices.Clone(c.FrameStats)
+	feats := slices.Clone(c.FrameStats[:n])
 	logNoise(feats[len(nss.NSSNames):])
+	return feats, true, nil
+}
+
+// frameDeepStats are frameStats followed by the MNV2Mid entries of the
+// clip's pretrained frame features (stored after the statistics).
+func frameDeepStats(c Clip) ([]float64, bool, error) {
+	feats, ok, err := frameStats(c)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	if len(c.FrameStats) != len(stats.Names)+mobilenet.FeatureDim() {
+		return nil, false, fmt.Errorf("feed: clip %s has whole-frame statistics but no pretrained features: remake its shards with --set shards.frame_deep=mobilenetv2", c.ID)
+	}
+	deep := c.FrameStats[len(stats.Names):]
+	for _, i := range model.MNV2Mid() {
+		feats = append(feats, deep[i])
+	}
 	return feats, true, nil
 }
 
@@ -213,6 +236,10 @@ func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float6
 // shards at ds were made without them: every record would get the mean
 // token, scoring every clip alike instead of failing.
 func CheckShardStats(cfg model.Config, ds *shards.Dataset) error {
+	if model.FrameDeepKind(cfg.Stats) && ds.Manifest().FrameDeep() != "mobilenetv2" {
+		return fmt.Errorf("feed: shards %s were made without pretrained frame features, which the model's stats %s reads: remake them with --set shards.frame_stats=true --set shards.frame_deep=mobilenetv2",
+			ds.Dir(), cfg.Stats)
+	}
 	if !model.FrameStatsKind(cfg.Stats) || ds.Manifest().HasFrameStats() {
 		return nil
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/internal/partition"
 	"github.com/cpllm/cpllm/internal/progress"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 func newShardsCmd(g *globals) *cobra.Command {
@@ -85,6 +87,12 @@ run (shard file boundaries and storage order differ).`,
 			return fmt.Errorf("data shards: %w", err)
 		}
 		o := prepOptions(cfg, out)
+		if cfg.Shards.FrameDeep != "" {
+			if o.FrameDeep, err = frameDeepFunc(cfg.Shards.FrameDeep); err != nil {
+				return fmt.Errorf("data shards: shards.frame_deep: %w", err)
+			}
+			o.FrameDeepName = cfg.Shards.FrameDeep
+		}
 		if descs != "" {
 			if o.Descriptions, err = describe.LoadJSONL(descs); err != nil {
 				return err
@@ -178,6 +186,24 @@ func prepOptions(cfg config.Config, out string) prep.Options {
 		MaxRows: s.MaxRows, PairMargin: s.PairMargin, MaxCross: s.MaxCross, Jobs: s.Jobs, SourceViews: s.SourceViews,
 		FrameStats: s.FrameStats,
 		Params:     sample.Params{M: s.M, K: s.K, Size: s.Size, MaxLong: s.MaxLong, MaxShort: s.MaxShort, MinSide: s.MinSide}}
+}
+
+// frameDeepFunc returns the pretrained whole-frame feature extractor named
+// by shards.frame_deep, on the default CPU backend (ONNX Runtime where
+// installed).
+func frameDeepFunc(name string) (func(frames [][]byte, w, h int) ([]float64, error), error) {
+	if name != "mobilenetv2" {
+		return nil, fmt.Errorf("%q is not a known extractor (mobilenetv2)", name)
+	}
+	be, err := model.NewBackend(model.DefaultBackend)
+	if err != nil {
+		return nil, err
+	}
+	net, err := mobilenet.LoadPretrained(be)
+	if err != nil {
+		return nil, err
+	}
+	return func(frames [][]byte, w, h int) ([]float64, error) { return net.MeanFeatures(frames, h, w) }, nil
 }
 
 // verifyShards is `data verify --shards DIR`.

@@ -107,3 +107,73 @@ func TestFrameStats(t *testing.T) {
 		t.Fatalf("without frame_stats: %d statistics, sampler params %s", len(r.FrameStats), r.SamplerParams)
 	}
 }
+
+// With FrameDeep each record's FrameStats are the whole-frame statistics
+// followed by what FrameDeep returns for the very frames they were measured
+// on (here a stand-in extractor: each frame's mean byte, averaged, and the
+// frame count and size it saw); the manifest names the extractor, and an
+// extractor's error fails that video alone.
+func TestFrameDeep(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	_, recs := fixture(t)
+	o := small(filepath.Join(t.TempDir(), "shards"))
+	o.FrameStats = true
+	o.FrameDeepName = "standin"
+	o.FrameDeep = func(frames [][]byte, w, h int) ([]float64, error) {
+		m := 0.0
+		for _, f := range frames {
+			if len(f) != w*h*3 {
+				return nil, fmt.Errorf("frame of %d bytes, want %dx%dx3", len(f), w, h)
+			}
+			for _, b := range f {
+				m += float64(b) / float64(len(f)*len(frames))
+			}
+		}
+		return []float64{m, float64(len(frames)), float64(w), float64(h)}, nil
+	}
+	if _, _, err := Build(context.Background(), recs, o); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := shards.Open(o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ds.Manifest().FrameDeep(); got != "standin" {
+		t.Fatalf("manifest frame_deep %q, want standin", got)
+	}
+	r, err := ds.Get("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(stats.Names)
+	if len(r.FrameStats) != n+4 {
+		t.Fatalf("%d frame values, want %d statistics + 4 extractor values", len(r.FrameStats), n)
+	}
+	var frames []int
+	for _, p := range r.PatchPos {
+		frames = append(frames, p.Frame)
+	}
+	frames = slices.Compact(slices.Sorted(slices.Values(frames)))
+	deep := r.FrameStats[n:]
+	if int(deep[1]) != len(frames) || int(deep[2]) != r.PixelW || int(deep[3]) != r.PixelH {
+		t.Fatalf("extractor saw %v frames of %vx%v, the patches come from %d frames of %dx%d", deep[1], deep[2], deep[3], len(frames), r.PixelW, r.PixelH)
+	}
+	if !(deep[0] > 1 && deep[0] < 254) {
+		t.Fatalf("mean byte %g of a test pattern", deep[0])
+	}
+
+	o = small(filepath.Join(t.TempDir(), "failing"))
+	o.FrameStats, o.FrameDeepName = true, "broken"
+	o.FrameDeep = func(frames [][]byte, w, h int) ([]float64, error) { return nil, fmt.Errorf("stand-in failure") }
+	_, sum, _ := Build(context.Background(), recs, o)
+	if sum.Failed != len(recs) || sum.Written != 0 {
+		t.Fatalf("an extractor that always fails: summary %+v, want all %d videos failed", sum, len(recs))
+	}
+	fs, err := shards.Open(o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.Manifest().Failures) != len(recs) || !strings.Contains(fmt.Sprint(fs.Manifest().Failures), "broken features: stand-in failure") {
+		t.Fatalf("failures %v, want %d naming the extractor and its error", fs.Manifest().Failures, len(recs))
+	}
+}

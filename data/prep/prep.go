@@ -38,7 +38,12 @@ type Options struct {
 	Jobs         int
 	SourceViews  bool // ladder rungs sample at their source's views (viewKey)
 	FrameStats   bool // measure data/stats of the whole frames the patches are cut from (Record.FrameStats)
-	Progress     func(n int)
+	// FrameDeep (with FrameStats) appends pretrained features of the same
+	// frames, averaged over them, to Record.FrameStats; FrameDeepName names
+	// the extractor in the manifest (shards.frame_deep).
+	FrameDeep     func(frames [][]byte, w, h int) ([]float64, error)
+	FrameDeepName string
+	Progress      func(n int)
 }
 
 // Summary counts what a build did.
@@ -238,6 +243,9 @@ func samplerJSON(o Options) json.RawMessage {
 	if o.FrameStats {
 		m["frame_stats"] = true
 	}
+	if o.FrameDeepName != "" {
+		m["frame_deep"] = o.FrameDeepName
+	}
 	b, _ := json.Marshal(m)
 	return b
 }
@@ -285,6 +293,13 @@ func makeRecord(r datasets.Record, o Options, params string) (shards.Record, err
 	var fstats []float64
 	if o.FrameStats {
 		fstats, _ = stats.Of(v.PixelFrames, v.PixelW, v.PixelH) // none when every frame is flat
+	}
+	if o.FrameDeep != nil && len(fstats) > 0 {
+		deep, err := o.FrameDeep(v.PixelFrames, v.PixelW, v.PixelH)
+		if err != nil {
+			return shards.Record{}, fmt.Errorf("%s: %s features: %w", r.Path, o.FrameDeepName, err)
+		}
+		fstats = append(fstats, deep...)
 	}
 	text, ok := o.Descriptions[r.ID]
 	if !ok {

@@ -149,3 +149,15 @@ func (m Manifest) HasFrameStats() bool {
 	}
 	return len(m.SamplerParams) > 0 && json.Unmarshal(m.SamplerParams, &p) == nil && p.FrameStats
 }
+
+// FrameDeep names the pretrained features the shards' records carry after
+// their whole-frame statistics (shards.frame_deep), or "".
+func (m Manifest) FrameDeep() string {
+	var p struct {
+		FrameDeep string `json:"frame_deep"`
+	}
+	if len(m.SamplerParams) == 0 || json.Unmarshal(m.SamplerParams, &p) != nil {
+		return ""
+	}
+	return p.FrameDeep
+}

@@ -1,12 +1,19 @@
 package suite
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/gomlx/compute/gobackend"
+
+	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/stats"
 	"github.com/cpllm/cpllm/eval/evaltest"
 	"github.com/cpllm/cpllm/internal/testutil"
 	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 // The scorer measures a video's whole-frame statistics exactly when its
@@ -23,5 +30,49 @@ func TestSampleVideoFrameStats(t *testing.T) {
 		if len(c.FrameStats) != want {
 			t.Fatalf("stats %q: %d frame statistics, want %d", kind, len(c.FrameStats), want)
 		}
+	}
+}
+
+// With stats frame-nss-logsignals+mnv2mid the scorer appends the pretrained
+// MobileNetV2's features of the same whole frames (as data prep does with
+// shards.frame_deep): the statistics part equals the plain kind's, the
+// features equal the network's on the sampler's frames.
+func TestSampleVideoFrameDeep(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	if _, err := os.Stat(filepath.Join(mobilenet.PretrainedDir(), "model.json")); err != nil {
+		if os.Getenv("CPLLM_REQUIRE_ORACLES") != "" {
+			t.Fatalf("pretrained MobileNetV2 required (CPLLM_REQUIRE_ORACLES) but absent: %v (make pretrained-deps)", err)
+		}
+		t.Skipf("no pretrained MobileNetV2 (make pretrained-deps): %v", err)
+	}
+	path := testutil.Clip(t, t.TempDir(), "a.mp4", "testsrc2=size=320x180:rate=10:duration=1")
+	be, err := gobackend.New("parallelism=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := evaltest.Params()
+	plain, err := (&Scorer{Model: &model.Model{Cfg: model.Config{Stats: "frame-nss-logsignals"}}, Params: p}).sampleVideo(path, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Scorer{Model: &model.Model{Cfg: model.Config{Stats: "frame-nss-logsignals+mnv2mid"}}, Params: p, Backend: be}
+	c, err := s.sampleVideo(path, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(stats.Names)
+	if len(c.FrameStats) != n+mobilenet.FeatureDim() || !slices.Equal(c.FrameStats[:n], plain.FrameStats) {
+		t.Fatalf("%d frame values (want %d), statistics equal the plain kind's: %v", len(c.FrameStats), n+mobilenet.FeatureDim(), slices.Equal(c.FrameStats[:n], plain.FrameStats))
+	}
+	v, err := sample.SampleWith(path, p, sample.Eval, 0, "a", sample.Options{PixelFrames: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.deepNet.MeanFeatures(v.PixelFrames, v.PixelH, v.PixelW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.FrameStats[n:], want) {
+		t.Fatal("the scorer's pretrained features differ from the network's on the sampler's frames")
 	}
 }

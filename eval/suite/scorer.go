@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -22,6 +23,7 @@ import (
 	"github.com/cpllm/cpllm/internal/levels"
 	"github.com/cpllm/cpllm/model"
 	"github.com/cpllm/cpllm/model/generate"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 // Timing is where one video's time went, in seconds.
@@ -67,6 +69,9 @@ type Scorer struct {
 	bridge     *feed.Bridge
 	pred       *model.Predictor
 	gen        *generate.Generator
+	deepOnce   sync.Once // loads deepNet for FrameDeepKind statistics
+	deepNet    *mobilenet.Net
+	deepErr    error
 }
 
 // New wraps an initialised model (tests and benchmarks build one directly).
@@ -148,6 +153,13 @@ func safeName(s string) string {
 // only on the video and p, never on a seed); with frameStats it also
 // measures the whole frames the patches are cut from (Clip.FrameStats).
 func SampleVideo(path, id string, p sample.Params, frameStats bool) (feed.Clip, error) {
+	return SampleVideoDeep(path, id, p, frameStats, nil)
+}
+
+// SampleVideoDeep is SampleVideo that, given deep (and frameStats), appends
+// the pretrained features deep computes of the same whole frames to
+// Clip.FrameStats, as data prep does with shards.frame_deep.
+func SampleVideoDeep(path, id string, p sample.Params, frameStats bool, deep func(frames [][]byte, w, h int) ([]float64, error)) (feed.Clip, error) {
 	v, err := sample.SampleWith(path, p, sample.Eval, 0, id, sample.Options{PixelFrames: frameStats})
 	if err != nil {
 		return feed.Clip{}, err
@@ -156,12 +168,29 @@ func SampleVideo(path, id string, p sample.Params, frameStats bool) (feed.Clip, 
 	if frameStats {
 		c.FrameStats, _ = stats.Of(v.PixelFrames, v.PixelW, v.PixelH) // none when every frame is flat
 	}
+	if deep != nil && len(c.FrameStats) > 0 {
+		d, err := deep(v.PixelFrames, v.PixelW, v.PixelH)
+		if err != nil {
+			return feed.Clip{}, fmt.Errorf("%s: pretrained frame features: %w", path, err)
+		}
+		c.FrameStats = append(c.FrameStats, d...)
+	}
 	return c, nil
 }
 
-// sampleVideo is SampleVideo with what the scorer's model reads.
+// sampleVideo is SampleVideo with what the scorer's model reads: with a
+// FrameDeepKind statistics kind, the pretrained MobileNetV2 (loaded once,
+// on the scorer's backend) measures the frames too.
 func (s *Scorer) sampleVideo(path, id string) (feed.Clip, error) {
-	return SampleVideo(path, id, s.Params, model.FrameStatsKind(s.Model.Cfg.Stats))
+	var deep func(frames [][]byte, w, h int) ([]float64, error)
+	if model.FrameDeepKind(s.Model.Cfg.Stats) {
+		s.deepOnce.Do(func() { s.deepNet, s.deepErr = mobilenet.LoadPretrained(s.Backend) })
+		if s.deepErr != nil {
+			return feed.Clip{}, fmt.Errorf("model stats %s: %w", s.Model.Cfg.Stats, s.deepErr)
+		}
+		deep = func(frames [][]byte, w, h int) ([]float64, error) { return s.deepNet.MeanFeatures(frames, h, w) }
+	}
+	return SampleVideoDeep(path, id, s.Params, model.FrameStatsKind(s.Model.Cfg.Stats), deep)
 }
 
 // Score samples and scores one video.

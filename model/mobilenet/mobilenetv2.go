@@ -3,6 +3,7 @@ package mobilenet
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -67,6 +68,7 @@ type Net struct {
 	blocks     []block
 	backend    compute.Backend
 	exec       *Exec
+	mu         sync.Mutex
 }
 
 // New builds the network from TF.js weights of the Keras MobileNetV2 layout
@@ -245,4 +247,37 @@ func (n *Net) Features(images [][]byte, h, w int) ([][]float32, error) {
 		res[i] = flat[i*d : (i+1)*d]
 	}
 	return res, nil
+}
+
+// MeanFeatures returns the features of frames (RGB, h x w, HWC bytes)
+// averaged over the frames, one frame at a time so memory stays that of a
+// single frame. Safe for concurrent use (calls run one after another).
+func (n *Net) MeanFeatures(frames [][]byte, h, w int) ([]float64, error) {
+	if len(frames) == 0 {
+		return nil, fmt.Errorf("mobilenet: no frames")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	mean := make([]float64, FeatureDim())
+	for _, f := range frames {
+		out, err := n.Features([][]byte{f}, h, w)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range out[0] {
+			mean[i] += float64(v) / float64(len(frames))
+		}
+	}
+	return mean, nil
+}
+
+// LoadPretrained loads the weights make pretrained-deps installs
+// (PretrainedDir) and builds the network on backend.
+func LoadPretrained(backend compute.Backend) (*Net, error) {
+	dir := PretrainedDir()
+	w, err := LoadTFJS(dir)
+	if err != nil {
+		return nil, fmt.Errorf("pretrained MobileNetV2 (make pretrained-deps, or $%s): %w", PretrainedEnv, err)
+	}
+	return New(backend, w)
 }

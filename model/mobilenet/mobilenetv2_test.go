@@ -19,7 +19,9 @@ import (
 // writes them: name and shape, from the paper's Table 2.
 func weightSpecs() []manifestEntry {
 	var specs []manifestEntry
-	add := func(name string, shape ...int) { specs = append(specs, manifestEntry{Name: name, Shape: shape, DType: "float32"}) }
+	add := func(name string, shape ...int) {
+		specs = append(specs, manifestEntry{Name: name, Shape: shape, DType: "float32"})
+	}
 	bn := func(name string, c int) {
 		for _, s := range []string{"gamma", "beta", "moving_mean", "moving_variance"} {
 			add(name+"/"+s, c)
