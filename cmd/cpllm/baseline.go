@@ -16,10 +16,11 @@ import (
 	"github.com/cpllm/cpllm/eval/predictions"
 	"github.com/cpllm/cpllm/internal/fsutil"
 	"github.com/cpllm/cpllm/internal/progress"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 func newBaselineCmd(g *globals) *cobra.Command {
-	var out, testIDs string
+	var out, testIDs, deepName string
 	var cv, frames, jobs, resamples int
 	var loo, skipMissing bool
 	cmd := &cobra.Command{
@@ -29,14 +30,18 @@ func newBaselineCmd(g *globals) *cobra.Command {
 kbps), BRISQUE-style natural-scene statistics (Mittal et al. 2012: MSCN
 coefficients, GGD and 4 AGGD fits at native and half resolution, 36 features)
 averaged over --frames uniformly spaced frames, and two sharpness statistics
-(MSCN variance, log-variance of the Laplacian). Features are cached per clip in
+(MSCN variance, log-variance of the Laplacian); with --deep mobilenetv2 also
+the features of a frozen pretrained MobileNetV2 (model/mobilenet, make
+pretrained-deps: per-stage channel means and standard deviations) of the same
+frames, averaged. Features are cached per clip in
 DIR/features.jsonl, so reruns are cheap and an interrupted run resumes.
 
 The train set is the dataset (after --ids FILE); --test-ids FILE names a
 disjoint test set. Baselines: ridge regression (features z-scored on the
 training rows, lambda by leave-one-out on the training rows only) on the
-BRISQUE features, on all NSS features and on everything; and every feature
-alone (raw value, sign fixed on the training rows). Protocols: train -> test
+BRISQUE features, on all NSS features and on everything (with --deep: on
+the MobileNetV2 features, on the middle stages' channel means, and on those
+with the classic features); and every classic feature alone (raw value, sign fixed on the training rows). Protocols: train -> test
 (with --test-ids), --cv K seeded K-fold cross-validation over the train set
 (out-of-fold predictions), --loo leave-one-out. --seed seeds the folds and
 the bootstrap. Writes DIR/report.json, DIR/report.md (SRCC/PLCC with 95%
@@ -74,7 +79,15 @@ ridge baselines.`,
 		}
 		clips := append(baselineClips(train), baselineClips(test)...)
 		bar := progress.New(cmd.ErrOrStderr(), "baseline features", "clips", len(clips))
-		feats, err := baseline.ExtractAll(cmd.Context(), clips, cache, frames, jobs, bar.Add)
+		var deep *baseline.Deep
+		if deepName != "" {
+			fn, err := frameDeepFunc(deepName)
+			if err != nil {
+				return fmt.Errorf("baseline: --deep: %w", err)
+			}
+			deep = &baseline.Deep{Name: deepName, Names: mobilenet.FeatureNames(), Fn: fn}
+		}
+		feats, err := baseline.ExtractAll(cmd.Context(), clips, cache, frames, jobs, deep, bar.Add)
 		bar.Finish()
 		if err != nil {
 			return fmt.Errorf("baseline: %w (clips done so far are cached in %s)", err, filepath.Join(out, "features.jsonl"))
@@ -119,6 +132,7 @@ ridge baselines.`,
 	f.BoolVar(&loo, "loo", false, "also leave-one-out over the train set")
 	f.IntVar(&frames, "frames", baseline.DefaultFrames, "uniformly spaced frames per clip for the NSS features")
 	f.IntVar(&jobs, "jobs", 1, "clips decoded at once")
+	f.StringVar(&deepName, "deep", "", "also pretrained features of the same frames: mobilenetv2 (make pretrained-deps)")
 	f.IntVar(&resamples, "resamples", 0, "bootstrap resamples for the CIs (0 = 1000)")
 	f.BoolVar(&skipMissing, "skip-missing", false, "leave out records whose file is missing (a partial download) instead of failing")
 	return cmd

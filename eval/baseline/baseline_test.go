@@ -1,6 +1,8 @@
 package baseline
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +12,9 @@ import (
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/internal/testutil"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 func TestFoldsBalancedAndSeeded(t *testing.T) {
@@ -166,22 +171,87 @@ func TestCacheResumesAndInvalidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := c.Get("v", clip, 8); !ok || got.Features["mscn_var"] != 0.5 {
+	if got, ok := c.Get("v", clip, 8, ""); !ok || got.Features["mscn_var"] != 0.5 {
 		t.Errorf("reopened cache: %+v %v", got, ok)
 	}
 	if c.Len() != 1 {
 		t.Errorf("cache has %d entries, want 1 (torn line dropped)", c.Len())
 	}
-	if _, ok := c.Get("v", clip, 4); ok {
+	if _, ok := c.Get("v", clip, 4, ""); ok {
 		t.Error("entry reused for a different frame count")
 	}
+	if _, ok := c.Get("v", clip, 8, "mobilenetv2"); ok {
+		t.Error("an entry without pretrained features reused when they are asked for")
+	}
 	os.WriteFile(clip, []byte("changed content"), 0o644)
-	if _, ok := c.Get("v", clip, 8); ok {
+	if _, ok := c.Get("v", clip, 8, ""); ok {
 		t.Error("entry reused after the file changed")
 	}
 	// A malformed complete line is an error naming file and line.
 	os.WriteFile(path, []byte("{\"id\":\"a\"}\nnot json\n{\"id\":\"b\"}\n"), 0o644)
 	if _, err := OpenCache(path); err == nil || !strings.Contains(err.Error(), "features.jsonl:2") {
 		t.Errorf("malformed line: err %v, want it to name features.jsonl:2", err)
+	}
+}
+
+// With pretrained features among the names, three more ridges read them
+// (all, the middle stages' channel means, those plus ridge_signals'), and
+// no pretrained feature is a single-feature baseline.
+func TestBaselinesWithDeep(t *testing.T) {
+	classic := slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames)
+	deep := mobilenet.FeatureNames()
+	bs := Baselines(slices.Concat(classic, deep))
+	ridges := map[string][]string{}
+	var order []string
+	for _, b := range bs {
+		if b.Kind == KindRidge {
+			ridges[b.Name], order = b.Features, append(order, b.Name)
+		} else if slices.Contains(deep, b.Features[0]) {
+			t.Fatalf("pretrained feature %s offered alone", b.Features[0])
+		}
+	}
+	want := []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals", "ridge_mnv2", "ridge_mnv2mid", "ridge_mnv2mid_signals"}
+	if !slices.Equal(order, want) || len(bs) != len(want)+len(classic) {
+		t.Fatalf("ridges %v (want %v), %d baselines", order, want, len(bs))
+	}
+	if !slices.Equal(ridges["ridge_mnv2"], deep) || !slices.Equal(ridges["ridge_signals"], classic) {
+		t.Fatal("ridge_mnv2 must read every pretrained feature and ridge_signals none")
+	}
+	mid := ridges["ridge_mnv2mid"]
+	if len(mid) != len(model.MNV2Mid()) || !slices.Equal(ridges["ridge_mnv2mid_signals"], slices.Concat(classic, mid)) {
+		t.Fatalf("ridge_mnv2mid reads %d features, want %d; ridge_mnv2mid_signals must be ridge_signals' then those", len(mid), len(model.MNV2Mid()))
+	}
+}
+
+// ExtractDeep hands the extractor the very frames the NSS were measured on
+// (RGB, native size) and stores its features by name; an extractor's error
+// names the file.
+func TestExtractDeep(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	clip := testutil.Clip(t, t.TempDir(), "c.mp4", "testsrc2=size=96x64:rate=10:duration=1")
+	var seen int
+	d := &Deep{Name: "standin", Names: []string{"d_frames", "d_mean"}, Fn: func(frames [][]byte, w, h int) ([]float64, error) {
+		seen = len(frames)
+		m := 0.0
+		for _, f := range frames {
+			if len(f) != w*h*3 || w != 96 || h != 64 {
+				return nil, fmt.Errorf("frame of %d bytes at %dx%d", len(f), w, h)
+			}
+			for _, b := range f {
+				m += float64(b)
+			}
+		}
+		return []float64{float64(len(frames)), m / float64(len(frames)*w*h*3)}, nil
+	}}
+	cf, err := ExtractDeep("c", clip, 4, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Deep != "standin" || seen != len(cf.Indices) || cf.Features["d_frames"] != float64(len(cf.Indices)) || !(cf.Features["d_mean"] > 1) {
+		t.Fatalf("deep %q, extractor saw %d frames of %d decoded, features %v / %v", cf.Deep, seen, len(cf.Indices), cf.Features["d_frames"], cf.Features["d_mean"])
+	}
+	d.Fn = func([][]byte, int, int) ([]float64, error) { return nil, errors.New("boom") }
+	if _, err := ExtractDeep("c", clip, 4, d); err == nil || !strings.Contains(err.Error(), clip) || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("a failing extractor: %v", err)
 	}
 }

@@ -41,12 +41,13 @@ func OpenCache(path string) (*Cache, error) {
 	return c, nil
 }
 
-// Get returns the cached features of id when still valid for path and frames.
-func (c *Cache) Get(id, path string, frames int) (ClipFeatures, bool) {
+// Get returns the cached features of id when still valid for path and
+// frames, with the pretrained features of extractor deep ("": none).
+func (c *Cache) Get(id, path string, frames int, deep string) (ClipFeatures, bool) {
 	c.mu.Lock()
 	cf, ok := c.entries[id]
 	c.mu.Unlock()
-	if !ok || cf.Version != FeatureVersion || cf.Path != path || cf.Frames != frames {
+	if !ok || cf.Version != FeatureVersion || cf.Path != path || cf.Frames != frames || cf.Deep != deep {
 		return ClipFeatures{}, false
 	}
 	st, err := os.Stat(path)

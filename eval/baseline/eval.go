@@ -9,6 +9,8 @@ import (
 	"github.com/cpllm/cpllm/data/nss"
 	"github.com/cpllm/cpllm/eval/metrics"
 	"github.com/cpllm/cpllm/internal/corr"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 // Set is clips with their MOS and feature rows (columns in a names order).
@@ -47,19 +49,32 @@ type Baseline struct {
 // exposure, contrast, colour, noise, blocking; what a model's statistics
 // token of kind nss-signals adds), then every available feature alone. A
 // ridge set is left out when one of its features is missing from names.
+//
+// With pretrained MobileNetV2 features (cpllm baseline --deep mobilenetv2)
+// three more ridge fits: on all its features (ridge_mnv2), on the channel
+// means of its middle stages that stats kind frame-nss-logsignals+mnv2mid
+// reads (ridge_mnv2mid), and on those plus ridge_signals' features
+// (ridge_mnv2mid_signals); its features are not baselines alone.
 func Baselines(names []string) []Baseline {
 	var out []Baseline
-	all := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(describe.SignalNames, n) })
+	deep := mobilenet.FeatureNames()
+	classic := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(deep, n) })
+	all := slices.DeleteFunc(slices.Clone(classic), func(n string) bool { return slices.Contains(describe.SignalNames, n) })
+	var mid []string
+	for _, i := range model.MNV2Mid() {
+		mid = append(mid, deep[i])
+	}
 	for _, r := range []struct {
 		name string
 		fs   []string
 	}{{"ridge_brisque", nss.BRISQUENames}, {"ridge_nss", nss.NSSNames}, {"ridge_all", all},
-		{"ridge_signals", slices.Concat(all, describe.SignalNames)}} {
+		{"ridge_signals", slices.Concat(all, describe.SignalNames)},
+		{"ridge_mnv2", deep}, {"ridge_mnv2mid", mid}, {"ridge_mnv2mid_signals", slices.Concat(all, describe.SignalNames, mid)}} {
 		if len(r.fs) > 0 && !slices.ContainsFunc(r.fs, func(f string) bool { return !slices.Contains(names, f) }) {
 			out = append(out, Baseline{Name: r.name, Kind: KindRidge, Features: r.fs})
 		}
 	}
-	for _, n := range names {
+	for _, n := range classic {
 		out = append(out, Baseline{Name: n, Kind: KindSingle, Features: []string{n}})
 	}
 	return out

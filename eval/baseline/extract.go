@@ -40,6 +40,16 @@ type ClipFeatures struct {
 	StreamBits int64              `json:"stream_bits"`
 	DurationS  float64            `json:"duration_s"`
 	Features   map[string]float64 `json:"features"`
+	Deep       string             `json:"deep,omitempty"` // the pretrained extractor whose features are in Features ("": none)
+}
+
+// Deep is a pretrained feature extractor: its name, its feature names, and
+// a function from RGB frames (h x w, HWC bytes) to their features averaged
+// over the frames.
+type Deep struct {
+	Name  string
+	Names []string
+	Fn    func(frames [][]byte, w, h int) ([]float64, error)
 }
 
 // Extract computes a clip's features: bit rate from its video stream's
@@ -47,6 +57,12 @@ type ClipFeatures struct {
 // native size (video.DecodeRGB, the project's decoder) and turned to luma.
 // An image is a one-frame clip without bit-rate features.
 func Extract(id, path string, frames int) (ClipFeatures, error) {
+	return ExtractDeep(id, path, frames, nil)
+}
+
+// ExtractDeep is Extract that, given deep, adds deep's features of the same
+// decoded frames.
+func ExtractDeep(id, path string, frames int, deep *Deep) (ClipFeatures, error) {
 	if frames <= 0 {
 		return ClipFeatures{}, fmt.Errorf("%s: frames must be positive, got %d", path, frames)
 	}
@@ -77,7 +93,13 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 
 	sum := make([]float64, len(nss.NSSNames)+len(describe.SignalNames))
 	idx := video.UniformIndices(info.Frames, frames)
-	err = decodeGrey(path, idx, &cf, sum)
+	var rgb [][]byte
+	keep := func(pix []byte) {
+		if deep != nil {
+			rgb = append(rgb, slices.Clone(pix))
+		}
+	}
+	err = decodeGrey(path, idx, &cf, sum, keep)
 	var verr *video.Error
 	if errors.As(err, &verr) && strings.Contains(err.Error(), "requested but the video has only") {
 		// The container over-counts its frames: count what decodes, replan.
@@ -86,8 +108,8 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 			return cf, verr
 		}
 		clear(sum)
-		cf.Indices = nil
-		err = decodeGrey(path, video.UniformIndices(vi.Frames, frames), &cf, sum)
+		cf.Indices, rgb = nil, nil
+		err = decodeGrey(path, video.UniformIndices(vi.Frames, frames), &cf, sum, keep)
 	}
 	if err != nil {
 		return cf, err
@@ -98,6 +120,19 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 	for i, name := range slices.Concat(nss.NSSNames, describe.SignalNames) {
 		cf.Features[name] = sum[i] / float64(len(cf.Indices))
 	}
+	if deep != nil {
+		v, err := deep.Fn(rgb, cf.Width, cf.Height)
+		if err != nil {
+			return cf, fmt.Errorf("%s: %s features: %w", path, deep.Name, err)
+		}
+		if len(v) != len(deep.Names) {
+			return cf, fmt.Errorf("%s: %s gave %d features, want %d", path, deep.Name, len(v), len(deep.Names))
+		}
+		for i, n := range deep.Names {
+			cf.Features[n] = v[i]
+		}
+		cf.Deep = deep.Name
+	}
 	return cf, nil
 }
 
@@ -105,7 +140,7 @@ func Extract(id, path string, frames int) (ClipFeatures, error) {
 // describe.Measure signals (exposure, contrast, colour, noise, blocking),
 // into sum and records its index; degenerate frames (a black fade) are
 // skipped, not averaged in.
-func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64) error {
+func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64, keep func(pix []byte)) error {
 	return video.DecodeRGB(path, video.RGBOptions{Indices: idx}, func(f video.RGBFrame) error {
 		cf.Width, cf.Height = f.Width, f.Height
 		v, err := nss.FrameNSS(nss.Grey(f.Pix, f.Width, f.Height), f.Width, f.Height)
@@ -117,6 +152,7 @@ func decodeGrey(path string, idx []int, cf *ClipFeatures, sum []float64) error {
 			sum[i] += x
 		}
 		cf.Indices = append(cf.Indices, f.Index)
+		keep(f.Pix)
 		return nil
 	})
 }

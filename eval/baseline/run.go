@@ -8,6 +8,7 @@ import (
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
+	"github.com/cpllm/cpllm/model/mobilenet"
 )
 
 // Clip is one labelled input of ExtractAll.
@@ -21,11 +22,15 @@ type Clip struct {
 // valid entries from cache and extracting (jobs at once) and caching the
 // rest. done is called once per clip finished, cached or not. The first
 // failure stops the run; what finished before it stays cached.
-func ExtractAll(ctx context.Context, clips []Clip, cache *Cache, frames, jobs int, done func(int)) ([]ClipFeatures, error) {
+func ExtractAll(ctx context.Context, clips []Clip, cache *Cache, frames, jobs int, deep *Deep, done func(int)) ([]ClipFeatures, error) {
 	out := make([]ClipFeatures, len(clips))
 	var todo []int
+	deepName := ""
+	if deep != nil {
+		deepName = deep.Name
+	}
 	for i, c := range clips {
-		if cf, ok := cache.Get(c.ID, c.Path, frames); ok {
+		if cf, ok := cache.Get(c.ID, c.Path, frames, deepName); ok {
 			out[i] = cf
 			done(1)
 			continue
@@ -47,7 +52,7 @@ func ExtractAll(ctx context.Context, clips []Clip, cache *Cache, frames, jobs in
 			defer wg.Done()
 			for i := range next {
 				c := clips[i]
-				cf, err := Extract(c.ID, c.Path, frames)
+				cf, err := ExtractDeep(c.ID, c.Path, frames, deep)
 				if err == nil {
 					err = cache.Put(cf)
 				}
@@ -84,7 +89,7 @@ feed:
 // mixing them drops it.
 func CommonNames(sets ...[]ClipFeatures) []string {
 	var names []string
-	for _, n := range slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames) {
+	for _, n := range slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames, mobilenet.FeatureNames()) {
 		all := true
 		for _, s := range sets {
 			for _, cf := range s {
