@@ -69,13 +69,17 @@ type Net struct {
 	backend    compute.Backend
 	exec       *Exec
 	mu         sync.Mutex
+	// shifted computes depthwise convolutions as shifted slices
+	// (depthwiseShifted): on the pure-Go backend, whose grouped convolution
+	// is slow; ONNX Runtime and XLA run the grouped convolution.
+	shifted bool
 }
 
 // New builds the network from TF.js weights of the Keras MobileNetV2 layout
 // (layer names Conv1, bn_Conv1, expanded_conv_*, block_N_*, Conv_1,
 // Conv_1_bn); every weight's shape is checked.
 func New(backend compute.Backend, w *Weights) (*Net, error) {
-	n := &Net{backend: backend}
+	n := &Net{backend: backend, shifted: backend.Name() == "Go Backend"}
 	var err error
 	// Keras pads stride-2 convolutions of even-sized maps by one pixel at the
 	// bottom and right only (layers Conv1_pad, block_N_pad).
@@ -169,17 +173,52 @@ func (w *Weights) fold(kernel, bn string, kh, kw, in, out, stride int, pad [][2]
 		stride: stride, pad: pad, depthwise: depthwise, relu6: relu6}, nil
 }
 
-func (c conv) apply(x *Node) *Node {
+func (c conv) apply(x *Node, shifted bool) *Node {
 	g := x.Graph()
-	b := Convolve(x, ConstTensor(g, c.kernel)).Strides(c.stride).PaddingPerDim(c.pad)
-	if c.depthwise {
-		b = b.ChannelGroupCount(x.Shape().Dimensions[3])
+	var y *Node
+	if c.depthwise && shifted {
+		y = c.depthwiseShifted(x)
+	} else {
+		b := Convolve(x, ConstTensor(g, c.kernel)).Strides(c.stride).PaddingPerDim(c.pad)
+		if c.depthwise {
+			b = b.ChannelGroupCount(x.Shape().Dimensions[3])
+		}
+		y = b.Done()
 	}
-	y := Add(b.Done(), Reshape(ConstTensor(g, c.bias), 1, 1, 1, -1))
+	y = Add(y, Reshape(ConstTensor(g, c.bias), 1, 1, 1, -1))
 	if c.relu6 {
 		y = ClipScalar(y, 0, 6)
 	}
 	return y
+}
+
+// depthwiseShifted is the depthwise convolution as a sum of kh*kw shifted,
+// strided slices of the padded input, each scaled per channel: the same
+// arithmetic as the grouped convolution, in elementwise operations, which
+// the pure-Go backend runs far faster than its grouped convolution.
+func (c conv) depthwiseShifted(x *Node) *Node {
+	g := x.Graph()
+	d := c.kernel.Shape().Dimensions // [kh, kw, 1, C]
+	kh, kw, ch := d[0], d[1], d[3]
+	xp := Pad(x, ScalarZero(g, x.DType()), PadAxis{}, PadAxis{Start: c.pad[0][0], End: c.pad[0][1]},
+		PadAxis{Start: c.pad[1][0], End: c.pad[1][1]}, PadAxis{})
+	hp, wp := xp.Shape().Dimensions[1], xp.Shape().Dimensions[2]
+	ho, wo := (hp-kh)/c.stride+1, (wp-kw)/c.stride+1
+	k := Reshape(ConstTensor(g, c.kernel), kh, kw, ch)
+	var sum *Node
+	for dy := range kh {
+		for dx := range kw {
+			tap := Slice(xp, AxisRange(), AxisRange(dy, dy+c.stride*(ho-1)+1).Stride(c.stride),
+				AxisRange(dx, dx+c.stride*(wo-1)+1).Stride(c.stride), AxisRange())
+			term := Mul(tap, Reshape(Slice(k, AxisElem(dy), AxisElem(dx), AxisRange()), 1, 1, 1, ch))
+			if sum == nil {
+				sum = term
+			} else {
+				sum = Add(sum, term)
+			}
+		}
+	}
+	return sum
 }
 
 // Forward runs the network on images x [N, H, W, 3] (RGB in [0, 1], as the
@@ -189,14 +228,14 @@ func (n *Net) Forward(x *Node) []*Node {
 		panic(fmt.Sprintf("mobilenet: input must be [N, H, W, 3], got %s", x.Shape()))
 	}
 	var maps []*Node
-	x = n.stem.apply(x)
+	x = n.stem.apply(x, n.shifted)
 	stageEnd := map[int]bool{0: true, 2: true, 5: true, 9: true, 12: true, 15: true, 16: true}
 	for i, b := range n.blocks {
 		h := x
 		if b.expand != nil {
-			h = b.expand.apply(h)
+			h = b.expand.apply(h, n.shifted)
 		}
-		h = b.proj.apply(b.dw.apply(h))
+		h = b.proj.apply(b.dw.apply(h, n.shifted), n.shifted)
 		if b.residual {
 			h = Add(x, h)
 		}
@@ -205,7 +244,7 @@ func (n *Net) Forward(x *Node) []*Node {
 			maps = append(maps, x)
 		}
 	}
-	return append(maps, n.head.apply(x))
+	return append(maps, n.head.apply(x, n.shifted))
 }
 
 // features pools each stage map [N, h, w, C] to its per-channel mean and

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/gobackend"
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // weightSpecs lists the Keras MobileNetV2 weights in the order this test
@@ -158,7 +159,7 @@ func torchFeatures(t *testing.T, dir string, x []float32, n, h, w int) [][]float
 
 // compareWithTorch checks Go's features against the reference's: every
 // feature within 1e-3 of the reference, relative to that stage's largest.
-func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int) {
+func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int, shifted ...bool) {
 	t.Helper()
 	wts, err := LoadTFJS(dir)
 	if err != nil {
@@ -172,6 +173,13 @@ func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(shifted) > 0 && shifted[0] != net.shifted { // the other depthwise implementation: rebuild the graph
+		net.shifted = shifted[0]
+		if net.exec, err = NewExec(be, net.features); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("depthwise as shifted slices: %v", net.shifted)
 	got, err := net.Features(images, h, w)
 	if err != nil {
 		t.Fatal(err)
@@ -225,11 +233,16 @@ func randomImages(seed uint64, n, h, w int) [][]byte {
 
 // TestMatchesTorchRandomWeights checks the Go network against the PyTorch
 // reference on seeded random weights, two images of a size (64x96) whose
-// maps stay even down to stride 16.
+// maps stay even down to stride 16, with each depthwise implementation
+// (grouped convolution: ONNX Runtime, XLA; shifted slices: pure Go).
 func TestMatchesTorchRandomWeights(t *testing.T) {
 	dir := t.TempDir()
 	writeRandomTFJS(t, dir, 7)
-	compareWithTorch(t, dir, randomImages(3, 2, 64, 96), 64, 96)
+	for _, shifted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shifted=%v", shifted), func(t *testing.T) {
+			compareWithTorch(t, dir, randomImages(3, 2, 64, 96), 64, 96, shifted)
+		})
+	}
 }
 
 // TestMatchesTorchPretrained does the same on the pretrained weights that
