@@ -159,7 +159,7 @@ func torchFeatures(t *testing.T, dir string, x []float32, n, h, w int) [][]float
 
 // compareWithTorch checks Go's features against the reference's: every
 // feature within 1e-3 of the reference, relative to that stage's largest.
-func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int, shifted ...bool) {
+func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int, plainOps ...bool) {
 	t.Helper()
 	wts, err := LoadTFJS(dir)
 	if err != nil {
@@ -173,13 +173,13 @@ func compareWithTorch(t *testing.T, dir string, images [][]byte, h, w int, shift
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shifted) > 0 && shifted[0] != net.shifted { // the other depthwise implementation: rebuild the graph
-		net.shifted = shifted[0]
+	if len(plainOps) > 0 && plainOps[0] != net.plainOps { // the other implementation: rebuild the graph
+		net.plainOps = plainOps[0]
 		if net.exec, err = NewExec(be, net.features); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("depthwise as shifted slices: %v", net.shifted)
+	t.Logf("plain ops (1x1 as matmul, depthwise as shifted slices): %v", net.plainOps)
 	got, err := net.Features(images, h, w)
 	if err != nil {
 		t.Fatal(err)
@@ -234,13 +234,13 @@ func randomImages(seed uint64, n, h, w int) [][]byte {
 // TestMatchesTorchRandomWeights checks the Go network against the PyTorch
 // reference on seeded random weights, two images of a size (64x96) whose
 // maps stay even down to stride 16, with each depthwise implementation
-// (grouped convolution: ONNX Runtime, XLA; shifted slices: pure Go).
+// (convolutions: ONNX Runtime, XLA; plain ops: pure Go).
 func TestMatchesTorchRandomWeights(t *testing.T) {
 	dir := t.TempDir()
 	writeRandomTFJS(t, dir, 7)
-	for _, shifted := range []bool{false, true} {
-		t.Run(fmt.Sprintf("shifted=%v", shifted), func(t *testing.T) {
-			compareWithTorch(t, dir, randomImages(3, 2, 64, 96), 64, 96, shifted)
+	for _, plain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("plainOps=%v", plain), func(t *testing.T) {
+			compareWithTorch(t, dir, randomImages(3, 2, 64, 96), 64, 96, plain)
 		})
 	}
 }
@@ -290,5 +290,43 @@ func TestLoadTFJSErrors(t *testing.T) {
 		t.Fatal("a model missing block_7_project/kernel built")
 	} else {
 		t.Log(err)
+	}
+}
+
+// BenchmarkDepthwiseGo times one 960x540 frame on the pure-Go backend with
+// convolutions and with plain ops (seeded random weights).
+func BenchmarkDepthwiseGo(b *testing.B) {
+	t := &testing.T{}
+	dir := b.TempDir()
+	writeRandomTFJS(t, dir, 3)
+	w, err := LoadTFJS(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	be, err := gobackend.New("parallelism=-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	img := randomImages(1, 1, 540, 960)
+	for _, plain := range []bool{false, true} {
+		b.Run(fmt.Sprintf("plainOps=%v", plain), func(b *testing.B) {
+			net, err := New(be, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			net.plainOps = plain
+			if net.exec, err = NewExec(be, net.features); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := net.Features(img, 540, 960); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := net.Features(img, 540, 960); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
