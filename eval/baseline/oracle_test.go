@@ -185,22 +185,27 @@ func TestExtractMatchesOracle(t *testing.T) {
 
 // TestRidgeMatchesOracle: lambda choice, leave-one-out MSEs and test
 // predictions equal numpy's explicit refits (no hat-matrix shortcut),
-// including a constant feature and one on a large scale.
+// including a constant feature and one on a large scale, and with more
+// features than rows (the kernel form FitRidge takes there).
 func TestRidgeMatchesOracle(t *testing.T) {
 	requireScipy(t)
 	r := rand.New(rand.NewPCG(3, 4))
-	mk := func(n int) ([][]float64, []float64) {
+	mk := func(n, extra int) ([][]float64, []float64) {
 		X := make([][]float64, n)
 		y := make([]float64, n)
 		for i := range X {
 			X[i] = []float64{r.NormFloat64(), 1000 + 300*r.NormFloat64(), r.Float64(), 7, r.NormFloat64(), r.NormFloat64()}
+			for range extra {
+				X[i] = append(X[i], r.NormFloat64()+0.3*X[i][0])
+			}
 			y[i] = 3 + 0.5*X[i][0] - 0.002*X[i][1] + 0.4*r.NormFloat64()
 		}
 		return X, y
 	}
-	for _, n := range []int{12, 40} {
-		X, y := mk(n)
-		Xt, _ := mk(9)
+	for _, c := range []struct{ n, extra int }{{12, 0}, {40, 0}, {10, 30}} {
+		n := c.n
+		X, y := mk(n, c.extra)
+		Xt, _ := mk(9, c.extra)
 		spec := map[string]any{"x_train": X, "y_train": y, "x_test": Xt, "grid": DefaultLambdas}
 		b, _ := json.Marshal(spec)
 		in := filepath.Join(t.TempDir(), "ridge.json")

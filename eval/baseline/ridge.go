@@ -74,6 +74,12 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 	}
 	r.Intercept = ybar
 
+	if p > n {
+		if err := r.fitDual(Z, yc, n, p); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	// Z'Z = V D V': every lambda then costs a diagonal solve. Because Z's
 	// columns are centred the intercept decouples: H = 11'/n + Z (Z'Z + l I)^-1 Z'.
 	var gram mat.SymDense
@@ -89,18 +95,88 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 	var vty mat.VecDense // V' Z' yc
 	vty.MulVec(ZV.T(), mat.NewVecDense(n, yc))
 
+	// In this basis fit_i = sum_k ZV_ik vty_k / (d_k + l) and
+	// H_ii = 1/n + sum_k ZV_ik^2 / (d_k + l).
+	if err := r.pickLambda(n, p, yc, func(i, k int) (float64, float64) {
+		zv := ZV.At(i, k)
+		return zv * vty.AtVec(k), zv * zv
+	}, d); err != nil {
+		return nil, err
+	}
+	r.W = make([]float64, p)
+	for k := range p {
+		c := vty.AtVec(k) / (d[k] + r.Lambda)
+		for j := range p {
+			r.W[j] += V.At(j, k) * c
+		}
+	}
+	return r, nil
+}
+
+// fitDual is the same fit through the n x n kernel ZZ' = U D U', for more
+// features than rows (pretrained features): there the p x p Gram
+// matrix would cost O(p^3). With a_k = U' yc, fit_i = sum_k U_ik d_k a_k /
+// (d_k + l), H_ii = 1/n + sum_k U_ik^2 d_k / (d_k + l), and
+// W = Z' U diag(1 / (d_k + l)) a.
+func (r *Ridge) fitDual(Z *mat.Dense, yc []float64, n, p int) error {
+	var kern mat.SymDense
+	kern.SymOuterK(1, Z)
+	var eig mat.EigenSym
+	if !eig.Factorize(&kern, true) {
+		return errors.New("ridge: eigendecomposition of the kernel matrix failed")
+	}
+	d := eig.Values(nil)
+	for k := range d {
+		d[k] = math.Max(d[k], 0) // rounding leaves tiny negative eigenvalues
+	}
+	var U mat.Dense
+	eig.VectorsTo(&U)
+	var a mat.VecDense
+	a.MulVec(U.T(), mat.NewVecDense(n, yc))
+	if err := r.pickLambda(n, n, yc, func(i, k int) (float64, float64) {
+		u := U.At(i, k)
+		return u * d[k] * a.AtVec(k), u * u * d[k]
+	}, d); err != nil {
+		return err
+	}
+	c := make([]float64, n) // U diag(1/(d+l)) a
+	for k := range n {
+		f := a.AtVec(k) / (d[k] + r.Lambda)
+		for i := range n {
+			c[i] += U.At(i, k) * f
+		}
+	}
+	r.W = make([]float64, p)
+	for i := range n {
+		for j := range p {
+			r.W[j] += Z.At(i, j) * c[i]
+		}
+	}
+	return nil
+}
+
+// pickLambda sets r.Lambda to the grid value with the lowest leave-one-out
+// MSE, given per (row i, component k) the numerators of the fit and of the
+// leverage over d_k + lambda.
+func (r *Ridge) pickLambda(n, m int, yc []float64, term func(i, k int) (fit, lev float64), d []float64) error {
 	best := math.Inf(1)
-	for _, lam := range grid {
+	fitNum := make([]float64, n*m)
+	levNum := make([]float64, n*m)
+	for i := range n {
+		for k := range m {
+			fitNum[i*m+k], levNum[i*m+k] = term(i, k)
+		}
+	}
+	for _, lam := range r.Grid {
 		if !(lam > 0) {
-			return nil, fmt.Errorf("ridge: lambda %v must be positive", lam)
+			return fmt.Errorf("ridge: lambda %v must be positive", lam)
 		}
 		mse := 0.0
 		for i := range n {
 			fit, h := 0.0, 1/float64(n)
-			for k := range p {
-				zv := ZV.At(i, k)
-				fit += zv * vty.AtVec(k) / (d[k] + lam)
-				h += zv * zv / (d[k] + lam)
+			for k := range m {
+				fit += fitNum[i*m+k] / (d[k] + lam)
+				h += levNum[i*m+k] / (d[k] + lam)
 			}
 			e := (yc[i] - fit) / (1 - h)
 			mse += e * e
@@ -112,16 +188,9 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 		}
 	}
 	if math.IsInf(best, 1) || math.IsNaN(best) {
-		return nil, errors.New("ridge: leave-one-out MSE is not finite for any lambda")
+		return errors.New("ridge: leave-one-out MSE is not finite for any lambda")
 	}
-	r.W = make([]float64, p)
-	for k := range p {
-		c := vty.AtVec(k) / (d[k] + r.Lambda)
-		for j := range p {
-			r.W[j] += V.At(j, k) * c
-		}
-	}
-	return r, nil
+	return nil
 }
 
 // Predict scores one feature vector.

@@ -177,24 +177,33 @@ const PretrainedEnv = "CPLLM_MOBILENETV2"
 // relative to the repository root.
 const PretrainedDefault = ".deps/pretrained/mobilenetv2"
 
-// PretrainedDir returns $CPLLM_MOBILENETV2, else PretrainedDefault under the
-// first of the working directory and its parents that has it (tests run in
-// package directories).
+// PretrainedDir returns $CPLLM_MOBILENETV2, else PretrainedDefault found
+// upwards from the working directory (tests run in package directories) or
+// from the executable's directory (bin/cpllm run from elsewhere), else
+// PretrainedDefault itself.
 func PretrainedDir() string {
 	if d := os.Getenv(PretrainedEnv); d != "" {
 		return d
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return PretrainedDefault
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, PretrainedDefault)
-		if _, err := os.Stat(filepath.Join(p, "model.json")); err == nil {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			return PretrainedDefault
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, d := range starts {
+		for {
+			p := filepath.Join(d, PretrainedDefault)
+			if _, err := os.Stat(filepath.Join(p, "model.json")); err == nil {
+				return p
+			}
+			parent := filepath.Dir(d)
+			if parent == d {
+				break
+			}
+			d = parent
 		}
 	}
+	return PretrainedDefault
 }
