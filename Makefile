@@ -151,7 +151,7 @@ demo: build ## the shipped model scores a few clips; then synthetic corpus -> CR
 
 # The shipped model (models/real, models/README.md): KoNViD-1k's train split
 # (+ its CRF ladder for the pair task) and CLIVE, trained with
-# configs/train/real-frames.yaml and real-frames-describe.yaml (validation:
+# configs/train/real-deep.yaml and real-deep-describe.yaml (validation:
 # their seeded holdout of that pool), then shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
 # own copies. Every step resumes: rerunning skips what is complete.
 CLIVE_ROOT = $(REALDATA)/CLIVE
@@ -187,8 +187,8 @@ model-data: model-ladders ## shards with patch statistics: KoNViD-1k train (+ CR
 	./$(BIN) data shards --dataset clive --root $(CLIVE_ROOT) --allow-missing --out $(REAL)/shards/clive
 
 # make model's shards: model-data's records plus whole-frame statistics
-# (shards.frame_stats) for models with stats frame-nss-logsignals (the
-# shipped model, experiments/real-framestats.yaml): about 1 s more per 540p clip.
+# (shards.frame_stats) for models with stats frame-nss-logsignals
+# (experiments/real-framestats.yaml): about 1 s more per 540p clip.
 model-data-frames: model-ladders ## shards of make model (whole-frame statistics): KoNViD-1k train (+ CRF ladder) and dev splits, CLIVE, under runs/real/shards-fs
 	./$(BIN) --set shards.source_views=true --set shards.frame_stats=true data shards $(KONVID) --ids $(KONVID_TRAIN) \
 		--ladder $(REAL)/ladder-train --ladder $(REAL)/ladder-train-ends --out $(REAL)/shards-fs/konvid-train-views
@@ -211,19 +211,20 @@ model-data-deep: model-ladders pretrained-deps ## shards with whole-frame statis
 # "reproduce").
 MODEL_BACKEND ?= auto
 # Two stages, both on configs/model/real.yaml with the statistics token of
-# whole frames and a linear path from it to the score (MODEL_STAGE1):
-# configs/train/real-frames.yaml (score, describe and pairs, CRF-ladder
-# pairs weighted), then a describe fine-tune from its best checkpoint with
-# the pixel encoder and projectors frozen, room for a whole description and
-# the ladder pairs kept (configs/train/real-frames-describe.yaml).
-# experiments/real-framestats.yaml runs the same two stages on every seed
-# (frame, frame-describe-ladder), and a test keeps them identical.
-MODEL_STAGE1 := --set model.stats=frame-nss-logsignals --set model.heads.stats_linear=true
+# whole frames (45 statistics and 352 pretrained MobileNetV2 features) and a
+# linear path from it to the score (MODEL_STAGE1): configs/train/real-deep.yaml
+# (score, describe and pairs, CRF-ladder pairs weighted), then a describe
+# fine-tune from its best checkpoint with the pixel encoder and projectors
+# frozen, room for a whole description and the ladder pairs kept
+# (configs/train/real-deep-describe.yaml). experiments/real-deepstats.yaml
+# runs the same two stages on every seed (mnv2, mnv2-describe-ladder), and
+# a test keeps them identical.
+MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid --set model.heads.stats_linear=true
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96
-model: model-data-frames ## train the shipped model from the real data and ship it to models/real (about 12 min on 2 cores)
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-frames.yaml \
+model: model-data-deep ## train the shipped model from the real data and ship it to models/real (about 25 min on 2 cores)
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) train --out $(MODEL_RUN) --resume
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-frames-describe.yaml \
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep-describe.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe --resume
 	./$(BIN) model ship --run $(MODEL_RUN)-describe --out models/real
 	@grep '"eval"' $(MODEL_RUN)/metrics.jsonl | tail -1

@@ -62,8 +62,9 @@ func TestShardsImagesCLI(t *testing.T) {
 	present := map[string]bool{"1000.JPG": true, "1001.png": true, "1002.bmp": true}
 	root := cliveRelease(t, names, present)
 	sh := filepath.Join(t.TempDir(), "shards")
-	// with whole-frame statistics: the shipped model, which scores them below, reads them
-	args := []string{"data", "shards", "--dataset", "clive", "--root", root, "--out", sh, "--set", "shards.jobs=1", "--set", "shards.frame_stats=true"}
+	// with whole-frame statistics and pretrained features: the shipped model, which scores them below, reads them
+	args := []string{"data", "shards", "--dataset", "clive", "--root", root, "--out", sh, "--set", "shards.jobs=1",
+		"--set", "shards.frame_stats=true", "--set", "shards.frame_deep=mobilenetv2"}
 	out, err := run(t, args...)
 	if err == nil || !strings.Contains(err.Error(), "2 files failed, 2 of them missing") || !strings.Contains(out, "3 rows in 1 shards (3 written") {
 		t.Fatalf("shards with 2 missing images: %v\n%s", err, out)

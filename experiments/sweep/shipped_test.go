@@ -13,13 +13,13 @@ import (
 )
 
 // The two stages make model trains (Makefile) are the sweep cells whose
-// figures the model card reports: stage 1 is the frame variant of
-// experiments/real-framestats.yaml, stage 2 its frame-describe-ladder
-// variant, configs and init alike (and TestFrameCVIsFrameStatsFolds: the
-// folds of experiments/real-cv-frames.yaml are those cells but for
+// figures the model card reports: stage 1 is the mnv2 variant of
+// experiments/real-deepstats.yaml, stage 2 its mnv2-describe-ladder
+// variant, configs and init alike (and TestDeepStatsIsShippedRecipePlusFeatures:
+// the folds of experiments/real-cv-deep.yaml are those cells but for
 // holdout.fold).
 func TestShippedModelIsSweepCells(t *testing.T) {
-	fs, err := Load(filepath.Join(repo(), "experiments", "real-framestats.yaml"), 0)
+	fs, err := Load(filepath.Join(repo(), "experiments", "real-deepstats.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +27,8 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"train_config=configs/train/real-frames.yaml", "train_config=configs/train/real-frames-describe.yaml",
-		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals --set model.heads.stats_linear=true",
+	for _, want := range []string{"model: model-data-deep", "train_config=configs/train/real-deep.yaml", "train_config=configs/train/real-deep-describe.yaml",
+		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid --set model.heads.stats_linear=true",
 		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96",
 		"$(MODEL_STAGE1) train --out $(MODEL_RUN)",
 		"$(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
@@ -37,21 +37,28 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		}
 	}
 	stage1, stage2 := realStages(t)
-	stage1.Stats, stage1.Heads.StatsLinear = "frame-nss-logsignals", true
-	stage2.Stats, stage2.Heads.StatsLinear = "frame-nss-logsignals", true
+	stage1.Stats, stage1.Heads.StatsLinear = "frame-nss-logsignals+mnv2mid", true
+	stage2.Stats, stage2.Heads.StatsLinear = "frame-nss-logsignals+mnv2mid", true
 	// the recipes are real-ladder.yaml's stage 1 and ladder-describe-ladder
-	// stage 2 on the shards with whole-frame statistics
+	// stage 2 on the shards with whole-frame statistics and pretrained features
 	ladder, _, describe := ladderRecipes(t)
-	onFrameShards(&ladder, &describe)
-	recipe1, recipe2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
+	onDeepShards(&ladder, &describe)
+	recipe1, recipe2 := loadRecipe(t, "real-deep.yaml"), loadRecipe(t, "real-deep-describe.yaml")
 	if !reflect.DeepEqual(recipe1, ladder) {
-		t.Fatalf("configs/train/real-frames.yaml is not real-ladder.yaml on runs/real/shards-fs:\n%+v\n%+v", recipe1, ladder)
+		t.Fatalf("configs/train/real-deep.yaml is not real-ladder.yaml on runs/real/shards-fd:\n%+v\n%+v", recipe1, ladder)
 	}
 	if !reflect.DeepEqual(recipe2, describe) {
-		t.Fatalf("configs/train/real-frames-describe.yaml is not the ladder-keeping describe stage on runs/real/shards-fs:\n%+v\n%+v", recipe2, describe)
+		t.Fatalf("configs/train/real-deep-describe.yaml is not the ladder-keeping describe stage on runs/real/shards-fd:\n%+v\n%+v", recipe2, describe)
 	}
-	checkCell(t, fs, "frame", "", stage1, recipe1)
-	checkCell(t, fs, "frame-describe-ladder", "frame", stage2, recipe2)
+	checkCell(t, fs, "mnv2", "", stage1, recipe1)
+	checkCell(t, fs, "mnv2-describe-ladder", "mnv2", stage2, recipe2)
+	// the previous shipped recipe's configs stay real-framestats' cells
+	fr1, fr2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
+	frameLadder, _, frameDescribe := ladderRecipes(t)
+	onFrameShards(&frameLadder, &frameDescribe)
+	if !reflect.DeepEqual(fr1, frameLadder) || !reflect.DeepEqual(fr2, frameDescribe) {
+		t.Fatal("configs/train/real-frames{,-describe}.yaml are no longer real-framestats' frame / frame-describe-ladder recipes")
+	}
 }
 
 // experiments/real-rank.yaml's logsignals-pixel-only cells and their
