@@ -33,16 +33,7 @@ func TestClipStatsFrame(t *testing.T) {
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
 	bare := *rec
 	bare.ID, bare.FrameStats = "bare", nil
-	bridge := func(kind string) *Bridge {
-		c := tinyModel(t)
-		c.Stats = kind
-		m, _ := feedtest.Model(t, c)
-		br, err := NewBridge(m, testShardSize, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return br
-	}
+	bridge := func(kind string) *Bridge { return kindBridge(t, kind) }
 	of := func(br *Bridge, r *shards.Record) ([]float64, bool) {
 		v, ok, err := br.clipStats(ClipOf(r))
 		if err != nil {
@@ -103,23 +94,7 @@ func TestScoreShardsNeedFrameStats(t *testing.T) {
 	if err := CheckShardStats(c, bare); err != nil {
 		t.Fatalf("a patch-statistics model on the same shards: %v", err)
 	}
-	fdir := filepath.Join(t.TempDir(), "fs")
-	w, err := shards.NewWriter(fdir, shards.WriterOptions{FrameSize: feedtest.FrameSize, SamplerParams: json.RawMessage(`{"frame_stats":true,"k":2}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	if err := w.Write(shards.Record{ID: "a", Dataset: "test", MOSNorm: 2, Context: feedtest.Frames(rng, 4, 2), M: 4,
-		Patches: feedtest.Frames(rng, 2, 2), K: 2, PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	fs, err := shards.Open(fdir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := oneRecordShards(t, `{"frame_stats":true,"k":2}`)
 	c.Stats = "frame-nss-logsignals"
 	if err := CheckShardStats(c, fs); err != nil {
 		t.Fatalf("shards made with frame_stats: %v", err)
@@ -140,16 +115,7 @@ func TestClipStatsFrameDeep(t *testing.T) {
 		fs[j] = 0.25 + float64(j)
 	}
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
-	bridge := func(kind string) *Bridge {
-		c := tinyModel(t)
-		c.Stats = kind
-		m, _ := feedtest.Model(t, c)
-		br, err := NewBridge(m, testShardSize, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return br
-	}
+	bridge := func(kind string) *Bridge { return kindBridge(t, kind) }
 	frame, ok, err := bridge("frame-nss-logsignals").clipStats(ClipOf(rec))
 	if err != nil || !ok || len(frame) != nf {
 		t.Fatalf("frame-nss-logsignals on a record with features: %d values, ok %v, %v", len(frame), ok, err)
@@ -178,25 +144,46 @@ func TestClipStatsFrameDeep(t *testing.T) {
 	c := tinyModel(t)
 	c.Stats = "frame-nss-logsignals+mnv2mid"
 	for params, want := range map[string]string{`{"frame_stats":true,"k":2}`: "shards.frame_deep=mobilenetv2", `{"frame_stats":true,"frame_deep":"mobilenetv2","k":2}`: ""} {
-		dir := filepath.Join(t.TempDir(), "fs")
-		w, err := shards.NewWriter(dir, shards.WriterOptions{FrameSize: feedtest.FrameSize, SamplerParams: json.RawMessage(params)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(shards.Record{ID: "a", Dataset: "test", MOSNorm: 2, Context: feedtest.Frames(rng, 4, 2), M: 4,
-			Patches: feedtest.Frames(rng, 2, 2), K: 2, PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		ds, err := shards.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = CheckShardStats(c, ds)
+		err := CheckShardStats(c, oneRecordShards(t, params))
 		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
 			t.Fatalf("shards with %s: %v, want error containing %q", params, err, want)
 		}
 	}
+}
+
+// kindBridge is a bridge of the tiny model with statistics kind kind.
+func kindBridge(t *testing.T, kind string) *Bridge {
+	t.Helper()
+	c := tinyModel(t)
+	c.Stats = kind
+	m, _ := feedtest.Model(t, c)
+	br, err := NewBridge(m, testShardSize, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return br
+}
+
+// oneRecordShards writes one record into shards whose manifest carries
+// the sampler parameters params, and opens them.
+func oneRecordShards(t *testing.T, params string) *shards.Dataset {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fs")
+	w, err := shards.NewWriter(dir, shards.WriterOptions{FrameSize: feedtest.FrameSize, SamplerParams: json.RawMessage(params)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if err := w.Write(shards.Record{ID: "a", Dataset: "test", MOSNorm: 2, Context: feedtest.Frames(rng, 4, 2), M: 4,
+		Patches: feedtest.Frames(rng, 2, 2), K: 2, PatchPos: []shards.PatchPos{{}, {}}, PixelW: 64, PixelH: 64}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := shards.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
 }
