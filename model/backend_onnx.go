@@ -10,6 +10,8 @@ import (
 
 	"github.com/gomlx/compute"
 	onnxbackend "github.com/gomlx/compute-onnx"
+
+	"github.com/cpllm/cpllm/internal/fsutil"
 )
 
 // onnxCompiled says whether the ONNX Runtime backend is linked in (build with -tags onnx).
@@ -34,25 +36,8 @@ func FindONNXLibrary() (string, error) {
 		}
 		return p, nil
 	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for {
-			p := filepath.Join(dir, ONNXDepsLib)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
+	if p, ok := fsutil.FindUpward(ONNXDepsLib); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("ONNX Runtime library not found: run `make onnx-deps` (installs %s) or set %s", ONNXDepsLib, ONNXLibraryEnv)
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/cpllm/cpllm/internal/fsutil"
 )
 
 // Tensor is one weight: its shape and values in row-major order.
@@ -185,25 +187,8 @@ func PretrainedDir() string {
 	if d := os.Getenv(PretrainedEnv); d != "" {
 		return d
 	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, d := range starts {
-		for {
-			p := filepath.Join(d, PretrainedDefault)
-			if _, err := os.Stat(filepath.Join(p, "model.json")); err == nil {
-				return p
-			}
-			parent := filepath.Dir(d)
-			if parent == d {
-				break
-			}
-			d = parent
-		}
+	if p, ok := fsutil.FindUpward(filepath.Join(PretrainedDefault, "model.json")); ok {
+		return filepath.Dir(p)
 	}
 	return PretrainedDefault
 }
