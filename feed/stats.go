@@ -236,7 +236,7 @@ func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float6
 // shards at ds were made without them: every record would get the mean
 // token, scoring every clip alike instead of failing.
 func CheckShardStats(cfg model.Config, ds *shards.Dataset) error {
-	if model.FrameDeepKind(cfg.Stats) && ds.Manifest().FrameDeep() != "mobilenetv2" {
+	if model.FrameDeepKind(cfg.Stats) && ds.Manifest().FrameDeep() != mobilenet.Name {
 		return fmt.Errorf("feed: shards %s were made without pretrained frame features, which the model's stats %s reads: remake them with --set shards.frame_stats=true --set shards.frame_deep=mobilenetv2",
 			ds.Dir(), cfg.Stats)
 	}

@@ -192,8 +192,8 @@ func prepOptions(cfg config.Config, out string) prep.Options {
 // by shards.frame_deep, on the default CPU backend (ONNX Runtime where
 // installed).
 func frameDeepFunc(name string) (func(frames [][]byte, w, h int) ([]float64, error), error) {
-	if name != "mobilenetv2" {
-		return nil, fmt.Errorf("%q is not a known extractor (mobilenetv2)", name)
+	if name != mobilenet.Name {
+		return nil, fmt.Errorf("%q is not a known extractor (%s)", name, mobilenet.Name)
 	}
 	be, err := model.NewBackend(model.DefaultBackend)
 	if err != nil {

@@ -171,6 +171,10 @@ func (w *Weights) get(name string, shape ...int) (Tensor, error) {
 	return t, nil
 }
 
+// Name is the extractor's name in configs and manifests
+// (shards.frame_deep, cpllm baseline --deep).
+const Name = "mobilenetv2"
+
 // PretrainedEnv names a directory holding the pretrained TF.js MobileNetV2
 // (model.json and its shard), overriding the default of PretrainedDir.
 const PretrainedEnv = "CPLLM_MOBILENETV2"
