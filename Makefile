@@ -48,7 +48,7 @@ tokenizer: build ## retrain configs/tokenizer/cpllm.{model,vocab} (512 pieces) f
 test: deps ## run the test suite (real-data tests skip when ../shared/realdata is absent)
 	$(GO) vet ./...
 	CPLLM_REQUIRE_ORACLES=1 $(GO) test -timeout 30m ./...
-	@if [ -f $(ONNXRT_LIB) ]; then $(GO) test -tags onnx -run 'ONNX' -timeout 20m ./model/ ./train/; \
+	@if [ -f $(ONNXRT_LIB) ]; then $(GO) test -tags onnx -run 'ONNX' -timeout 20m ./model/ ./model/mobilenet/ ./train/; \
 	else echo "test: the ONNX Runtime library ($(ONNXRT_LIB)) is absent: the ONNX backend's tests did not run"; fi
 
 # Pretrained image features (model/mobilenet): the MobileNetV2 (Keras
