@@ -13,6 +13,9 @@ averaged over the seeds) as a third CSV, for `cpllm metrics` and
 
 writes oof/frame-describe-ladder-konvid1k-seed1.csv, -seed2.csv and
 -konvid1k-seedmean.csv. A fold directory holds seed<k>/ cells.
+--prior SEED=CSV (repeatable) adds a seed's out-of-fold CSV written
+earlier (its cells trained elsewhere) to the seed mean, which is then
+named -seedmean<seeds>.csv (e.g. -seedmean12345.csv).
 """
 import argparse
 import csv
@@ -38,6 +41,7 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", required=True)
     ap.add_argument("--fold", action="append", required=True, help="a fold's variant directory, fold 0 first")
     ap.add_argument("--out", required=True, help="output prefix")
+    ap.add_argument("--prior", action="append", default=[], help="SEED=CSV: an earlier seed's out-of-fold CSV, averaged in")
     a = ap.parse_args()
     if len(a.fold) != 5:
         raise SystemExit(f"{len(a.fold)} folds, want 5")
@@ -52,12 +56,25 @@ def main():
             raise SystemExit(f"seed {s}: a clip is held out by two folds")
         write(f"{a.out}-{a.set}-seed{s}.csv", rows)
         per_seed.append({i: (p, m) for i, p, m in rows})
+    seeds = list(a.seeds)
+    for spec in a.prior:
+        seed, sep, path = spec.partition("=")
+        if not sep or not seed.isdigit():
+            raise SystemExit(f"--prior {spec!r}: want SEED=CSV")
+        if int(seed) in seeds:
+            raise SystemExit(f"--prior {spec!r}: seed {seed} given twice")
+        seeds.append(int(seed))
+        per_seed.append({i: (p, m) for i, p, m in read(path)})
     ids = list(per_seed[0])
     for k, d in enumerate(per_seed[1:], 1):
         if set(d) != set(ids):
-            raise SystemExit(f"seed {a.seeds[k]} predicts other clips than seed {a.seeds[0]}")
+            raise SystemExit(f"seed {seeds[k]} predicts other clips than seed {seeds[0]}")
+        for i in ids:
+            if d[i][1] != per_seed[0][i][1]:
+                raise SystemExit(f"seed {seeds[k]}: clip {i} has MOS {d[i][1]}, seed {seeds[0]} {per_seed[0][i][1]}")
     mean = [(i, sum(d[i][0] for d in per_seed) / len(per_seed), per_seed[0][i][1]) for i in ids]
-    write(f"{a.out}-{a.set}-seedmean.csv", mean)
+    name = "seedmean" + ("".join(str(s) for s in sorted(seeds)) if a.prior else "")
+    write(f"{a.out}-{a.set}-{name}.csv", mean)
 
 
 if __name__ == "__main__":
