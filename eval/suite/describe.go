@@ -89,6 +89,9 @@ func RunDescribe(ctx context.Context, o DescribeOptions) (*DescribeReport, error
 	if len(o.Scorers) == 0 || len(o.Paths) == 0 {
 		return nil, fmt.Errorf("describe eval: no checkpoints or no files")
 	}
+	if err := checkSameSampler(o.Scorers); err != nil {
+		return nil, err
+	}
 	if o.Frames <= 0 {
 		o.Frames = 3
 	}
@@ -106,7 +109,7 @@ func RunDescribe(ctx context.Context, o DescribeOptions) (*DescribeReport, error
 		Failed: []Failure{}, Plot: "describe.png"}
 	grades := make([][]describe.Grade, len(o.Scorers))
 	bar := progress.New(o.Progress, "eval describe", "files", len(recs))
-	for s := range prefetch(ctx, recs, o.Scorers[0], o.Jobs) {
+	for s := range prefetch(ctx, recs, o.Scorers, o.Jobs) {
 		bar.Add(1)
 		fail := func(err error) {
 			rep.Failed = append(rep.Failed, Failure{ID: s.r.ID, Path: s.r.Path, Error: err.Error()})

@@ -118,6 +118,9 @@ func RunLadder(ctx context.Context, o LadderOptions) (*LadderReport, error) {
 	if len(o.Scorers) == 0 {
 		return nil, errors.New("ladder eval: no checkpoints")
 	}
+	if err := checkSameSampler(o.Scorers); err != nil {
+		return nil, err
+	}
 	rows, err := augment.ReadRows(o.Dir)
 	if err != nil {
 		return nil, err
@@ -147,7 +150,7 @@ func RunLadder(ctx context.Context, o LadderOptions) (*LadderReport, error) {
 	var order []string
 	bar := progress.New(o.Progress, "eval ladder", "videos", len(recs))
 	i := 0
-	for s := range prefetch(ctx, recs, o.Scorers[0], o.Jobs) {
+	for s := range prefetch(ctx, recs, o.Scorers, o.Jobs) {
 		row := rows[i]
 		i++
 		bar.Add(1)

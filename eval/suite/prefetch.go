@@ -17,11 +17,11 @@ type sampled struct {
 	secs float64
 }
 
-// prefetch samples recs with up to jobs decodes running ahead of the
+// prefetch samples recs (once for all scorers: sampleShared) with up to jobs decodes running ahead of the
 // consumer and yields them in input order. Decoding dominates the time of a
 // small model, so overlapping it with scoring keeps both cores busy; at most
 // jobs views are held at once.
-func prefetch(ctx context.Context, recs []datasets.Record, sc *Scorer, jobs int) iter.Seq[sampled] {
+func prefetch(ctx context.Context, recs []datasets.Record, scs []*Scorer, jobs int) iter.Seq[sampled] {
 	if jobs <= 0 {
 		jobs = 2
 	}
@@ -42,7 +42,7 @@ func prefetch(ctx context.Context, recs []datasets.Record, sc *Scorer, jobs int)
 				}
 				go func() {
 					t0 := time.Now()
-					clip, err := sc.sampleVideo(r.Path, r.ID)
+					clip, err := sampleShared(scs, r.Path, r.ID)
 					out[i] <- sampled{r: r, clip: clip, err: err, secs: time.Since(t0).Seconds()}
 				}()
 			}

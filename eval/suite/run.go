@@ -47,6 +47,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if len(o.Scorers) == 0 {
 		return nil, errors.New("suite: no checkpoints")
 	}
+	if err := checkSameSampler(o.Scorers); err != nil {
+		return nil, err
+	}
 	if err := Validate(o.Datasets); err != nil {
 		return nil, err
 	}
@@ -146,7 +149,7 @@ func collect(ctx context.Context, o Options, d Dataset) (dr *DatasetReport, pred
 	}
 	bar := progress.New(o.Progress, "eval "+d.Name, "videos", len(todo))
 	defer bar.Finish()
-	for s := range prefetch(ctx, todo, o.Scorers[0], o.Jobs) {
+	for s := range prefetch(ctx, todo, o.Scorers, o.Jobs) {
 		bar.Add(1)
 		if s.err != nil {
 			dr.Failed = append(dr.Failed, Failure{ID: s.r.ID, Path: s.r.Path, Error: s.err.Error()})

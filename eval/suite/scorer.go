@@ -182,15 +182,52 @@ func SampleVideoDeep(path, id string, p sample.Params, frameStats bool, deep fun
 // FrameDeepKind statistics kind, the pretrained MobileNetV2 (loaded once,
 // on the scorer's backend) measures the frames too.
 func (s *Scorer) sampleVideo(path, id string) (feed.Clip, error) {
-	var deep func(frames [][]byte, w, h int) ([]float64, error)
-	if model.FrameDeepKind(s.Model.Cfg.Stats) {
-		s.deepOnce.Do(func() { s.deepNet, s.deepErr = mobilenet.LoadPretrained(s.Backend) })
-		if s.deepErr != nil {
-			return feed.Clip{}, fmt.Errorf("model stats %s: %w", s.Model.Cfg.Stats, s.deepErr)
-		}
-		deep = func(frames [][]byte, w, h int) ([]float64, error) { return s.deepNet.MeanFeatures(frames, h, w) }
+	return sampleShared([]*Scorer{s}, path, id)
+}
+
+// deepFn is the scorer's pretrained frame-feature extractor, loaded on
+// first use.
+func (s *Scorer) deepFn() (func(frames [][]byte, w, h int) ([]float64, error), error) {
+	s.deepOnce.Do(func() { s.deepNet, s.deepErr = mobilenet.LoadPretrained(s.Backend) })
+	if s.deepErr != nil {
+		return nil, fmt.Errorf("model stats %s: %w", s.Model.Cfg.Stats, s.deepErr)
 	}
-	return SampleVideoDeep(path, id, s.Params, model.FrameStatsKind(s.Model.Cfg.Stats), deep)
+	return func(frames [][]byte, w, h int) ([]float64, error) { return s.deepNet.MeanFeatures(frames, h, w) }, nil
+}
+
+// sampleShared samples path once for several scorers: with whole-frame
+// statistics when any of them reads them, with the pretrained features when
+// any reads those (a model of whole-frame statistics alone reads their
+// first part). Sampling for the first scorer alone gave the others a clip
+// without the statistics they read, which the bridge fills with the mean
+// token: plausible, wrong scores. The scorers must share the sampler
+// settings (checkSameSampler).
+func sampleShared(scs []*Scorer, path, id string) (feed.Clip, error) {
+	frameStats := false
+	var deep func(frames [][]byte, w, h int) ([]float64, error)
+	for _, s := range scs {
+		kind := s.Model.Cfg.Stats
+		frameStats = frameStats || model.FrameStatsKind(kind)
+		if deep == nil && model.FrameDeepKind(kind) {
+			fn, err := s.deepFn()
+			if err != nil {
+				return feed.Clip{}, err
+			}
+			deep = fn
+		}
+	}
+	return SampleVideoDeep(path, id, scs[0].Params, frameStats, deep)
+}
+
+// checkSameSampler fails when scorers would need different samples of a
+// video: one decode serves them all.
+func checkSameSampler(scs []*Scorer) error {
+	for _, s := range scs[1:] {
+		if s.Params != scs[0].Params {
+			return fmt.Errorf("checkpoints %s and %s use different sampler settings (%+v, %+v): evaluate them in separate runs", scs[0].Name, s.Name, scs[0].Params, s.Params)
+		}
+	}
+	return nil
 }
 
 // Score samples and scores one video.
