@@ -28,8 +28,8 @@ type baselineReport struct {
 		IDs                      []string
 		MOS, Pred                []float64
 		Fits                     []struct {
-			Lambda float64
-			Sign   int
+			Lambda, Gamma float64
+			Sign          int
 		}
 	}
 }
@@ -94,13 +94,13 @@ func TestBaselineCLI(t *testing.T) {
 			t.Errorf("%s cv: %d folds, %d fits", r.Baseline, r.Folds, len(r.Fits))
 		}
 		for _, f := range r.Fits {
-			if (r.Kind == "ridge") != (f.Lambda > 0) || (r.Kind == "single") != (f.Sign != 0) {
+			if (r.Kind != "single") != (f.Lambda > 0) || (r.Kind == "krr") != (f.Gamma > 0) || (r.Kind == "single") != (f.Sign != 0) {
 				t.Errorf("%s %s: fit %+v", r.Baseline, r.Protocol, f)
 			}
 		}
 	}
-	if count["train-test"] != 51 || count["cv"] != 51 || count["loo"] != 51 {
-		t.Errorf("results per protocol: %v, want 51 each (4 ridge + 47 single: 2 bit rate, 38 NSS, 7 signals)", count)
+	if count["train-test"] != 52 || count["cv"] != 52 || count["loo"] != 52 {
+		t.Errorf("results per protocol: %v, want 52 each (4 ridge + 1 krr + 47 single: 2 bit rate, 38 NSS, 7 signals)", count)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
 	for _, want := range []string{"## Train -> test", "## 3-fold cross-validation", "## Leave-one-out", "| ridge_brisque | ridge |", "seed 4"} {

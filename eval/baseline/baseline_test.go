@@ -124,8 +124,12 @@ func TestBaselinesNeedTheirFeatures(t *testing.T) {
 			order = append(order, b.Name)
 		}
 	}
-	if !slices.Equal(order, []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals"}) || len(bs) != 4+len(full) {
+	if !slices.Equal(order, []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals"}) || len(bs) != 5+len(full) {
 		t.Errorf("full feature set: ridges %v, %d baselines", order, len(bs))
+	}
+	// krr_signals: the kernel fit of ridge_signals' features.
+	if i := slices.IndexFunc(bs, func(b Baseline) bool { return b.Name == "krr_signals" }); i < 0 || bs[i].Kind != KindKRR || !slices.Equal(bs[i].Features, full) {
+		t.Errorf("krr_signals missing or not on ridge_signals' features")
 	}
 	// ridge_all keeps its meaning (bit rate and NSS); ridge_signals adds the signals.
 	if got, want := ridges["ridge_all"], slices.Concat(BitrateNames, nss.NSSNames); !slices.Equal(got, want) {
@@ -135,12 +139,12 @@ func TestBaselinesNeedTheirFeatures(t *testing.T) {
 		t.Errorf("ridge_signals reads %v, want %v", got, full)
 	}
 	for _, b := range Baselines(slices.Concat(BitrateNames, nss.NSSNames)) {
-		if b.Name == "ridge_signals" {
-			t.Error("ridge_signals offered without the signals")
+		if b.Name == "ridge_signals" || b.Name == "krr_signals" {
+			t.Errorf("%s offered without the signals", b.Name)
 		}
 	}
 	for _, b := range Baselines(nss.NSSNames[:10]) {
-		if b.Kind == KindRidge && b.Name != "ridge_all" {
+		if b.Kind != KindSingle && b.Name != "ridge_all" {
 			t.Errorf("%s offered without its features", b.Name)
 		}
 	}
@@ -195,8 +199,8 @@ func TestCacheResumesAndInvalidates(t *testing.T) {
 }
 
 // With pretrained features among the names, three more ridges read them
-// (all, the middle stages' channel means, those plus ridge_signals'), and
-// no pretrained feature is a single-feature baseline.
+// (all, the middle stages' channel means, those plus ridge_signals'), a
+// kernel ridge the last of those, and no pretrained feature is a single-feature baseline.
 func TestBaselinesWithDeep(t *testing.T) {
 	classic := slices.Concat(BitrateNames, nss.NSSNames, describe.SignalNames)
 	deep := mobilenet.FeatureNames()
@@ -204,13 +208,13 @@ func TestBaselinesWithDeep(t *testing.T) {
 	ridges := map[string][]string{}
 	var order []string
 	for _, b := range bs {
-		if b.Kind == KindRidge {
+		if b.Kind != KindSingle {
 			ridges[b.Name], order = b.Features, append(order, b.Name)
 		} else if slices.Contains(deep, b.Features[0]) {
 			t.Fatalf("pretrained feature %s offered alone", b.Features[0])
 		}
 	}
-	want := []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals", "ridge_mnv2", "ridge_mnv2mid", "ridge_mnv2mid_signals"}
+	want := []string{"ridge_brisque", "ridge_nss", "ridge_all", "ridge_signals", "ridge_mnv2", "ridge_mnv2mid", "ridge_mnv2mid_signals", "krr_signals", "krr_mnv2mid_signals"}
 	if !slices.Equal(order, want) || len(bs) != len(want)+len(classic) {
 		t.Fatalf("ridges %v (want %v), %d baselines", order, want, len(bs))
 	}
@@ -220,6 +224,9 @@ func TestBaselinesWithDeep(t *testing.T) {
 	mid := ridges["ridge_mnv2mid"]
 	if len(mid) != len(model.MNV2Mid()) || !slices.Equal(ridges["ridge_mnv2mid_signals"], slices.Concat(classic, mid)) {
 		t.Fatalf("ridge_mnv2mid reads %d features, want %d; ridge_mnv2mid_signals must be ridge_signals' then those", len(mid), len(model.MNV2Mid()))
+	}
+	if !slices.Equal(ridges["krr_mnv2mid_signals"], ridges["ridge_mnv2mid_signals"]) {
+		t.Fatal("krr_mnv2mid_signals must read ridge_mnv2mid_signals' features")
 	}
 }
 

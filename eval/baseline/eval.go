@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/nss"
@@ -33,6 +34,7 @@ func (s Set) subset(rows []int) Set {
 // Baseline kinds.
 const (
 	KindRidge  = "ridge"  // ridge regression of the features onto MOS
+	KindKRR    = "krr"    // RBF kernel ridge regression (the SVR of BRISQUE-style pipelines)
 	KindSingle = "single" // one feature's raw value, sign fixed on the training rows
 )
 
@@ -55,6 +57,11 @@ type Baseline struct {
 // means of its middle stages that stats kind frame-nss-logsignals+mnv2mid
 // reads (ridge_mnv2mid), and on those plus ridge_signals' features
 // (ridge_mnv2mid_signals); its features are not baselines alone.
+//
+// krr_signals (and, with the pretrained features, krr_mnv2mid_signals) fit
+// the same features as ridge_signals (ridge_mnv2mid_signals) with an RBF
+// kernel ridge: the non-linear fit BRISQUE-style baselines make with an
+// RBF SVR.
 func Baselines(names []string) []Baseline {
 	var out []Baseline
 	deep := mobilenet.FeatureNames()
@@ -74,6 +81,11 @@ func Baselines(names []string) []Baseline {
 			out = append(out, Baseline{Name: r.name, Kind: KindRidge, Features: r.fs})
 		}
 	}
+	for _, b := range slices.Clone(out) {
+		if b.Name == "ridge_signals" || b.Name == "ridge_mnv2mid_signals" {
+			out = append(out, Baseline{Name: "krr" + strings.TrimPrefix(b.Name, "ridge"), Kind: KindKRR, Features: b.Features})
+		}
+	}
 	for _, n := range classic {
 		out = append(out, Baseline{Name: n, Kind: KindSingle, Features: []string{n}})
 	}
@@ -83,7 +95,8 @@ func Baselines(names []string) []Baseline {
 // Fit records what one fit chose on its training rows.
 type Fit struct {
 	NTrain int     `json:"n_train"`
-	Lambda float64 `json:"lambda,omitempty"` // ridge: chosen by inner leave-one-out
+	Lambda float64 `json:"lambda,omitempty"` // ridge, krr: chosen by inner leave-one-out
+	Gamma  float64 `json:"gamma,omitempty"`  // krr: RBF width, chosen with lambda
 	Sign   int     `json:"sign,omitempty"`   // single: +1 or -1, the sign of the training SRCC
 }
 
@@ -153,6 +166,15 @@ func fitPredict(b Baseline, cols []int, train Set, test [][]float64, grid []floa
 		fit.Lambda = r.Lambda
 		for i, x := range T {
 			pred[i] = r.Predict(x)
+		}
+	case KindKRR:
+		k, err := FitKRR(X, train.MOS, grid)
+		if err != nil {
+			return nil, fit, fmt.Errorf("baseline %s: %w", b.Name, err)
+		}
+		fit.Lambda, fit.Gamma = k.Lambda, k.Gamma
+		for i, x := range T {
+			pred[i] = k.Predict(x)
 		}
 	case KindSingle:
 		col := make([]float64, len(X))

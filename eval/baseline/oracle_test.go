@@ -237,3 +237,51 @@ func TestRidgeMatchesOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestKRRMatchesOracle: the kernel ridge's choice of gamma and lambda, its
+// leave-one-out MSE and its test predictions equal numpy's explicit refits
+// of the dual problem with the intercept as a constraint (no kernel
+// centring, no hat-matrix shortcut), on a non-linear target, with a
+// constant feature and one on a large scale.
+func TestKRRMatchesOracle(t *testing.T) {
+	requireScipy(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	mk := func(n int) ([][]float64, []float64) {
+		X := make([][]float64, n)
+		y := make([]float64, n)
+		for i := range X {
+			X[i] = []float64{r.NormFloat64(), 1000 + 300*r.NormFloat64(), r.Float64(), 7, r.NormFloat64()}
+			y[i] = 3 + math.Sin(2*X[i][0]) - 0.002*X[i][1] + 0.2*r.NormFloat64()
+		}
+		return X, y
+	}
+	grid := DefaultLambdas[:11] // 1e-3 ... 1e2: the oracle refits every row per value
+	for _, n := range []int{12, 30} {
+		X, y := mk(n)
+		Xt, _ := mk(7)
+		b, _ := json.Marshal(map[string]any{"x_train": X, "y_train": y, "x_test": Xt, "grid": grid, "gamma_scales": DefaultGammaScales})
+		in := filepath.Join(t.TempDir(), "krr.json")
+		if err := os.WriteFile(in, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var want struct {
+			LOOMSE float64   `json:"loo_mse"`
+			Gamma  float64   `json:"gamma"`
+			Lambda float64   `json:"lambda"`
+			Pred   []float64 `json:"pred"`
+		}
+		oracle(t, &want, "krr", in)
+		got, err := FitKRR(X, y, grid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Gamma != want.Gamma || got.Lambda != want.Lambda || !near(got.LOOMSE, want.LOOMSE, 1e-8) {
+			t.Errorf("n=%d: gamma %g lambda %g LOO MSE %.12g; oracle %g %g %.12g", n, got.Gamma, got.Lambda, got.LOOMSE, want.Gamma, want.Lambda, want.LOOMSE)
+		}
+		for i, x := range Xt {
+			if p := got.Predict(x); !near(p, want.Pred[i], 1e-8) {
+				t.Errorf("n=%d: prediction %d = %.12g, oracle %.12g", n, i, p, want.Pred[i])
+			}
+		}
+	}
+}

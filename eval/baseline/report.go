@@ -68,8 +68,9 @@ func (r *Report) markdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, ". NSS on %d uniformly spaced frames per clip; seed %d (CV folds and bootstrap); "+
 		"95%% percentile-bootstrap CIs over clips, %d resamples. Ridge: features z-scored on the training rows, "+
-		"lambda chosen by leave-one-out MSE on the training rows only from %s. Single features: raw value, "+
-		"sign fixed by the training SRCC.\n", r.Frames, r.Seed, r.Resamples, fmtGrid(r.LambdaGrid))
+		"lambda chosen by leave-one-out MSE on the training rows only from %s. KRR (kernel ridge): the same with an RBF kernel "+
+		"exp(-gamma |z - z'|^2), gamma chosen with lambda from %v / (number of features). Single features: raw value, "+
+		"sign fixed by the training SRCC.\n", r.Frames, r.Seed, r.Resamples, fmtGrid(r.LambdaGrid), DefaultGammaScales)
 	titles := map[string]string{"train-test": "Train -> test", "cv": fmt.Sprintf("%d-fold cross-validation over the train set (out-of-fold predictions pooled)", r.CV),
 		"loo": "Leave-one-out over the train set"}
 	for _, proto := range []string{"train-test", "cv", "loo"} {
@@ -82,7 +83,7 @@ func (r *Report) markdown(w io.Writer) {
 		if len(rows) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n## %s\n\n| baseline | kind | n | SRCC [95%% CI] | PLCC [95%% CI] | ridge lambda / sign |\n|---|---|---|---|---|---|\n", titles[proto])
+		fmt.Fprintf(w, "\n## %s\n\n| baseline | kind | n | SRCC [95%% CI] | PLCC [95%% CI] | lambda (krr: and gamma) / sign |\n|---|---|---|---|---|---|\n", titles[proto])
 		for _, res := range rows {
 			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s |\n", res.Baseline, res.Kind, res.N,
 				fmtCI(res.SRCC.Value, res.SRCC.CILow, res.SRCC.CIHigh), fmtCI(res.PLCC.Value, res.PLCC.CILow, res.PLCC.CIHigh), fitSummary(res))
@@ -107,12 +108,12 @@ func fmtGrid(g []float64) string {
 	return fmt.Sprintf("%d values %g ... %g (log-spaced)", len(g), g[0], g[len(g)-1])
 }
 
-// fitSummary is the chosen lambda (ridge) or sign (single); for several
+// fitSummary is the chosen lambda (ridge; krr: and gamma) or sign (single); for several
 // fits, the median and range, since each fold chooses its own.
 func fitSummary(res Result) string {
 	var v []float64
 	for _, f := range res.Fits {
-		if res.Kind == KindRidge {
+		if res.Kind != KindSingle {
 			v = append(v, f.Lambda)
 		} else {
 			v = append(v, float64(f.Sign))
@@ -136,6 +137,19 @@ func fitSummary(res Result) string {
 		}
 		return fmt.Sprintf("+ in %d of %d fits", pos, len(v))
 	}
+	out := spread(v)
+	if res.Kind == KindKRR {
+		g := make([]float64, len(res.Fits))
+		for i, f := range res.Fits {
+			g[i] = f.Gamma
+		}
+		out += "; gamma " + spread(g)
+	}
+	return out
+}
+
+// spread is one value, or the median and range of several fits' values.
+func spread(v []float64) string {
 	if len(v) == 1 {
 		return fmt.Sprintf("%.3g", v[0])
 	}

@@ -48,25 +48,12 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 	if len(grid) == 0 {
 		return nil, errors.New("ridge: empty lambda grid")
 	}
-	p := len(X[0])
-	r := &Ridge{Mean: make([]float64, p), Std: make([]float64, p), Grid: grid}
-	Z := mat.NewDense(n, p, nil)
-	for j := range p {
-		col := make([]float64, n)
-		for i, row := range X {
-			if len(row) != p {
-				return nil, fmt.Errorf("ridge: row %d has %d features, row 0 has %d", i, len(row), p)
-			}
-			col[i] = row[j]
-		}
-		r.Mean[j], r.Std[j] = nss.MeanVar(col)
-		r.Std[j] = math.Sqrt(r.Std[j])
-		for i, x := range col {
-			if r.Std[j] > 0 {
-				Z.Set(i, j, (x-r.Mean[j])/r.Std[j])
-			}
-		}
+	r := &Ridge{Grid: grid}
+	Z, err := standardize(X, &r.Mean, &r.Std)
+	if err != nil {
+		return nil, fmt.Errorf("ridge: %w", err)
 	}
+	p := len(X[0])
 	ybar, _ := nss.MeanVar(y)
 	yc := make([]float64, n)
 	for i := range y {
@@ -121,9 +108,27 @@ func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 func (r *Ridge) fitDual(Z *mat.Dense, yc []float64, n, p int) error {
 	var kern mat.SymDense
 	kern.SymOuterK(1, Z)
+	c, err := r.dualCoef(&kern, yc)
+	if err != nil {
+		return err
+	}
+	r.W = make([]float64, p)
+	for i := range n {
+		for j := range p {
+			r.W[j] += Z.At(i, j) * c[i]
+		}
+	}
+	return nil
+}
+
+// dualCoef picks lambda by leave-one-out MSE for a centred n x n kernel
+// matrix (rows and columns summing to zero, so the unpenalised intercept
+// decouples) and returns the dual coefficients c = (K + lambda I)^-1 yc.
+func (r *Ridge) dualCoef(kern *mat.SymDense, yc []float64) ([]float64, error) {
+	n := len(yc)
 	var eig mat.EigenSym
-	if !eig.Factorize(&kern, true) {
-		return errors.New("ridge: eigendecomposition of the kernel matrix failed")
+	if !eig.Factorize(kern, true) {
+		return nil, errors.New("ridge: eigendecomposition of the kernel matrix failed")
 	}
 	d := eig.Values(nil)
 	for k := range d {
@@ -137,7 +142,7 @@ func (r *Ridge) fitDual(Z *mat.Dense, yc []float64, n, p int) error {
 		u := U.At(i, k)
 		return u * d[k] * a.AtVec(k), u * u * d[k]
 	}, d); err != nil {
-		return err
+		return nil, err
 	}
 	c := make([]float64, n) // U diag(1/(d+l)) a
 	for k := range n {
@@ -146,13 +151,7 @@ func (r *Ridge) fitDual(Z *mat.Dense, yc []float64, n, p int) error {
 			c[i] += U.At(i, k) * f
 		}
 	}
-	r.W = make([]float64, p)
-	for i := range n {
-		for j := range p {
-			r.W[j] += Z.At(i, j) * c[i]
-		}
-	}
-	return nil
+	return c, nil
 }
 
 // pickLambda sets r.Lambda to the grid value with the lowest leave-one-out
@@ -191,6 +190,31 @@ func (r *Ridge) pickLambda(n, m int, yc []float64, term func(i, k int) (fit, lev
 		return errors.New("ridge: leave-one-out MSE is not finite for any lambda")
 	}
 	return nil
+}
+
+// standardize z-scores X's columns with their own mean and population std
+// (stored in mean, std; a constant column becomes zeros).
+func standardize(X [][]float64, mean, std *[]float64) (*mat.Dense, error) {
+	n, p := len(X), len(X[0])
+	*mean, *std = make([]float64, p), make([]float64, p)
+	Z := mat.NewDense(n, p, nil)
+	col := make([]float64, n)
+	for j := range p {
+		for i, row := range X {
+			if len(row) != p {
+				return nil, fmt.Errorf("row %d has %d features, row 0 has %d", i, len(row), p)
+			}
+			col[i] = row[j]
+		}
+		m, v := nss.MeanVar(col)
+		(*mean)[j], (*std)[j] = m, math.Sqrt(v)
+		for i, x := range col {
+			if (*std)[j] > 0 {
+				Z.Set(i, j, (x-m)/(*std)[j])
+			}
+		}
+	}
+	return Z, nil
 }
 
 // Predict scores one feature vector.
