@@ -113,7 +113,7 @@ ridge baselines.`,
 		}
 		w := cmd.OutOrStdout()
 		for _, r := range rep.Results {
-			if r.Kind != baseline.KindRidge {
+			if r.Kind == baseline.KindSingle {
 				continue
 			}
 			if _, err := baseline.Scatter(out, r); err != nil {
@@ -242,7 +242,7 @@ func runBaselines(rep *baseline.Report, train, test []datasets.Record, feats []b
 	return nil
 }
 
-// writeBaselinePredictions writes each ridge baseline's predictions as
+// writeBaselinePredictions writes each fitted (ridge, krr) baseline's predictions as
 // predictions/<baseline>.<protocol>.csv (id, pred, mos), with the MOS
 // mapped to [1, 5] as shards and `cpllm eval` store it, so `cpllm compare`
 // can test a model's predictions on the same ids against a baseline's.
@@ -256,7 +256,7 @@ func writeBaselinePredictions(out string, results []baseline.Result, recs []data
 		return err
 	}
 	for _, res := range results {
-		if res.Kind != baseline.KindRidge {
+		if res.Kind == baseline.KindSingle {
 			continue
 		}
 		rows := make([]predictions.Row, len(res.IDs))

@@ -108,8 +108,10 @@ func TestBaselineCLI(t *testing.T) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, "scatter_ridge_all_loo.png")); err != nil {
-		t.Errorf("scatter plot: %v", err)
+	for _, f := range []string{"scatter_ridge_all_loo.png", "scatter_krr_signals_cv.png", "predictions/krr_signals.train-test.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 	// predictions/<ridge>.<protocol>.csv: the report's predictions, MOS on [1, 5]
 	rows, err := predictions.Read(filepath.Join(out, "predictions", "ridge_all.train-test.csv"))
