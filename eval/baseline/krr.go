@@ -37,14 +37,8 @@ type KRR struct {
 // without row i, standardisation held fixed), then refits on all rows.
 func FitKRR(X [][]float64, y []float64, grid []float64) (*KRR, error) {
 	n := len(X)
-	if n != len(y) {
-		return nil, fmt.Errorf("krr: %d rows but %d targets", n, len(y))
-	}
-	if n < 3 {
-		return nil, fmt.Errorf("krr: %d training rows, need at least 3", n)
-	}
-	if len(grid) == 0 {
-		return nil, errors.New("krr: empty lambda grid")
+	if err := checkFit(X, y, grid); err != nil {
+		return nil, fmt.Errorf("krr: %w", err)
 	}
 	k := &KRR{LOOMSE: math.Inf(1)}
 	Z, err := standardize(X, &k.Mean, &k.Std)

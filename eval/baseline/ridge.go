@@ -39,14 +39,8 @@ type Ridge struct {
 // nested inside any outer protocol without leaking the test rows.
 func FitRidge(X [][]float64, y []float64, grid []float64) (*Ridge, error) {
 	n := len(X)
-	if n != len(y) {
-		return nil, fmt.Errorf("ridge: %d rows but %d targets", n, len(y))
-	}
-	if n < 3 {
-		return nil, fmt.Errorf("ridge: %d training rows, need at least 3", n)
-	}
-	if len(grid) == 0 {
-		return nil, errors.New("ridge: empty lambda grid")
+	if err := checkFit(X, y, grid); err != nil {
+		return nil, fmt.Errorf("ridge: %w", err)
 	}
 	r := &Ridge{Grid: grid}
 	Z, err := standardize(X, &r.Mean, &r.Std)
@@ -188,6 +182,20 @@ func (r *Ridge) pickLambda(n, m int, yc []float64, term func(i, k int) (fit, lev
 	}
 	if math.IsInf(best, 1) || math.IsNaN(best) {
 		return errors.New("ridge: leave-one-out MSE is not finite for any lambda")
+	}
+	return nil
+}
+
+// checkFit rejects what no fit can use: rows and targets of different
+// counts, fewer than 3 rows, no lambda to try.
+func checkFit(X [][]float64, y []float64, grid []float64) error {
+	switch {
+	case len(X) != len(y):
+		return fmt.Errorf("%d rows but %d targets", len(X), len(y))
+	case len(X) < 3:
+		return fmt.Errorf("%d training rows, need at least 3", len(X))
+	case len(grid) == 0:
+		return errors.New("empty lambda grid")
 	}
 	return nil
 }
