@@ -17,8 +17,8 @@ type sampled struct {
 	secs float64
 }
 
-// prefetch samples recs (once for all scorers: sampleShared) with up to jobs decodes running ahead of the
-// consumer and yields them in input order. Decoding dominates the time of a
+// prefetch samples recs, once for all scorers (sampleShared), with up to
+// jobs decodes running ahead of the consumer and yields them in input order. Decoding dominates the time of a
 // small model, so overlapping it with scoring keeps both cores busy; at most
 // jobs views are held at once.
 func prefetch(ctx context.Context, recs []datasets.Record, scs []*Scorer, jobs int) iter.Seq[sampled] {
