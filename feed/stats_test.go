@@ -183,14 +183,7 @@ func TestClipStatsLogSignals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2}
 	of := func(kind string) []float64 {
-		c := tinyModel(t)
-		c.Stats = kind
-		m, _ := feedtest.Model(t, c)
-		br, err := NewBridge(m, testShardSize, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, ok, err := br.clipStats(clipsOf([]*shards.Record{rec})[0])
+		v, ok, err := kindBridge(t, kind).clipStats(clipsOf([]*shards.Record{rec})[0])
 		if err != nil || !ok {
 			t.Fatalf("%s: clipStats: ok %v, %v", kind, ok, err)
 		}
