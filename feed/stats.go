@@ -41,6 +41,10 @@ func (b *Bridge) WithFreshStats() *Bridge {
 	return &c
 }
 
+// ClipStats are the model's statistics (config stats) of one clip, raw
+// (before the model's standardisation); ok is false when it has none.
+func (b *Bridge) ClipStats(c Clip) ([]float64, bool, error) { return b.clipStats(c) }
+
 // clipStats are the model's statistics (config stats) of one clip: of all
 // K of its stored patches at the shard's frame size, of the whole frames
 // the patches were cut from (Clip.FrameStats), or both. ok is false when

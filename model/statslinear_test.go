@@ -9,8 +9,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-const statsLinearVar = "/heads/stats_linear/weight"
-
 func statsLinearModel(t *testing.T) *Model {
 	t.Helper()
 	return statsModel(t, func(c *Config) { c.Heads.StatsLinear, c.Heads.StatsLinearGain = true, 2.5 })
@@ -129,5 +127,53 @@ func TestStatsLinearTrains(t *testing.T) {
 	bad.Stats, bad.Heads.StatsLinear, bad.Heads.StatsLinearGain = "nss", true, -1
 	if _, err := Build(bad); err == nil || !strings.Contains(err.Error(), "heads: stats_linear_gain -1 must be >= 0") {
 		t.Errorf("negative gain: err %v", err)
+	}
+}
+
+// TiltFor inverts TiltScore, which is 3 at no tilt, symmetric about it and
+// bounded by the end levels.
+func TestTiltForInvertsTiltScore(t *testing.T) {
+	if s := TiltScore(0); math.Abs(s-3) > 1e-12 {
+		t.Fatalf("TiltScore(0) = %g, want 3", s)
+	}
+	for _, tilt := range []float64{0.1, 0.7, 2, 6} {
+		if a, b := TiltScore(tilt), TiltScore(-tilt); math.Abs(a+b-6) > 1e-12 || !(a > 3 && a < 5) {
+			t.Errorf("TiltScore(+-%g) = %g, %g: want symmetric about 3 inside (1, 5)", tilt, a, b)
+		}
+	}
+	for s := 1.1; s < 4.95; s += 0.1 {
+		if got := TiltScore(TiltFor(s)); math.Abs(got-s) > 1e-9 {
+			t.Errorf("TiltScore(TiltFor(%g)) = %g", s, got)
+		}
+	}
+	if TiltFor(0) != TiltFor(1.05) || TiltFor(9) != TiltFor(4.95) {
+		t.Error("TiltFor does not clamp scores outside (1.05, 4.95)")
+	}
+}
+
+// SetStatsLinear stores w / gain (the tilt is gain x the stored weights)
+// and refuses the wrong length and models without the head.
+func TestSetStatsLinear(t *testing.T) {
+	m := statsLinearModel(t) // gain 2.5
+	f := m.Cfg.StatsDim()
+	w := make([]float64, f)
+	for i := range w {
+		w[i] = float64(i%7) - 3
+	}
+	if err := m.SetStatsLinear(w); err != nil {
+		t.Fatal(err)
+	}
+	got := statsLinearWeight(t, m)
+	for i := range w {
+		if math.Abs(got[i]*2.5-w[i]) > 1e-6 {
+			t.Fatalf("weight %d: stored %g, want %g / 2.5", i, got[i], w[i])
+		}
+	}
+	if err := m.SetStatsLinear(w[1:]); err == nil || !strings.Contains(err.Error(), "want") {
+		t.Errorf("wrong length: err %v", err)
+	}
+	plain := statsModel(t)
+	if err := plain.SetStatsLinear(w); err == nil || !strings.Contains(err.Error(), "heads.stats_linear") {
+		t.Errorf("model without heads.stats_linear: err %v", err)
 	}
 }

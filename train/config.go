@@ -23,20 +23,24 @@ type TaskMix struct {
 
 // Config is the training recipe (configs/train/*.yaml).
 type Config struct {
-	Steps           int     `yaml:"steps"`
-	BatchSize       int     `yaml:"batch_size"`
-	GradAccum       int     `yaml:"grad_accum"` // micro-batches of batch_size per optimizer step; 0 = 1
-	LR              float64 `yaml:"lr"`
-	WeightDecay     float64 `yaml:"weight_decay"`
-	WarmupSteps     int     `yaml:"warmup_steps"`
-	Schedule        string  `yaml:"schedule"`       // cosine | constant
-	MinLRRatio      float64 `yaml:"min_lr_ratio"`   // cosine floor as a fraction of lr
-	GradClip        float64 `yaml:"grad_clip"`      // global L2 norm; 0 = off
-	Mix             TaskMix `yaml:"mix"`            // task sampling ratios (normalised)
-	LossWeights     TaskMix `yaml:"loss_weights"`   // per-task loss multipliers; 0 = 1
-	ScoreL1         float64 `yaml:"score_l1"`       // weight of |expected score - MOS| added to the score loss; 0 = off
-	PairRank        float64 `yaml:"pair_rank"`      // weight of the score-ranking term added to the pair loss (model.RankLoss); 0 = off
-	PairViews       bool    `yaml:"pair_views"`     // with augment: one view per pair, shared by its two videos
+	Steps       int     `yaml:"steps"`
+	BatchSize   int     `yaml:"batch_size"`
+	GradAccum   int     `yaml:"grad_accum"` // micro-batches of batch_size per optimizer step; 0 = 1
+	LR          float64 `yaml:"lr"`
+	WeightDecay float64 `yaml:"weight_decay"`
+	WarmupSteps int     `yaml:"warmup_steps"`
+	Schedule    string  `yaml:"schedule"`     // cosine | constant
+	MinLRRatio  float64 `yaml:"min_lr_ratio"` // cosine floor as a fraction of lr
+	GradClip    float64 `yaml:"grad_clip"`    // global L2 norm; 0 = off
+	Mix         TaskMix `yaml:"mix"`          // task sampling ratios (normalised)
+	LossWeights TaskMix `yaml:"loss_weights"` // per-task loss multipliers; 0 = 1
+	ScoreL1     float64 `yaml:"score_l1"`     // weight of |expected score - MOS| added to the score loss; 0 = off
+	PairRank    float64 `yaml:"pair_rank"`    // weight of the score-ranking term added to the pair loss (model.RankLoss); 0 = off
+	PairViews   bool    `yaml:"pair_views"`   // with augment: one view per pair, shared by its two videos
+	// StatsLinearInit starts the model's heads.stats_linear path at a
+	// closed-form fit before training: "" (zero, the default) or ridge
+	// (fitStatsLinear). A run from --init or a resumed run keeps its own.
+	StatsLinearInit string  `yaml:"stats_linear_init"`
 	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	DescribeText    string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
@@ -116,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if c.PairRank < 0 {
 		bad("pair_rank %g must be >= 0 (0 = off)", c.PairRank)
+	}
+	if c.StatsLinearInit != "" && c.StatsLinearInit != "ridge" {
+		bad("stats_linear_init %q is not ridge or empty", c.StatsLinearInit)
 	}
 	if !slices.Contains([]string{"", "stored", "observable", "canonical"}, c.DescribeText) {
 		bad("describe_text %q is not stored, observable or canonical", c.DescribeText)

@@ -151,15 +151,16 @@ func newRunner(ctx context.Context, opts Options) (*runner, error) {
 	if err := os.MkdirAll(r.ckDir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := r.restore(); err != nil {
+	if err := r.restore(ctx); err != nil {
 		return nil, err
 	}
 	r.step = newStepper(r.m, r.backend, cfg)
 	return r, r.openStreams()
 }
 
-// restore loads the newest step checkpoint (Resume) or checks OutDir is fresh.
-func (r *runner) restore() error {
+// restore loads the newest step checkpoint (Resume) or checks OutDir is
+// fresh, then starts the weights from --init or stats_linear_init.
+func (r *runner) restore(ctx context.Context) error {
 	steps, err := model.StepCheckpoints(r.ckDir)
 	if err != nil {
 		return err
@@ -172,6 +173,10 @@ func (r *runner) restore() error {
 	}
 	if len(steps) == 0 && r.opts.Init != "" {
 		if err := initWeights(r.m, r.opts.Init, func(f string, a ...any) { fmt.Fprintf(r.opts.Log, f, a...) }); err != nil {
+			return err
+		}
+	} else if len(steps) == 0 && r.cfg.StatsLinearInit == "ridge" {
+		if err := r.fitStatsLinear(ctx); err != nil {
 			return err
 		}
 	} else if r.opts.Resume && len(steps) > 0 {

@@ -1,0 +1,146 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/feed"
+	"github.com/cpllm/cpllm/model"
+	"gonum.org/v1/gonum/mat"
+)
+
+// fitStatsLinear starts the heads.stats_linear path at a ridge fit of the
+// score on the standardised statistics (stats_linear_init: ridge): linear
+// probing before fine-tuning (LP-FT), so the decoder learns what the
+// statistics' best linear reading misses instead of first finding that
+// reading through a randomly initialised network. Rows are the training
+// records of the score sources (held-out ones never), each source weighted
+// by its share of the score batches; the target of a record is the tilt
+// whose expected score, on otherwise equal level logits, is its MOS
+// (model.TiltFor). The ridge penalty is chosen by exact weighted
+// leave-one-out error. Only a fresh run fits: --init and resumed runs keep
+// their own weights.
+func (r *runner) fitStatsLinear(ctx context.Context) error {
+	mean, std, err := r.m.StatsNorm()
+	if err != nil {
+		return err
+	}
+	var rows [][]float64
+	var ys, ws []float64
+	for i, ds := range r.pool.ds {
+		src := r.pool.srcs[i]
+		if !src.serves(model.TaskScore) {
+			continue
+		}
+		first := len(rows)
+		for recs, err := range ds.Batches(ctx, shards.BatchOptions{BatchSize: 16}) {
+			if err != nil {
+				return fmt.Errorf("train: stats_linear_init over %s: %w", ds.Dir(), err)
+			}
+			for j := range recs {
+				rec := &recs[j]
+				if r.pool.heldOut[i][rec.ID] || !feed.Usable(rec) {
+					continue
+				}
+				x, ok, err := r.bridge.ClipStats(feed.ClipOf(rec))
+				if err != nil {
+					return err
+				}
+				if ok {
+					rows = append(rows, model.StatsZ(x, mean, std))
+					ys = append(ys, model.TiltFor(rec.MOSNorm))
+				}
+			}
+		}
+		for range len(rows) - first {
+			ws = append(ws, src.weight()/float64(len(rows)-first))
+		}
+	}
+	if len(rows) < 3 {
+		return fmt.Errorf("train: stats_linear_init needs at least 3 scored training records with statistics, got %d", len(rows))
+	}
+	w, lambda, err := ridgeLOO(rows, ys, ws)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records (lambda %.3g by leave-one-out)\n", len(rows), lambda)
+	return r.m.SetStatsLinear(w)
+}
+
+// ridgeLambdas is the grid the leave-one-out error picks the penalty from.
+var ridgeLambdas = func() []float64 {
+	var out []float64
+	for e := -2.0; e <= 4.0001; e += 0.25 {
+		out = append(out, math.Pow(10, e))
+	}
+	return out
+}()
+
+// ridgeLOO fits y ~ c + w . x by weighted ridge (weights ws, penalty on w
+// only), the penalty lambda (relative to the total weight, so it does not
+// depend on how the weights are scaled) chosen on ridgeLambdas by exact
+// weighted leave-one-out squared error. It returns w and lambda.
+func ridgeLOO(xs [][]float64, ys, ws []float64) ([]float64, float64, error) {
+	n, f := len(xs), len(xs[0])
+	var wsum, xm0 float64
+	for _, w := range ws {
+		wsum += w
+	}
+	// centre x and y at their weighted means: the intercept is then free
+	xm := make([]float64, f)
+	for i, x := range xs {
+		for k, v := range x {
+			xm[k] += ws[i] / wsum * v
+		}
+		xm0 += ws[i] / wsum * ys[i]
+	}
+	Z := mat.NewDense(n, f, nil)  // sqrt(w_i / wsum) (x_i - xm)
+	yc := mat.NewVecDense(n, nil) // sqrt(w_i / wsum) (y_i - ym)
+	for i, x := range xs {
+		s := math.Sqrt(ws[i] / wsum)
+		for k, v := range x {
+			Z.Set(i, k, s*(v-xm[k]))
+		}
+		yc.SetVec(i, s*(ys[i]-xm0))
+	}
+	var svd mat.SVD
+	if !svd.Factorize(Z, mat.SVDThin) {
+		return nil, 0, fmt.Errorf("train: stats_linear_init: SVD did not converge")
+	}
+	var U, V mat.Dense
+	svd.UTo(&U)
+	svd.VTo(&V)
+	sv := svd.Values(nil)
+	uy := mat.NewVecDense(len(sv), nil)
+	uy.MulVec(U.T(), yc)
+	best, bestLambda := math.Inf(1), 0.0
+	for _, lambda := range ridgeLambdas {
+		// fitted values and leverages of the scaled problem: the weighted
+		// leave-one-out residual is e_i / (1 - h_i), weighted by w_i
+		var loo float64
+		for i := range n {
+			var fit, h float64
+			for k, s := range sv {
+				g := s * s / (s*s + lambda/float64(n))
+				u := U.At(i, k)
+				fit += u * g * uy.AtVec(k)
+				h += u * u * g
+			}
+			e := (yc.AtVec(i) - fit) / (1 - h)
+			loo += e * e // yc already carries sqrt(w_i)
+		}
+		if loo < best {
+			best, bestLambda = loo, lambda
+		}
+	}
+	w := make([]float64, f)
+	for k, s := range sv {
+		c := s / (s*s + bestLambda/float64(n)) * uy.AtVec(k)
+		for j := range f {
+			w[j] += V.At(j, k) * c
+		}
+	}
+	return w, bestLambda, nil
+}
