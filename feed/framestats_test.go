@@ -35,7 +35,7 @@ func TestClipStatsFrame(t *testing.T) {
 	bare.ID, bare.FrameStats = "bare", nil
 	bridge := func(kind string) *Bridge { return kindBridge(t, kind) }
 	of := func(br *Bridge, r *shards.Record) ([]float64, bool) {
-		v, ok, err := br.clipStats(ClipOf(r))
+		v, ok, err := br.ClipStats(ClipOf(r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestClipStatsFrame(t *testing.T) {
 		}
 	}
 	if fs[noise] != 0.5+float64(noise) {
-		t.Fatal("clipStats changed the record's frame statistics in place")
+		t.Fatal("ClipStats changed the record's frame statistics in place")
 	}
 	patch, _ := of(bridge("nss-logsignals"), rec)
 	both, ok := of(bridge("nss-logsignals+frame"), rec)
@@ -74,7 +74,7 @@ func TestClipStatsFrame(t *testing.T) {
 	}
 	short := *rec
 	short.FrameStats = fs[:3]
-	if _, _, err := bridge("frame-nss-logsignals").clipStats(ClipOf(&short)); err == nil || !strings.Contains(err.Error(), "3 frame statistics") {
+	if _, _, err := bridge("frame-nss-logsignals").ClipStats(ClipOf(&short)); err == nil || !strings.Contains(err.Error(), "3 frame statistics") {
 		t.Fatalf("3 frame statistics: %v", err)
 	}
 }
@@ -116,11 +116,11 @@ func TestClipStatsFrameDeep(t *testing.T) {
 	}
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
 	bridge := func(kind string) *Bridge { return kindBridge(t, kind) }
-	frame, ok, err := bridge("frame-nss-logsignals").clipStats(ClipOf(rec))
+	frame, ok, err := bridge("frame-nss-logsignals").ClipStats(ClipOf(rec))
 	if err != nil || !ok || len(frame) != nf {
 		t.Fatalf("frame-nss-logsignals on a record with features: %d values, ok %v, %v", len(frame), ok, err)
 	}
-	deep, ok, err := bridge("frame-nss-logsignals+mnv2mid").clipStats(ClipOf(rec))
+	deep, ok, err := bridge("frame-nss-logsignals+mnv2mid").ClipStats(ClipOf(rec))
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -138,7 +138,7 @@ func TestClipStatsFrameDeep(t *testing.T) {
 	}
 	plain := *rec
 	plain.FrameStats = fs[:nf]
-	if _, _, err := bridge("frame-nss-logsignals+mnv2mid").clipStats(ClipOf(&plain)); err == nil || !strings.Contains(err.Error(), "shards.frame_deep=mobilenetv2") {
+	if _, _, err := bridge("frame-nss-logsignals+mnv2mid").ClipStats(ClipOf(&plain)); err == nil || !strings.Contains(err.Error(), "shards.frame_deep=mobilenetv2") {
 		t.Fatalf("a record without pretrained features: %v", err)
 	}
 	c := tinyModel(t)

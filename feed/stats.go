@@ -41,15 +41,12 @@ func (b *Bridge) WithFreshStats() *Bridge {
 	return &c
 }
 
-// ClipStats are the model's statistics (config stats) of one clip, raw
-// (before the model's standardisation); ok is false when it has none.
-func (b *Bridge) ClipStats(c Clip) ([]float64, bool, error) { return b.clipStats(c) }
-
-// clipStats are the model's statistics (config stats) of one clip: of all
-// K of its stored patches at the shard's frame size, of the whole frames
-// the patches were cut from (Clip.FrameStats), or both. ok is false when
-// the clip has none (every patch or frame flat, or no frame statistics).
-func (b *Bridge) clipStats(c Clip) ([]float64, bool, error) {
+// ClipStats are the model's statistics (config stats) of one clip, before
+// the model's standardisation: of all K of its stored patches at the
+// shard's frame size, of the whole frames the patches were cut from
+// (Clip.FrameStats), or both. ok is false when the clip has none (every
+// patch or frame flat, or no frame statistics).
+func (b *Bridge) ClipStats(c Clip) ([]float64, bool, error) {
 	kind := b.M.Cfg.Stats
 	if _, known := model.StatsKinds[kind]; !known {
 		return nil, false, fmt.Errorf("feed: no statistics of kind %q", kind)
@@ -155,7 +152,7 @@ func (b *Bridge) stats(clips []Clip) (*tensors.Tensor, error) {
 	var fill []float64
 	data := make([]float32, len(clips)*f)
 	for i, c := range clips {
-		v, ok, err := b.clipStats(c)
+		v, ok, err := b.ClipStats(c)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +196,7 @@ func (b *Bridge) StatsNorm(batches iter.Seq2[[]Clip, error]) (mean, std []float6
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(clips); i += workers {
-					out[i].feats, out[i].ok, errs[i] = b.clipStats(clips[i])
+					out[i].feats, out[i].ok, errs[i] = b.ClipStats(clips[i])
 				}
 			}()
 		}

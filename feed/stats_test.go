@@ -120,9 +120,9 @@ func TestClipStatsSignals(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(2, 3))
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2}
-	got, ok, err := br.clipStats(clipsOf([]*shards.Record{rec})[0])
+	got, ok, err := br.ClipStats(clipsOf([]*shards.Record{rec})[0])
 	if err != nil || !ok {
-		t.Fatalf("clipStats: ok %v, %v", ok, err)
+		t.Fatalf("ClipStats: ok %v, %v", ok, err)
 	}
 	want, _, err := nss.PatchStats(rec.Patches, rec.K, testShardSize)
 	if err != nil {
@@ -183,9 +183,9 @@ func TestClipStatsLogSignals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
 	rec := &shards.Record{ID: "a", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2}
 	of := func(kind string) []float64 {
-		v, ok, err := kindBridge(t, kind).clipStats(clipsOf([]*shards.Record{rec})[0])
+		v, ok, err := kindBridge(t, kind).ClipStats(clipsOf([]*shards.Record{rec})[0])
 		if err != nil || !ok {
-			t.Fatalf("%s: clipStats: ok %v, %v", kind, ok, err)
+			t.Fatalf("%s: ClipStats: ok %v, %v", kind, ok, err)
 		}
 		return v
 	}

@@ -78,13 +78,14 @@ var ridgeLambdas = func() []float64 {
 	return out
 }()
 
-// ridgeLOO fits y ~ c + w . x by weighted ridge (weights ws, penalty on w
-// only), the penalty lambda (relative to the total weight, so it does not
-// depend on how the weights are scaled) chosen on ridgeLambdas by exact
-// weighted leave-one-out squared error. It returns w and lambda.
+// ridgeLOO fits y ~ c + w . x by weighted ridge: it minimises
+// sum_i (ws_i / W) (y_i - c - w . x_i)^2 + (lambda / n) |w|^2 (W the total
+// weight, n the rows, so lambda does not depend on how the weights are
+// scaled), lambda chosen on ridgeLambdas by exact weighted leave-one-out
+// squared error (the hat matrix's diagonal). It returns w and lambda.
 func ridgeLOO(xs [][]float64, ys, ws []float64) ([]float64, float64, error) {
 	n, f := len(xs), len(xs[0])
-	var wsum, xm0 float64
+	var wsum, ym float64
 	for _, w := range ws {
 		wsum += w
 	}
@@ -94,7 +95,7 @@ func ridgeLOO(xs [][]float64, ys, ws []float64) ([]float64, float64, error) {
 		for k, v := range x {
 			xm[k] += ws[i] / wsum * v
 		}
-		xm0 += ws[i] / wsum * ys[i]
+		ym += ws[i] / wsum * ys[i]
 	}
 	Z := mat.NewDense(n, f, nil)  // sqrt(w_i / wsum) (x_i - xm)
 	yc := mat.NewVecDense(n, nil) // sqrt(w_i / wsum) (y_i - ym)
@@ -103,7 +104,7 @@ func ridgeLOO(xs [][]float64, ys, ws []float64) ([]float64, float64, error) {
 		for k, v := range x {
 			Z.Set(i, k, s*(v-xm[k]))
 		}
-		yc.SetVec(i, s*(ys[i]-xm0))
+		yc.SetVec(i, s*(ys[i]-ym))
 	}
 	var svd mat.SVD
 	if !svd.Factorize(Z, mat.SVDThin) {
