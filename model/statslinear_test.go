@@ -79,8 +79,16 @@ func TestStatsLinearTilt(t *testing.T) {
 	got := probs()
 	for i := range b {
 		tilt := 0.0
+		row := make([]float64, f)
 		for j := range f {
-			z := math.Max(-statsClip, math.Min(statsClip, (float64(xs[i*f+j])-mean[j])/std[j]))
+			row[j] = float64(xs[i*f+j])
+		}
+		cpu := StatsZ(row, mean, std) // training's CPU mirror of the graph's standardisation
+		for j := range f {
+			z := math.Max(-statsClip, math.Min(statsClip, (row[j]-mean[j])/std[j]))
+			if math.Abs(cpu[j]-z) > 1e-12 {
+				t.Fatalf("StatsZ[%d] = %g, want %g", j, cpu[j], z)
+			}
 			tilt += 2.5 * float64(w[j]) * z
 		}
 		logits, sum := make([]float64, 5), 0.0

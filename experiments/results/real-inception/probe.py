@@ -183,7 +183,8 @@ def image(path):
 
 
 def extract(net, items, cache, key):
-    done = dict(np.load(cache, allow_pickle=True)[key].item()) if os.path.exists(cache) and key in np.load(cache, allow_pickle=True) else {}
+    old = dict(np.load(cache, allow_pickle=True)) if os.path.exists(cache) else {}
+    done = dict(old[key].item()) if key in old else {}
     t0, todo = time.time(), [i for i in items if i[0] not in done]
     for n, (id_, load) in enumerate(todo, 1):
         done[id_] = np.mean([features(net, f) for f in load()], 0)
