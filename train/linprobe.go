@@ -23,6 +23,9 @@ import (
 // leave-one-out error. Only a fresh run fits: --init and resumed runs keep
 // their own weights.
 func (r *runner) fitStatsLinear(ctx context.Context) error {
+	if !r.m.Cfg.Heads.StatsLinear {
+		return fmt.Errorf("train: stats_linear_init: ridge needs a model with heads.stats_linear: true (and stats set)")
+	}
 	mean, std, err := r.m.StatsNorm()
 	if err != nil {
 		return err

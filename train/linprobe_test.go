@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/cpllm/cpllm/data/nss"
@@ -141,5 +142,20 @@ func TestStatsLinearInitRidge(t *testing.T) {
 	}
 	if !nonzero {
 		t.Fatal("the ridge fit is zero: the test cannot tell it from the default init")
+	}
+}
+
+// stats_linear_init on a model without the linear path is refused with an
+// error naming both settings, before any step.
+func TestStatsLinearInitNeedsTheHead(t *testing.T) {
+	cfg := testConfig(1)
+	cfg.BatchSize = 4
+	cfg.StatsLinearInit = "ridge"
+	mc := tinyModel(t)
+	mc.Stats = "nss"
+	cfg.Data = twoSources(t)
+	_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "stats_linear_init") || !strings.Contains(err.Error(), "heads.stats_linear") {
+		t.Fatalf("err %v, want one naming stats_linear_init and heads.stats_linear", err)
 	}
 }
