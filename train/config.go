@@ -47,9 +47,15 @@ type Config struct {
 	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
 	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
 	EvalEvery       int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
-	Seed            uint64  `yaml:"seed"`
-	CheckpointEvery int     `yaml:"checkpoint_every"` // 0 = only at the end
-	KeepLast        int     `yaml:"keep_last"`        // step checkpoints kept (best is kept apart); default 2
+	// Select is the checkpoint a run hands on (to --init, model ship, a
+	// sweep's figures): best (or "", the default) keeps the step of highest
+	// validation SRCC apart as checkpoints/best; last hands on the final step
+	// and only logs validations, so a figure reported on the validation set
+	// was not also used to pick the step it is measured at.
+	Select          string `yaml:"select"`
+	Seed            uint64 `yaml:"seed"`
+	CheckpointEvery int    `yaml:"checkpoint_every"` // 0 = only at the end
+	KeepLast        int    `yaml:"keep_last"`        // step checkpoints kept (best is kept apart); default 2
 	// StepTimeout fails the run when one step takes longer (a hang guard for
 	// the Go backend); the first step of each task, which compiles, gets
 	// CompileTimeout instead.
@@ -123,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.StatsLinearInit != "" && c.StatsLinearInit != "ridge" {
 		bad("stats_linear_init %q is not ridge or empty", c.StatsLinearInit)
+	}
+	if !slices.Contains([]string{"", "best", "last"}, c.Select) {
+		bad("select %q is not best or last", c.Select)
 	}
 	if !slices.Contains([]string{"", "stored", "observable", "canonical"}, c.DescribeText) {
 		bad("describe_text %q is not stored, observable or canonical", c.DescribeText)

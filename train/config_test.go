@@ -67,3 +67,16 @@ func TestDescribeTextValidated(t *testing.T) {
 		}
 	}
 }
+
+// select takes best or last; anything else is refused by name.
+func TestSelectValues(t *testing.T) {
+	_, err := ParseConfig([]byte("select: final\n"), "r.yaml")
+	if err == nil || !strings.Contains(err.Error(), `select "final" is not best or last`) {
+		t.Fatalf("select final: %v", err)
+	}
+	for _, v := range []string{"best", "last"} {
+		if c, err := ParseConfig([]byte("select: "+v+"\n"), "r.yaml"); err != nil || c.Select != v {
+			t.Fatalf("select %s: %+v %v", v, c, err)
+		}
+	}
+}

@@ -470,8 +470,9 @@ func (r *runner) evaluate(ctx context.Context) (err error) {
 		return err
 	}
 	r.res.LastEval = &ev
-	// NaN (constant predictions early on) never counts as an improvement
-	better := !math.IsNaN(ev.SRCC) && (r.st.BestSRCC == nil || ev.SRCC > *r.st.BestSRCC)
+	// NaN (constant predictions early on) never counts as an improvement;
+	// with select: last no step is kept apart
+	better := r.cfg.Select != "last" && !math.IsNaN(ev.SRCC) && (r.st.BestSRCC == nil || ev.SRCC > *r.st.BestSRCC)
 	if better {
 		v := ev.SRCC
 		r.st.BestSRCC, r.st.BestStep = &v, r.st.Step
