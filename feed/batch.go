@@ -128,13 +128,16 @@ func (b *Bridge) DescribeBatch(recs []*shards.Record) (*model.Batch, error) {
 
 // isStill reports a one-frame clip (an image): every stored context frame
 // is the same picture.
-func isStill(r *shards.Record) bool {
-	if r.M <= 1 {
+func isStill(r *shards.Record) bool { return stillContext(r.Context, r.M) }
+
+// stillContext reports whether the m frames of context are one picture.
+func stillContext(context []byte, m int) bool {
+	if m <= 1 {
 		return true
 	}
-	n := len(r.Context) / r.M
-	for i := 1; i < r.M; i++ {
-		if !bytes.Equal(r.Context[:n], r.Context[i*n:(i+1)*n]) {
+	n := len(context) / m
+	for i := 1; i < m; i++ {
+		if !bytes.Equal(context[:n], context[i*n:(i+1)*n]) {
 			return false
 		}
 	}

@@ -187,3 +187,33 @@ func oneRecordShards(t *testing.T, params string) *shards.Dataset {
 	}
 	return ds
 }
+
+// Statistics kind frame-nss-logsignals+mnv2mid+still is
+// frame-nss-logsignals+mnv2mid's values then 1 for a clip whose context
+// frames are all one picture (an image) and 0 for a video.
+func TestClipStatsStill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	fs := make([]float64, len(nss.NSSNames)+len(describe.SignalNames)+mobilenet.FeatureDim())
+	for j := range fs {
+		fs[j] = 0.5 + float64(j)
+	}
+	video := &shards.Record{ID: "v", M: 4, K: 3, Context: feedtest.Frames(rng, 4, 2), Patches: feedtest.Frames(rng, 3, 2), MOSNorm: 2, FrameStats: fs}
+	frame := feedtest.Frames(rng, 1, 2)
+	still := *video
+	still.ID, still.Context = "s", slices.Concat(frame, frame, frame, frame)
+	deep, _, err := kindBridge(t, "frame-nss-logsignals+mnv2mid").ClipStats(ClipOf(video))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := kindBridge(t, "frame-nss-logsignals+mnv2mid+still")
+	for rec, want := range map[*shards.Record]float64{video: 0, &still: 1} {
+		got, ok, err := br.ClipStats(ClipOf(rec))
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if len(got) != model.StatsKinds["frame-nss-logsignals+mnv2mid+still"] || !slices.Equal(got[:len(deep)], deep) || got[len(deep)] != want {
+			t.Fatalf("record %s: %d values (want %d), shared part equal %v, indicator %v (want %v)",
+				rec.ID, len(got), len(deep)+1, slices.Equal(got[:len(deep)], deep), got[len(got)-1], want)
+		}
+	}
+}

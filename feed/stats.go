@@ -54,6 +54,17 @@ func (b *Bridge) ClipStats(c Clip) ([]float64, bool, error) {
 	if kind == "frame-nss-logsignals" {
 		return frameStats(c)
 	}
+	if model.StillKind(kind) {
+		feats, ok, err := frameDeepStats(c)
+		if err != nil || !ok {
+			return nil, ok, err
+		}
+		still := 0.0
+		if stillContext(c.Context, c.M) {
+			still = 1
+		}
+		return append(feats, still), true, nil
+	}
 	if model.FrameDeepKind(kind) {
 		return frameDeepStats(c)
 	}

@@ -78,6 +78,10 @@ type HeadsConfig struct {
 	// run: at gain 1 and lr 1e-3 the weights stay within +-0.06 in 600
 	// steps (experiments/results/real-statslinear).
 	StatsLinearGain float64 `yaml:"stats_linear_gain"`
+	// StatsLinearDomains gives still images and videos their own linear
+	// weights beside the shared ones (domainTilt); it needs a statistics
+	// kind that ends with the still-image indicator (StillKind).
+	StatsLinearDomains bool `yaml:"stats_linear_domains"`
 }
 
 // PromptsConfig is the prompt template of each task; the answer follows it.
@@ -236,6 +240,9 @@ func (c Config) Validate() error {
 	}
 	if c.Heads.StatsLinear && c.Stats == "" {
 		check("heads", errors.New("stats_linear needs statistics: set stats (nss, nss-signals or nss-logsignals)"))
+	}
+	if c.Heads.StatsLinearDomains && (!c.Heads.StatsLinear || !StillKind(c.Stats)) {
+		check("heads", fmt.Errorf("stats_linear_domains needs stats_linear: true and stats frame-nss-logsignals+mnv2mid+still (got stats_linear %v, stats %q)", c.Heads.StatsLinear, c.Stats))
 	}
 	check("decoder", c.Decoder.Validate())
 	check("lora", c.LoRA.Validate())

@@ -38,8 +38,13 @@ import (
 // features of the same frames (FrameDeepKind): the channel means of
 // MobileNetV2's middle stages (MNV2Mid), which a ridge fit on the training
 // pool found to carry quality beyond the hand-made statistics.
+// "frame-nss-logsignals+mnv2mid+still": those, then 1 for a still image (a
+// one-frame clip: every context frame the same picture) and 0 for a video,
+// so the statistics' reading can differ between the two
+// (heads.stats_linear_domains).
 var StatsKinds = map[string]int{"nss": 38, "nss-signals": 45, "nss-logsignals": 45,
-	"frame-nss-logsignals": 45, "nss-logsignals+frame": 90, "frame-nss-logsignals+mnv2mid": 45 + len(MNV2Mid())}
+	"frame-nss-logsignals": 45, "nss-logsignals+frame": 90, "frame-nss-logsignals+mnv2mid": 45 + len(MNV2Mid()),
+	"frame-nss-logsignals+mnv2mid+still": 45 + len(MNV2Mid()) + 1}
 
 // FrameStatsKind reports whether statistics kind needs the statistics of
 // whole frames (Record.FrameStats), which the patches cannot give.
@@ -50,7 +55,13 @@ func FrameStatsKind(kind string) bool {
 // FrameDeepKind reports whether statistics kind also needs pretrained
 // features of the whole frames (shards.frame_deep: mobilenetv2), stored in
 // Record.FrameStats after the data/stats values.
-func FrameDeepKind(kind string) bool { return kind == "frame-nss-logsignals+mnv2mid" }
+func FrameDeepKind(kind string) bool {
+	return kind == "frame-nss-logsignals+mnv2mid" || StillKind(kind)
+}
+
+// StillKind reports whether statistics kind ends with the still-image
+// indicator (1 for a one-frame clip, 0 for a video).
+func StillKind(kind string) bool { return kind == "frame-nss-logsignals+mnv2mid+still" }
 
 // mnv2MidStages are the MobileNetV2 stages whose channel means MNV2Mid
 // keeps: block_5, block_9, block_12, block_15 (strides 8 to 32).
@@ -82,7 +93,7 @@ func (c Config) StatsDim() int { return StatsKinds[c.Stats] }
 
 func validateStats(kind string) error {
 	if _, ok := StatsKinds[kind]; !ok && kind != "" {
-		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals, nss-logsignals, frame-nss-logsignals, nss-logsignals+frame, frame-nss-logsignals+mnv2mid) or empty", kind)
+		return fmt.Errorf("%q is not a known statistics kind (nss, nss-signals, nss-logsignals, frame-nss-logsignals, nss-logsignals+frame, frame-nss-logsignals+mnv2mid, frame-nss-logsignals+mnv2mid+still) or empty", kind)
 	}
 	return nil
 }
@@ -136,12 +147,32 @@ func (m *Model) StatsTilt(scope *gm.Scope, stats *Node) *Node {
 	if gain == 0 {
 		gain = 1
 	}
-	t := MulScalar(layers.Contract(z, []int{1}, nil, w, []int{0}, nil), gain) // [B]
+	t := layers.Contract(z, []int{1}, nil, w, []int{0}, nil) // [B]
+	if m.Cfg.Heads.StatsLinearDomains {
+		t = Add(t, m.domainTilt(scope, stats, z))
+	}
+	t = MulScalar(t, gain)
 	levels := make([]float32, len(LevelScores))
 	for i, s := range LevelScores {
 		levels[i] = float32(s - 3)
 	}
 	return Mul(ExpandAxes(t, 1), ExpandAxes(Const(z.Graph(), levels), 0))
+}
+
+// domainTilt is heads.stats_linear_domains' part of the tilt before the
+// gain: s (u . z) + (1 - s) (v . z), where s is the raw still-image
+// indicator (the statistics' last entry, 0 or 1) and u, v are the weights
+// of still images and of videos beside the shared w: a hierarchical linear
+// reading, the two domains' own directions shrunk towards a common one.
+func (m *Model) domainTilt(scope *gm.Scope, stats, z *Node) *Node {
+	f := m.Cfg.StatsDim()
+	sc := scope.At("heads").At("stats_linear")
+	u := layers.Var(sc, z.Graph(), "still", dtypes.Float32, layers.ZeroInit, f)
+	v := layers.Var(sc, z.Graph(), "video", dtypes.Float32, layers.ZeroInit, f)
+	s := Reshape(Slice(stats, AxisRange(), AxisElem(f-1)), -1) // [B]
+	tu := layers.Contract(z, []int{1}, nil, u, []int{0}, nil)
+	tv := layers.Contract(z, []int{1}, nil, v, []int{0}, nil)
+	return Add(Mul(s, tu), Mul(OneMinus(s), tv))
 }
 
 // SetStatsNorm sets the standardisation of the statistics token (mean and

@@ -10,6 +10,13 @@ import (
 // statsLinearVar is the variable of the heads.stats_linear weights.
 const statsLinearVar = "/heads/stats_linear/weight"
 
+// statsLinearStillVar and statsLinearVideoVar are heads.stats_linear_domains'
+// weights of still images and of videos.
+const (
+	statsLinearStillVar = "/heads/stats_linear/still"
+	statsLinearVideoVar = "/heads/stats_linear/video"
+)
+
 // StatsLinearGain is heads.stats_linear_gain with its default (0 = 1).
 func (c Config) StatsLinearGain() float64 {
 	if c.Heads.StatsLinearGain == 0 {
@@ -20,28 +27,41 @@ func (c Config) StatsLinearGain() float64 {
 
 // SetStatsLinear sets the heads.stats_linear weights so that the tilt is
 // t = w . z for standardised statistics z (the gain is divided out), after
-// Init. Training uses it to start the linear path at a closed-form fit
-// (train config stats_linear_init).
+// Init; with heads.stats_linear_domains w holds 3F values, the shared
+// weights, then the still images' and the videos' (domainTilt). Training
+// uses it to start the linear path at a closed-form fit (train config
+// stats_linear_init).
 func (m *Model) SetStatsLinear(w []float64) error {
 	f := m.Cfg.StatsDim()
 	if !m.Cfg.Heads.StatsLinear || f == 0 {
 		return fmt.Errorf("model: stats_linear weights set on a model without heads.stats_linear")
 	}
-	if len(w) != f {
-		return fmt.Errorf("model: %d stats_linear weights, want %d", len(w), f)
+	vars := []string{statsLinearVar}
+	if m.Cfg.Heads.StatsLinearDomains {
+		vars = append(vars, statsLinearStillVar, statsLinearVideoVar)
 	}
-	v := m.Store.GetVariable(statsLinearVar)
-	if v == nil {
-		return fmt.Errorf("model: variable %s does not exist (Init first)", statsLinearVar)
+	if len(w) != len(vars)*f {
+		return fmt.Errorf("model: %d stats_linear weights, want %d", len(w), len(vars)*f)
 	}
-	x := make([]float32, f)
 	for i, a := range w {
 		if math.IsNaN(a) || math.IsInf(a, 0) {
 			return fmt.Errorf("model: stats_linear weight %d is %g", i, a)
 		}
-		x[i] = float32(a / m.Cfg.StatsLinearGain())
 	}
-	return v.SetValue(tensors.FromFlatDataAndDimensions(x, f))
+	for k, name := range vars {
+		v := m.Store.GetVariable(name)
+		if v == nil {
+			return fmt.Errorf("model: variable %s does not exist (Init first)", name)
+		}
+		x := make([]float32, f)
+		for i, a := range w[k*f : (k+1)*f] {
+			x[i] = float32(a / m.Cfg.StatsLinearGain())
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(x, f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // StatsZ standardises one video's statistics as the model's statistics

@@ -32,6 +32,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	}
 	var rows [][]float64
 	var ys, ws []float64
+	still := 0
 	for i, ds := range r.pool.ds {
 		src := r.pool.srcs[i]
 		if !src.serves(model.TaskScore) {
@@ -52,7 +53,10 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 					return err
 				}
 				if ok {
-					rows = append(rows, model.StatsZ(x, mean, std))
+					rows = append(rows, probeRow(r.m.Cfg, x, model.StatsZ(x, mean, std)))
+					if model.StillKind(r.m.Cfg.Stats) && x[len(x)-1] == 1 {
+						still++
+					}
 					ys = append(ys, model.TiltFor(rec.MOSNorm))
 				}
 			}
@@ -68,8 +72,29 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records (lambda %.3g by leave-one-out)\n", len(rows), lambda)
+	domains := ""
+	if r.m.Cfg.Heads.StatsLinearDomains {
+		domains = fmt.Sprintf(", %d still images and %d videos with their own weights", still, len(rows)-still)
+	}
+	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records%s (lambda %.3g by leave-one-out)\n", len(rows), domains, lambda)
 	return r.m.SetStatsLinear(w)
+}
+
+// probeRow is the ridge row of one record's raw statistics x and their
+// standardised values z: z itself, or with heads.stats_linear_domains z,
+// s z, (1 - s) z for the still-image indicator s (x's last entry), so one
+// penalty shrinks the still images' and the videos' own weights towards
+// the shared ones, the layout model.SetStatsLinear takes.
+func probeRow(c model.Config, x, z []float64) []float64 {
+	if !c.Heads.StatsLinearDomains {
+		return z
+	}
+	s := x[len(x)-1]
+	row := make([]float64, 3*len(z))
+	for j, v := range z {
+		row[j], row[len(z)+j], row[2*len(z)+j] = v, s*v, (1-s)*v
+	}
+	return row
 }
 
 // ridgeLambdas is the grid the leave-one-out error picks the penalty from.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,5 +158,32 @@ func TestStatsLinearInitNeedsTheHead(t *testing.T) {
 	_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "stats_linear_init") || !strings.Contains(err.Error(), "heads.stats_linear") {
 		t.Fatalf("err %v, want one naming stats_linear_init and heads.stats_linear", err)
+	}
+}
+
+// probeRow lays a record's ridge row out as model.SetStatsLinear takes the
+// weights (shared, still images', videos'), so w . row is the tilt the
+// model computes for it: w . z + s (u . z) + (1 - s) (v . z); without
+// heads.stats_linear_domains the row is z.
+func TestProbeRowDomains(t *testing.T) {
+	var c model.Config
+	z := []float64{0.5, -1, 2}
+	if got := probeRow(c, []float64{9, 9, 9}, z); !slices.Equal(got, z) {
+		t.Fatalf("without domains: %v, want z %v", got, z)
+	}
+	c.Heads.StatsLinearDomains = true
+	w := []float64{1, 2, 3, 0.1, 0.2, 0.3, -1, -2, -3}
+	for _, s := range []float64{0, 1} {
+		row := probeRow(c, []float64{7, 7, s}, z)
+		var got, want float64
+		for j := range row {
+			got += w[j] * row[j]
+		}
+		for j, v := range z {
+			want += (w[j] + s*w[3+j] + (1-s)*w[6+j]) * v
+		}
+		if len(row) != 9 || math.Abs(got-want) > 1e-12 {
+			t.Fatalf("still %v: row %v gives %g, want %g", s, row, got, want)
+		}
 	}
 }

@@ -80,8 +80,12 @@ its tokenizer.model must be the model config's (train an import with
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "train: %d steps; last checkpoint %s; best %s (step %d); plots %s, %s\n",
-				res.Steps, res.Checkpoint, res.BestCheckpoint, res.BestStep, filepath.Join(out, "loss.png"), filepath.Join(out, "val.png"))
+			best := "no best checkpoint (no validation, or select: last)"
+			if res.BestCheckpoint != "" {
+				best = fmt.Sprintf("best %s (step %d)", res.BestCheckpoint, res.BestStep)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "train: %d steps; last checkpoint %s; %s; plots %s, %s\n",
+				res.Steps, res.Checkpoint, best, filepath.Join(out, "loss.png"), filepath.Join(out, "val.png"))
 			if res.LastEval != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "validation: SRCC %.4f PLCC %.4f (n=%d)\n", res.LastEval.SRCC, res.LastEval.PLCC, res.LastEval.N)
 			}

@@ -1,0 +1,97 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// heads.stats_linear_domains: the tilt is w . z + s (u . z) + (1 - s)
+// (v . z) with s the raw still-image indicator (the statistics' last
+// entry), computed here by hand from the zero-weight probabilities, for
+// still images and videos in one batch.
+func TestStatsLinearDomains(t *testing.T) {
+	m := statsModel(t, func(c *Config) {
+		c.Stats, c.Heads.StatsLinear, c.Heads.StatsLinearDomains, c.Heads.StatsLinearGain = "frame-nss-logsignals+mnv2mid+still", true, true, 2.5
+	})
+	p := NewPredictor(m, testBackend(t))
+	rng := rand.New(rand.NewPCG(21, 22))
+	const b = 4
+	f := m.Cfg.StatsDim()
+	batch := randomBatch(m, TaskScore, b, 6, rng)
+	batch.Target = nil
+	mean, std := make([]float64, f), make([]float64, f)
+	for j := range f {
+		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
+	}
+	mean[f-1], std[f-1] = 0.5, 0.5 // the indicator standardises to +-1
+	if err := m.SetStatsNorm(mean, std); err != nil {
+		t.Fatal(err)
+	}
+	xs := make([]float32, b*f)
+	rows := make([][]float64, b)
+	for i := range b {
+		rows[i] = make([]float64, f)
+		for j := range f - 1 {
+			rows[i][j] = mean[j] + std[j]*rng.NormFloat64()
+		}
+		rows[i][f-1] = float64(1 - i%2) // still, video, still, video
+		for j, v := range rows[i] {
+			xs[i*f+j] = float32(v)
+		}
+	}
+	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
+	probs := func() []float64 {
+		t.Helper()
+		_, pr, err := p.Score(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flat(t, pr)
+	}
+	p0 := probs()
+	w := make([]float64, 3*f)
+	for j := range w {
+		w[j] = 0.2 * rng.NormFloat64()
+	}
+	if err := m.SetStatsLinear(w); err != nil {
+		t.Fatal(err)
+	}
+	got := probs()
+	for i := range b {
+		z := StatsZ(rows[i], mean, std)
+		s := rows[i][f-1]
+		tilt := 0.0
+		for j := range f {
+			tilt += (w[j] + s*w[f+j] + (1-s)*w[2*f+j]) * z[j]
+		}
+		logits, sum := make([]float64, 5), 0.0
+		for k := range 5 {
+			logits[k] = math.Log(p0[i*5+k]) + tilt*(LevelScores[k]-3)
+			sum += math.Exp(logits[k])
+		}
+		for k := range 5 {
+			if want := math.Exp(logits[k]) / sum; math.Abs(got[i*5+k]-want) > 2e-5 {
+				t.Errorf("video %d (still %v) level %d: prob %.6f, want %.6f (tilt %.4f)", i, s, k, got[i*5+k], want, tilt)
+			}
+		}
+	}
+	if err := m.SetStatsLinear(w[:f]); err == nil || !strings.Contains(err.Error(), "want") {
+		t.Errorf("shared weights alone on a model with domains: err %v", err)
+	}
+	for _, edit := range []func(*Config){
+		func(c *Config) {
+			c.Stats, c.Heads.StatsLinear, c.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid", true, true
+		},
+		func(c *Config) { c.Stats, c.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true },
+	} {
+		c := tinyConfig(t)
+		edit(&c)
+		if _, err := Build(c); err == nil || !strings.Contains(err.Error(), "stats_linear_domains needs stats_linear: true and stats frame-nss-logsignals+mnv2mid+still") {
+			t.Errorf("%+v: err %v", c.Heads, err)
+		}
+	}
+}
