@@ -1,0 +1,44 @@
+package sweep
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// experiments/real-last.yaml is real-cv-deep.yaml (the shipped recipe's two
+// stages once per holdout fold) with stage 1 handing on its final step
+// (select: last) and nothing else changed; real-still.yaml is real-last
+// with the still-image indicator, per-domain linear weights and their
+// ridge start, and nothing else changed.
+func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
+	load := func(name string) *Experiment {
+		e, err := Load(filepath.Join(repo(), "experiments", name), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Variants) != 10 {
+			t.Fatalf("%s: %d variants, want 5 folds x 2 stages", name, len(e.Variants))
+		}
+		return e
+	}
+	last, still := load("real-last.yaml"), load("real-still.yaml")
+	base, stage2 := realStages(t)
+	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
+	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
+	stillBase, stillStage2 := base, stage2
+	stillBase.Stats, stillBase.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true
+	stillStage2.Stats, stillStage2.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true
+	ladder, _, describeLadder := ladderRecipes(t)
+	onDeepShards(&ladder, &describeLadder)
+	for k := range 5 {
+		l, d := ladder, describeLadder
+		l.Holdout.Fold, d.Holdout.Fold = k, k
+		l.Select = "last"
+		checkCell(t, last, fmt.Sprintf("fold%d", k), "", base, l)
+		checkCell(t, last, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stage2, d)
+		l.StatsLinearInit = "ridge"
+		checkCell(t, still, fmt.Sprintf("fold%d", k), "", stillBase, l)
+		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stillStage2, d)
+	}
+}
