@@ -57,6 +57,16 @@ func killAtCheckpoint(t *testing.T, args []string, dirPart string, step int) {
 // step checkpoint STEP of a run whose checkpoint dir contains DIRPART is on
 // disk, and creates MARKER: the kill then lands at an exact point.
 func TestMain(m *testing.M) {
+	// the CLI's own child processes (a sweep's cells) are this binary too
+	selfCommand = func(args []string) (*exec.Cmd, error) {
+		argv, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		c := exec.Command(os.Args[0], "-test.run", "^$")
+		c.Env = append(os.Environ(), "CPLLM_CLI_CHILD="+string(argv))
+		return c, nil
+	}
 	if args := os.Getenv("CPLLM_CLI_CHILD"); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {

@@ -15,7 +15,7 @@ import (
 func newSweepCmd(g *globals) *cobra.Command {
 	var seeds, jobs int
 	var shard, out string
-	var dryRun, asJSON bool
+	var dryRun, asJSON, isolate bool
 	cmd := &cobra.Command{
 		Use:   "sweep EXPERIMENT.yaml [--seeds N] [--jobs N] [--shard i/N] [--dry-run] [--out runs]",
 		Short: "Train and evaluate every variant x seed of an ablation experiment (experiments/*.yaml)",
@@ -31,7 +31,9 @@ configuration or data changed is an error (delete its directory).
 OUT/<experiment> trees of all shards into one directory for 'sweep report'.
 --dry-run lists the cells with their partition, status and each variant's
 trainable parameter count (and capacity matches) without training.
---seeds N uses seeds 1..N instead of the file's.`,
+--seeds N uses seeds 1..N instead of the file's. Each cell trains in a
+child process of the CLI (--isolate, on by default), which dies with the
+sweep.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := g.load(); err != nil {
@@ -57,7 +59,11 @@ trainable parameter count (and capacity matches) without training.
 				}
 				return nil
 			}
-			sum, err := sweep.Run(cmd.Context(), e, sweep.Options{Out: out, Jobs: jobs, Shard: part, Log: cmd.ErrOrStderr()})
+			o := sweep.Options{Out: out, Jobs: jobs, Shard: part, Log: cmd.ErrOrStderr()}
+			if isolate {
+				o.Exec = cellExec(cmd, args[0], len(e.Cells()), cmd.ErrOrStderr())
+			}
+			sum, err := sweep.Run(cmd.Context(), e, o)
 			fmt.Fprintf(w, "sweep %s (shard %s): %d cells: %d trained, %d already done, %d failed -> %s\n",
 				e.Name, part, sum.Cells, sum.Trained, sum.Skipped, sum.Failed, e.Root(out))
 			if err != nil {
@@ -73,6 +79,8 @@ trainable parameter count (and capacity matches) without training.
 	f.BoolVar(&dryRun, "dry-run", false, "list the cells and parameter counts, train nothing")
 	f.BoolVar(&asJSON, "json", false, "with --dry-run: print the cell list as JSON")
 	f.StringVar(&out, "out", "runs", "runs directory")
+	f.BoolVar(&isolate, "isolate", true, "train each cell in its own child process, so what a finished cell's backend\n"+
+		"keeps (ONNX Runtime does not hand its sessions' memory back) goes with it; false: all in this process")
 	cmd.AddCommand(newSweepReportCmd(g))
 	return cmd
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cpllm/cpllm/experiments/sweep/sweeptest"
@@ -50,8 +53,29 @@ func TestSweepCLI(t *testing.T) {
 	if stdout, err := run(t, "sweep", f.Exp, "--dry-run", "--out", out); err != nil || !strings.Contains(stdout, "both") || !strings.Contains(stdout, "trainable") {
 		t.Fatalf("dry run table: %v\n%s", err, stdout)
 	}
-	if stdout, err := run(t, "sweep", f.Exp, "--out", out, "--jobs", "2"); err != nil || !strings.Contains(stdout, "4 trained") {
+	// each cell trains in a child process of its own, given the sweep's
+	// flags (global ones too) and that cell's index as the partition
+	var mu sync.Mutex
+	var cellRuns []string
+	self := selfCommand
+	selfCommand = func(args []string) (*exec.Cmd, error) {
+		mu.Lock()
+		cellRuns = append(cellRuns, strings.Join(args, " "))
+		mu.Unlock()
+		return self(args)
+	}
+	defer func() { selfCommand = self }()
+	if stdout, err := run(t, "sweep", f.Exp, "--out", out, "--jobs", "2", "--log-level", "warn"); err != nil || !strings.Contains(stdout, "4 trained") {
 		t.Fatalf("sweep: %v\n%s", err, stdout)
+	}
+	slices.Sort(cellRuns)
+	for i, a := range cellRuns {
+		if want := fmt.Sprintf("sweep %s --log-level=warn --out=%s --shard=%d/4 --isolate=false", f.Exp, out, i); a != want {
+			t.Fatalf("cell process %d ran %q, want %q", i, a, want)
+		}
+	}
+	if len(cellRuns) != 4 {
+		t.Fatalf("%d cell processes, want 4: %v", len(cellRuns), cellRuns)
 	}
 	if stdout, err := run(t, "sweep", f.Exp, "--out", out); err != nil || !strings.Contains(stdout, "0 trained, 4 already done") {
 		t.Fatalf("rerun: %v\n%s", err, stdout)

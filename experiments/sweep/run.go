@@ -32,6 +32,13 @@ type Options struct {
 	// Hooks, when set, gives the training hooks of a cell (tests inject
 	// faults or cancel mid-cell with it).
 	Hooks func(Cell) train.Hooks
+	// Exec, when set, runs each cell in a child process instead of this
+	// one: it starts the process that runs cell c alone (the CLI with
+	// --shard c.Index/len(Cells())) and returns when it has exited. Memory
+	// a finished cell leaves behind (ONNX Runtime keeps what its sessions
+	// held) then goes with its process; a sweep of 50 cells in one process
+	// grew past 23 GB.
+	Exec func(ctx context.Context, c Cell) error
 }
 
 // Done is done.json: the cell's identity and a summary of its results.
@@ -121,7 +128,15 @@ func (e *Experiment) runStage(ctx context.Context, cells []Cell, o Options, drop
 				if ctx.Err() != nil {
 					continue // interrupted: leave the remaining cells untouched
 				}
-				skipped, err := e.runCell(ctx, c, o, dropped)
+				var skipped bool
+				var err error
+				if o.Exec != nil {
+					// the child checks a done cell's fingerprint and skips it
+					skipped = e.Status(o.Out, c) == StatusDone
+					err = o.Exec(ctx, c)
+				} else {
+					skipped, err = e.runCell(ctx, c, o, dropped)
+				}
 				mu.Lock()
 				switch {
 				case err != nil:
