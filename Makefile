@@ -213,12 +213,12 @@ MODEL_BACKEND ?= auto
 # Two stages, both on configs/model/real.yaml with the statistics token of
 # whole frames (45 statistics and 352 pretrained MobileNetV2 features) and a
 # linear path from it to the score (MODEL_STAGE1): configs/train/real-deep.yaml
-# (score, describe and pairs, CRF-ladder pairs weighted), then a describe
-# fine-tune from its best checkpoint with the pixel encoder and projectors
-# frozen, room for a whole description and the ladder pairs kept
-# (configs/train/real-deep-describe.yaml). experiments/real-deepstats.yaml
-# runs the same two stages on every seed (mnv2, mnv2-describe-ladder), and
-# a test keeps them identical.
+# (score, describe and pairs, CRF-ladder pairs weighted; its final step,
+# select: last), then a describe fine-tune from it with the pixel encoder
+# and projectors frozen, room for a whole description and the ladder pairs
+# kept (configs/train/real-deep-describe.yaml). experiments/real-last.yaml
+# runs the same two stages on every seed and holdout fold (fold0,
+# fold0-describe-ladder are these), and a test keeps them identical.
 MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid --set model.heads.stats_linear=true
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96
 model: model-data-deep ## train the shipped model from the real data and ship it to models/real (about 25 min on 2 cores)

@@ -13,13 +13,13 @@ import (
 )
 
 // The two stages make model trains (Makefile) are the sweep cells whose
-// figures the model card reports: stage 1 is the mnv2 variant of
-// experiments/real-deepstats.yaml, stage 2 its mnv2-describe-ladder
-// variant, configs and init alike (and TestDeepStatsIsShippedRecipePlusFeatures:
-// the folds of experiments/real-cv-deep.yaml are those cells but for
-// holdout.fold).
+// figures the model card reports: stage 1 is the fold0 variant of
+// experiments/real-last.yaml, stage 2 its fold0-describe-ladder variant,
+// configs and init alike (TestLastAndStillAreTheDeepRecipe: its other
+// folds are those cells but for holdout.fold); experiments/real-deepstats.yaml's
+// mnv2 cells are the same stage 1 keeping its best validation instead.
 func TestShippedModelIsSweepCells(t *testing.T) {
-	fs, err := Load(filepath.Join(repo(), "experiments", "real-deepstats.yaml"), 0)
+	fs, err := Load(filepath.Join(repo(), "experiments", "real-last.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +44,16 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	ladder, _, describe := ladderRecipes(t)
 	onDeepShards(&ladder, &describe)
 	recipe1, recipe2 := loadRecipe(t, "real-deep.yaml"), loadRecipe(t, "real-deep-describe.yaml")
-	if !reflect.DeepEqual(recipe1, ladder) {
-		t.Fatalf("configs/train/real-deep.yaml is not real-ladder.yaml on runs/real/shards-fd:\n%+v\n%+v", recipe1, ladder)
+	last := ladder
+	last.Select = "last"
+	if !reflect.DeepEqual(recipe1, last) {
+		t.Fatalf("configs/train/real-deep.yaml is not real-ladder.yaml on runs/real/shards-fd with select: last:\n%+v\n%+v", recipe1, last)
 	}
 	if !reflect.DeepEqual(recipe2, describe) {
 		t.Fatalf("configs/train/real-deep-describe.yaml is not the ladder-keeping describe stage on runs/real/shards-fd:\n%+v\n%+v", recipe2, describe)
 	}
-	checkCell(t, fs, "mnv2", "", stage1, recipe1)
-	checkCell(t, fs, "mnv2-describe-ladder", "mnv2", stage2, recipe2)
+	checkCell(t, fs, "fold0", "", stage1, recipe1)
+	checkCell(t, fs, "fold0-describe-ladder", "fold0", stage2, recipe2)
 	// the previous shipped recipe's configs stay real-framestats' cells
 	fr1, fr2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
 	frameLadder, _, frameDescribe := ladderRecipes(t)
