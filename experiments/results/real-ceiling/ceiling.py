@@ -80,8 +80,14 @@ def ridge_fit(X, y, w=None):
     """Ridge on z-scored X, lambda by exact leave-one-out error (the hat
     matrix's diagonal) over a log grid, as cpllm baseline's ridge does."""
     mu, sd = zfit(X)
-    Z = (X - mu) / sd
-    w = np.ones(len(y)) if w is None else w
+    ym, beta = ridge_loo((X - mu) / sd, y, np.ones(len(y)) if w is None else w)
+    return lambda Xn: ym + ((Xn - mu) / sd) @ beta
+
+
+def ridge_loo(Z, y, w):
+    """Weighted ridge of y on the columns of Z with a free intercept; lambda
+    on a log grid by exact weighted leave-one-out error. Returns the
+    intercept and the weights."""
     sw = np.sqrt(w / w.mean())
     ym = np.average(y, weights=w)
     U, s, Vt = np.linalg.svd(Z * sw[:, None], full_matrices=False)
@@ -95,8 +101,7 @@ def ridge_fit(X, y, w=None):
         if best is None or loo < best[0]:
             best = (loo, lam)
     lam = best[1]
-    beta = Vt.T @ (s / (s**2 + lam) * uy)
-    return lambda Xn: ym + ((Xn - mu) / sd) @ beta
+    return ym, Vt.T @ (s / (s**2 + lam) * uy)
 
 
 def rbf(A, B, gamma):

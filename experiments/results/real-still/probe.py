@@ -44,24 +44,6 @@ import ceiling as C  # noqa: E402
 REPEATS = 10
 
 
-def wridge(Z, y, w):
-    """Weighted ridge with a free intercept; lambda by exact weighted LOO."""
-    sw = np.sqrt(w / w.mean())
-    ym = np.average(y, weights=w)
-    U, s, Vt = np.linalg.svd(Z * sw[:, None], full_matrices=False)
-    uy = U.T @ ((y - ym) * sw)
-    best = None
-    for lam in np.logspace(-3, 5, 33):
-        f = s**2 / (s**2 + lam)
-        r = (y - ym) * sw - U @ (f * uy)
-        h = (U**2) @ f
-        loo = np.sum((r / (1 - h)) ** 2)
-        if best is None or loo < best[0]:
-            best = (loo, lam)
-    beta = Vt.T @ (s / (s**2 + best[1]) * uy)
-    return ym, beta
-
-
 def fit_pooled(XK, yK, XC, yC, mode, share):
     X = np.vstack([XK, XC])
     y = np.concatenate([yK, yC])
@@ -76,7 +58,7 @@ def fit_pooled(XK, yK, XC, yC, mode, share):
             return np.hstack([Z, s[:, None]])
         return np.hstack([Z, Z * s[:, None], Z * (1 - s)[:, None], s[:, None]])
 
-    ym, beta = wridge(design((X - mu) / sd, still), y, w)
+    ym, beta = C.ridge_loo(design((X - mu) / sd, still), y, w)
     return lambda Xn, s: ym + design((Xn - mu) / sd, np.full(len(Xn), s)) @ beta
 
 
