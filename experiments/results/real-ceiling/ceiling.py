@@ -186,16 +186,11 @@ def configs_for(X, y, sets, names, joint=None):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--konvid", required=True)
-    ap.add_argument("--konvid-labels", required=True)
-    ap.add_argument("--konvid-ids", required=True)
-    ap.add_argument("--clive", required=True)
-    ap.add_argument("--clive-data", required=True)
-    ap.add_argument("--out", required=True)
-    a = ap.parse_args()
-
+def load_pool(a):
+    """The cached features and MOS of KoNViD-1k's listed clips and of CLIVE
+    (arguments konvid, konvid_labels, konvid_ids, clive, clive_data):
+    KoNViD features by id, KoNViD MOS by id, the listed ids (each must have
+    features), CLIVE features by id, CLIVE MOS (0-100) by image name."""
     kf = load_features(a.konvid)
     mos = {}
     with open(a.konvid_labels) as f:
@@ -207,13 +202,27 @@ def main():
     missing = [i for i in kids if i not in kf]
     if missing:
         raise SystemExit(f"{a.konvid}: {len(missing)} clips of {a.konvid_ids} have no features, e.g. {missing[0]}")
-    names = sorted(kf[kids[0]])
-    sets = feature_sets(names)
-
     cf = load_features(a.clive)
     imgs = scipy.io.loadmat(os.path.join(a.clive_data, "AllImages_release.mat"))["AllImages_release"]
     cm = scipy.io.loadmat(os.path.join(a.clive_data, "AllMOS_release.mat"))["AllMOS_release"].ravel()
     cmos = {str(im[0][0]).rsplit(".", 1)[0]: float(m) for im, m in zip(imgs, cm)}
+    return kf, mos, kids, cf, cmos
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--konvid", required=True)
+    ap.add_argument("--konvid-labels", required=True)
+    ap.add_argument("--konvid-ids", required=True)
+    ap.add_argument("--clive", required=True)
+    ap.add_argument("--clive-data", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    kf, mos, kids, cf, cmos = load_pool(a)
+    names = sorted(kf[kids[0]])
+    sets = feature_sets(names)
+
     cids = sorted(i for i in cf if i in cmos)
     cnames = sorted(set(names) - {"bitrate_bpps", "bitrate_kbps"})
     csets = {k: v for k, v in feature_sets(cnames).items()}

@@ -85,21 +85,7 @@ def main():
     for k in ("konvid", "konvid-labels", "konvid-ids", "clive", "clive-data", "out"):
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args()
-    kf = C.load_features(a.konvid)
-    mos = {}
-    with open(a.konvid_labels) as f:
-        head = f.readline().strip().split(",")
-        for line in f:
-            v = dict(zip(head, line.strip().split(",")))
-            mos[v["flickr_id"]] = float(v["mos"])
-    kids = [l.strip() for l in open(a.konvid_ids) if l.strip()]
-    missing = [i for i in kids if i not in kf]
-    if missing:
-        raise SystemExit(f"{a.konvid}: {len(missing)} clips of {a.konvid_ids} have no features, e.g. {missing[0]}")
-    cf = C.load_features(a.clive)
-    imgs = scipy.io.loadmat(os.path.join(a.clive_data, "AllImages_release.mat"))["AllImages_release"]
-    cm = scipy.io.loadmat(os.path.join(a.clive_data, "AllMOS_release.mat"))["AllMOS_release"].ravel()
-    cmos = {str(im[0][0]).rsplit(".", 1)[0]: float(m) for im, m in zip(imgs, cm)}
+    kf, mos, kids, cf, cmos = C.load_pool(a)
     cids = sorted(i for i in cf if i in cmos)
     names = sorted(set(kf[kids[0]]) - {"bitrate_bpps", "bitrate_kbps"})
     sel = C.feature_sets(names)["mid+signals"]
