@@ -54,19 +54,16 @@ func (b *Bridge) ClipStats(c Clip) ([]float64, bool, error) {
 	if kind == "frame-nss-logsignals" {
 		return frameStats(c)
 	}
-	if model.StillKind(kind) {
+	if model.FrameDeepKind(kind) {
 		feats, ok, err := frameDeepStats(c)
-		if err != nil || !ok {
-			return nil, ok, err
+		if err != nil || !ok || !model.StillKind(kind) {
+			return feats, ok, err
 		}
 		still := 0.0
 		if stillContext(c.Context, c.M) {
 			still = 1
 		}
 		return append(feats, still), true, nil
-	}
-	if model.FrameDeepKind(kind) {
-		return frameDeepStats(c)
 	}
 	feats, ok, err := b.patchStats(c)
 	if err != nil || !ok || kind != "nss-logsignals+frame" {

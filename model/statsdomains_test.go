@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -44,14 +45,7 @@ func TestStatsLinearDomains(t *testing.T) {
 		}
 	}
 	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
-	probs := func() []float64 {
-		t.Helper()
-		_, pr, err := p.Score(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return flat(t, pr)
-	}
+	probs := func() []float64 { return scoreProbs(t, p, batch) }
 	p0 := probs()
 	w := make([]float64, 3*f)
 	for j := range w {
@@ -68,16 +62,7 @@ func TestStatsLinearDomains(t *testing.T) {
 		for j := range f {
 			tilt += (w[j] + s*w[f+j] + (1-s)*w[2*f+j]) * z[j]
 		}
-		logits, sum := make([]float64, 5), 0.0
-		for k := range 5 {
-			logits[k] = math.Log(p0[i*5+k]) + tilt*(LevelScores[k]-3)
-			sum += math.Exp(logits[k])
-		}
-		for k := range 5 {
-			if want := math.Exp(logits[k]) / sum; math.Abs(got[i*5+k]-want) > 2e-5 {
-				t.Errorf("video %d (still %v) level %d: prob %.6f, want %.6f (tilt %.4f)", i, s, k, got[i*5+k], want, tilt)
-			}
-		}
+		checkTilted(t, fmt.Sprintf("video %d (still %v)", i, s), p0[i*5:i*5+5], got[i*5:i*5+5], tilt)
 	}
 	if err := m.SetStatsLinear(w[:f]); err == nil || !strings.Contains(err.Error(), "want") {
 		t.Errorf("shared weights alone on a model with domains: err %v", err)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -54,14 +55,7 @@ func TestStatsLinearTilt(t *testing.T) {
 		xs[i] = float32(v)
 	}
 	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
-	probs := func() []float64 {
-		t.Helper()
-		_, pr, err := p.Score(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return flat(t, pr)
-	}
+	probs := func() []float64 { return scoreProbs(t, p, batch) }
 	for _, w := range statsLinearWeight(t, m) {
 		if w != 0 {
 			t.Fatalf("initial weight %v, want zeros", w)
@@ -91,17 +85,34 @@ func TestStatsLinearTilt(t *testing.T) {
 			}
 			tilt += 2.5 * float64(w[j]) * z
 		}
-		logits, sum := make([]float64, 5), 0.0
-		for k := range 5 {
-			logits[k] = math.Log(p0[i*5+k]) + tilt*(LevelScores[k]-3)
-			sum += math.Exp(logits[k])
-		}
-		for k := range 5 {
-			if want := math.Exp(logits[k]) / sum; math.Abs(got[i*5+k]-want) > 2e-5 {
-				t.Errorf("video %d level %d: prob %.6f, want %.6f (tilt %.4f)", i, k, got[i*5+k], want, tilt)
-			}
+		checkTilted(t, fmt.Sprintf("video %d", i), p0[i*5:i*5+5], got[i*5:i*5+5], tilt)
+	}
+}
+
+// checkTilted fails unless the level probabilities got are p0 tilted by
+// tilt * (LevelScores - 3) and renormalised.
+func checkTilted(t *testing.T, what string, p0, got []float64, tilt float64) {
+	t.Helper()
+	logits, sum := make([]float64, 5), 0.0
+	for k := range 5 {
+		logits[k] = math.Log(p0[k]) + tilt*(LevelScores[k]-3)
+		sum += math.Exp(logits[k])
+	}
+	for k := range 5 {
+		if want := math.Exp(logits[k]) / sum; math.Abs(got[k]-want) > 2e-5 {
+			t.Errorf("%s level %d: prob %.6f, want %.6f (tilt %.4f)", what, k, got[k], want, tilt)
 		}
 	}
+}
+
+// scoreProbs are the level probabilities the predictor gives batch.
+func scoreProbs(t *testing.T, p *Predictor, batch *Batch) []float64 {
+	t.Helper()
+	_, pr, err := p.Score(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flat(t, pr)
 }
 
 // The weight trains (heads always do, even with the encoders and projectors
