@@ -3,6 +3,7 @@ package mobilenet_test
 import (
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,7 +37,11 @@ func rssMiB(t *testing.T) float64 {
 // TestFeaturesMemoryStableONNX: data prep runs the network over every frame
 // of a dataset, so a call must leave nothing behind. It once kept the
 // backend's copy of each input frame (outside the Go heap, invisible to the
-// garbage collector): 3-6 MiB per 960x540 call, 140 MiB over this loop.
+// garbage collector): 3-6 MiB per 960x540 call, in every call. Resident
+// memory also moves by tens of MiB at a time for reasons that are not a
+// leak (an allocator arena growing once, the Go heap's pages), so the test
+// looks at growth over several windows of calls and judges the median
+// window: a leak grows every window, a one-off step moves one.
 func TestFeaturesMemoryStableONNX(t *testing.T) {
 	dir := t.TempDir()
 	WriteRandomTFJS(t, dir, 11)
@@ -55,7 +60,7 @@ func TestFeaturesMemoryStableONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const h, wd, calls = 540, 960, 40
+	const h, wd, windows, calls = 540, 960, 7, 10
 	frame := make([]byte, h*wd*3)
 	for i := range frame {
 		frame[i] = byte(i * 2654435761 >> 24)
@@ -68,11 +73,20 @@ func TestFeaturesMemoryStableONNX(t *testing.T) {
 		}
 	}
 	run(5) // compile and let the backend's pools reach their size
-	before := rssMiB(t)
-	run(calls)
-	grew := rssMiB(t) - before
-	t.Logf("%s: resident memory %+.1f MiB over %d calls of one %dx%d frame", be.Name(), grew, calls, wd, h)
-	if limit := 0.25 * float64(calls*h*wd*3*4) / (1 << 20); grew > limit {
-		t.Errorf("resident memory grew by %.1f MiB over %d calls (limit %.1f: a quarter of the inputs' size); a call keeps memory", grew, calls, limit)
+	prev := rssMiB(t)
+	grew := make([]float64, windows)
+	for i := range grew {
+		run(calls)
+		now := rssMiB(t)
+		grew[i], prev = now-prev, now
+	}
+	sorted := slices.Clone(grew)
+	slices.Sort(sorted)
+	median := sorted[windows/2]
+	limit := 0.25 * float64(calls*h*wd*3*4) / (1 << 20)
+	t.Logf("%s: resident memory growth per window of %d calls of one %dx%d frame: %.1f MiB (median %.1f, limit %.1f)",
+		be.Name(), calls, wd, h, grew, median, limit)
+	if median > limit {
+		t.Errorf("resident memory grew by a median %.1f MiB per %d calls (limit %.1f: a quarter of the inputs' size); a call keeps memory", median, calls, limit)
 	}
 }
