@@ -20,7 +20,7 @@ const (
 
 // TrainableConfig says what training updates, per component. Fusion
 // variables (the cross-attention fusion's sub-layers in the decoder and its
-// video-slot embedding) and the heads always train.
+// video-slot embedding) always train.
 type TrainableConfig struct {
 	ContextEncoder string `yaml:"context_encoder"` // full (default) | frozen
 	PixelEncoder   string `yaml:"pixel_encoder"`   // full (default) | frozen
@@ -28,10 +28,14 @@ type TrainableConfig struct {
 	// Decoder: full trains the base weights and the adapters (if lora.rank > 0);
 	// lora (default) only the adapters; frozen neither.
 	Decoder string `yaml:"decoder"`
+	// Heads (the score regressor and heads.stats_linear): full (default) |
+	// frozen. A second stage that teaches descriptions can keep the first
+	// stage's score path as it was.
+	Heads string `yaml:"heads"`
 }
 
 func (t *TrainableConfig) applyDefaults() {
-	for _, p := range []*string{&t.ContextEncoder, &t.PixelEncoder, &t.Projectors} {
+	for _, p := range []*string{&t.ContextEncoder, &t.PixelEncoder, &t.Projectors, &t.Heads} {
 		if *p == "" {
 			*p = TrainFull
 		}
@@ -53,6 +57,7 @@ func (t TrainableConfig) Validate(lora decoder.LoRAConfig) error {
 		{"pixel_encoder", t.PixelEncoder, false},
 		{"projectors", t.Projectors, false},
 		{"decoder", t.Decoder, true},
+		{"heads", t.Heads, false},
 	} {
 		switch {
 		case f.val == TrainFull || f.val == TrainFrozen:
@@ -68,7 +73,7 @@ func (t TrainableConfig) Validate(lora decoder.LoRAConfig) error {
 }
 
 // Setting returns the trainable setting of a component (one of Components;
-// "full" for fusion and heads, which always train).
+// "full" for fusion, which always trains).
 func (t TrainableConfig) Setting(component string) string {
 	switch component {
 	case "context_encoder":
@@ -79,6 +84,10 @@ func (t TrainableConfig) Setting(component string) string {
 		return t.Projectors
 	case "decoder":
 		return t.Decoder
+	case "heads":
+		if t.Heads == TrainFrozen {
+			return TrainFrozen
+		}
 	}
 	return TrainFull
 }
@@ -116,7 +125,7 @@ func (m *Model) markTrainable() {
 	root.At("pixel_encoder").SetParam(layers.ParamTrainable, t.PixelEncoder == TrainFull)
 	root.At("projector").SetParam(layers.ParamTrainable, t.Projectors == TrainFull)
 	root.At("fusion").SetParam(layers.ParamTrainable, true)
-	root.At("heads").SetParam(layers.ParamTrainable, true)
+	root.At("heads").SetParam(layers.ParamTrainable, t.Heads != TrainFrozen)
 	dec := root.At("decoder")
 	dec.SetParam(layers.ParamTrainable, t.Decoder == TrainFull)
 	dec.SetParam(layers.ParamLoRATrainable, t.Decoder != TrainFrozen)

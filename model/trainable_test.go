@@ -10,7 +10,9 @@ import (
 
 // trainableSettings are every valid trainable section: full or frozen for
 // the encoders and projectors (they have no adapters), full, frozen or lora
-// for the decoder.
+// for the decoder; the heads alternate between full and frozen, so each
+// state of the heads meets every setting of the decoder and most of the
+// others without doubling the list.
 func trainableSettings() []TrainableConfig {
 	var out []TrainableConfig
 	two, three := []string{TrainFull, TrainFrozen}, []string{TrainFull, TrainFrozen, TrainLoRA}
@@ -18,7 +20,7 @@ func trainableSettings() []TrainableConfig {
 		for _, p := range two {
 			for _, pr := range two {
 				for _, d := range three {
-					out = append(out, TrainableConfig{ContextEncoder: c, PixelEncoder: p, Projectors: pr, Decoder: d})
+					out = append(out, TrainableConfig{ContextEncoder: c, PixelEncoder: p, Projectors: pr, Decoder: d, Heads: two[len(out)%2]})
 				}
 			}
 		}
@@ -27,12 +29,12 @@ func trainableSettings() []TrainableConfig {
 }
 
 // wantTrainable is the flag a model variable should carry under t, from its
-// path alone: fusion and heads always train; a decoder adapter trains unless
+// path alone: fusion always trains; a decoder adapter trains unless
 // the decoder is frozen, a decoder base weight only when it is full.
 func wantTrainable(t TrainableConfig, path string) bool {
 	comp := ComponentOf(path)
 	switch comp {
-	case "fusion", "heads":
+	case "fusion":
 		return true
 	case "decoder":
 		if strings.Contains(path, "/lora_") {
@@ -53,6 +55,7 @@ func TestTrainableConfigErrors(t *testing.T) {
 		{"  pixel_encoder: full", "  pixel_encoder: lora", "trainable.pixel_encoder: lora"},
 		{"  projectors: full", "  projectors: lora", "trainable.projectors: lora"},
 		{"  projectors: full", "  projectors: half", `trainable.projectors: "half" is not full, frozen or lora`},
+		{"  projectors: full", "  projectors: full\n  heads: lora", "trainable.heads: lora: the heads has no LoRA adapters"},
 		{"rank: 4", "rank: 0", "trainable.decoder: lora (the default) needs adapters"},
 		{"targets: [q_proj, k_proj, v_proj]", "targets: []", "trainable.decoder: lora (the default) needs adapters"},
 	}
@@ -110,7 +113,7 @@ func TestTrainableDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := TrainableConfig{ContextEncoder: TrainFull, PixelEncoder: TrainFull, Projectors: TrainFull, Decoder: TrainLoRA}
+	want := TrainableConfig{ContextEncoder: TrainFull, PixelEncoder: TrainFull, Projectors: TrainFull, Decoder: TrainLoRA, Heads: TrainFull}
 	if c.Trainable != want {
 		t.Errorf("defaults %+v, want %+v", c.Trainable, want)
 	}

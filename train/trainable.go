@@ -26,8 +26,8 @@ func trainableFlags(m *model.Model) map[string]bool {
 func checkTrains(m *model.Model) error {
 	if tr, _ := m.Counts(); tr == 0 {
 		t := m.Cfg.Trainable
-		return fmt.Errorf("train: the model config trains nothing (trainable: context_encoder %s, pixel_encoder %s, projectors %s, decoder %s; variant %s has no fusion or head variables)",
-			t.ContextEncoder, t.PixelEncoder, t.Projectors, t.Decoder, m.Variant.Name())
+		return fmt.Errorf("train: the model config trains nothing (trainable: context_encoder %s, pixel_encoder %s, projectors %s, decoder %s, heads %s; variant %s has no fusion variables)",
+			t.ContextEncoder, t.PixelEncoder, t.Projectors, t.Decoder, t.Setting("heads"), m.Variant.Name())
 	}
 	return nil
 }

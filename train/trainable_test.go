@@ -12,7 +12,8 @@ import (
 )
 
 // settings are every valid trainable section: full or frozen for the
-// encoders and projectors, full, frozen or lora for the decoder.
+// encoders and projectors, full, frozen or lora for the decoder; the heads
+// alternate between full and frozen (each meets every decoder setting).
 func settings() []model.TrainableConfig {
 	var out []model.TrainableConfig
 	two := []string{model.TrainFull, model.TrainFrozen}
@@ -20,7 +21,7 @@ func settings() []model.TrainableConfig {
 		for _, p := range two {
 			for _, pr := range two {
 				for _, d := range append(two, model.TrainLoRA) {
-					out = append(out, model.TrainableConfig{ContextEncoder: c, PixelEncoder: p, Projectors: pr, Decoder: d})
+					out = append(out, model.TrainableConfig{ContextEncoder: c, PixelEncoder: p, Projectors: pr, Decoder: d, Heads: two[len(out)%2]})
 				}
 			}
 		}
@@ -29,14 +30,14 @@ func settings() []model.TrainableConfig {
 }
 
 // shouldTrain is whether the variable at path trains under t, from the path
-// alone: heads always; a decoder adapter unless the decoder is frozen; a
-// decoder base weight only when it is full; the encoders and projectors
-// when full.
+// alone: the heads unless frozen; a decoder adapter unless the decoder is
+// frozen; a decoder base weight only when it is full; the encoders and
+// projectors when full.
 func shouldTrain(t model.TrainableConfig, path string) bool {
 	comp := model.ComponentOf(path)
 	switch {
 	case comp == "heads":
-		return true
+		return t.Heads != model.TrainFrozen
 	case comp == "decoder" && strings.Contains(path, "/lora_"):
 		return t.Decoder != model.TrainFrozen
 	}
@@ -145,7 +146,7 @@ func TestTrainsNothing(t *testing.T) {
 	mc := tinyModel(t)
 	mc.Heads.Regression = false
 	mc.Trainable = model.TrainableConfig{ContextEncoder: model.TrainFrozen, PixelEncoder: model.TrainFrozen,
-		Projectors: model.TrainFrozen, Decoder: model.TrainFrozen}
+		Projectors: model.TrainFrozen, Decoder: model.TrainFrozen, Heads: model.TrainFrozen}
 	_, err := Run(context.Background(), Options{ModelConfig: mc, Train: testConfig(1), TrainDir: trainDir, OutDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "trains nothing") {
 		t.Errorf("got %v, want an error saying the config trains nothing", err)
