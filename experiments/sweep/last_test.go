@@ -10,25 +10,28 @@ import (
 // stages once per holdout fold) with stage 1 handing on its final step
 // (select: last) and nothing else changed; real-still.yaml is real-last
 // with the still-image indicator, per-domain linear weights and their
-// ridge start, and nothing else changed.
+// ridge start, and nothing else changed; its -heads variants are its
+// second stage with the heads frozen, and nothing else changed.
 func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
-	load := func(name string) *Experiment {
+	load := func(name string, stages int) *Experiment {
 		e, err := Load(filepath.Join(repo(), "experiments", name), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(e.Variants) != 10 {
-			t.Fatalf("%s: %d variants, want 5 folds x 2 stages", name, len(e.Variants))
+		if len(e.Variants) != 5*stages {
+			t.Fatalf("%s: %d variants, want 5 folds x %d stages", name, len(e.Variants), stages)
 		}
 		return e
 	}
-	last, still := load("real-last.yaml"), load("real-still.yaml")
+	last, still := load("real-last.yaml", 2), load("real-still.yaml", 3)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stillBase, stillStage2 := base, stage2
 	stillBase.Stats, stillBase.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true
 	stillStage2.Stats, stillStage2.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true
+	stillHeads := stillStage2
+	stillHeads.Trainable.Heads = "frozen"
 	ladder, _, describeLadder := ladderRecipes(t)
 	onDeepShards(&ladder, &describeLadder)
 	for k := range 5 {
@@ -40,5 +43,6 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		l.StatsLinearInit = "ridge"
 		checkCell(t, still, fmt.Sprintf("fold%d", k), "", stillBase, l)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stillStage2, d)
+		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
 	}
 }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Every figure of README.md from the finished cells of
+# experiments/real-still.yaml (runs/real-still) and the committed results of
+# ../real-last (the shipped recipe before, same folds and seeds) and
+# ../real-deepstats (the classic and feature regressions' out-of-fold and
+# holdout predictions). Run from the repository root after
+#   bin/cpllm sweep experiments/real-still.yaml --out runs
+# Needs runs/real/ladder-val and runs/real/ladder-dev (../real-last/README.md).
+set -eu
+BIN=${BIN:-bin/cpllm}
+PY=${PY:-/usr/bin/python3}
+R=experiments/results/real-still
+L=experiments/results/real-last
+D=experiments/results/real-deepstats
+SEEDS="1 2 3 4 5"
+mkdir -p $R/oof $R/compare $R/holdout $R/ladder-val $R/ladder-dev
+
+# Pooled out-of-fold predictions per seed and their seed mean, every stage.
+for v in "" -describe-ladder -describe-ladder-heads; do
+  for set in konvid1k clive; do
+    $PY experiments/results/real-framestats/oof.py --set $set --seeds $SEEDS --out $R/oof/still$v \
+      $(for k in 0 1 2 3 4; do echo --fold runs/real-still/fold$k$v; done)
+  done
+done
+
+# Paired over seeds: each stage against the shipped recipe's same stage, and
+# the frozen-heads second stage against the one that trains them.
+{
+  echo "## stage 1 vs real-last stage 1"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still --b $L/oof/last --seeds $SEEDS
+  echo "## stage 2 vs real-last stage 2"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still-describe-ladder --b $L/oof/last-describe-ladder --seeds $SEEDS
+  echo "## stage 2, heads frozen, vs real-last stage 2"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still-describe-ladder-heads --b $L/oof/last-describe-ladder --seeds $SEEDS
+  echo "## stage 2, heads frozen, vs stage 2"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still-describe-ladder-heads --b $R/oof/still-describe-ladder --seeds $SEEDS
+  echo "## stage 2 vs stage 1"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still-describe-ladder --b $R/oof/still --seeds $SEEDS
+  echo "## stage 2, heads frozen, vs stage 1"
+  $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/still-describe-ladder-heads --b $R/oof/still --seeds $SEEDS
+} > $R/oof/cv_compare.txt
+
+# The seed mean against the regressions' out-of-fold predictions (Williams).
+for v in -describe-ladder -describe-ladder-heads; do
+  for b in ridge_signals krr_signals ridge_mnv2mid_signals krr_mnv2mid_signals; do
+    $BIN compare $R/oof/still$v-konvid1k-seedmean.csv $D/oof/$b-konvid.csv > $R/compare/still$v-konvid1k-seedmean-vs-$b.txt
+    $BIN compare $R/oof/still$v-clive-seedmean.csv $D/oof/$b-clive.csv > $R/compare/still$v-clive-seedmean-vs-$b.txt
+  done
+done
+
+# Fixed holdout (fold 0) and the two CRF ladders, paired with real-last.
+for v in -describe-ladder -describe-ladder-heads; do
+  for l in val dev; do
+    $BIN eval ladder $(for s in $SEEDS; do echo --checkpoint runs/real-still/fold0$v/seed$s; done) \
+      --ladder runs/real/ladder-$l --out runs/real-still-ladder-$l/fold0$v
+    mkdir -p $R/ladder-$l/fold0$v
+    cp runs/real-still-ladder-$l/fold0$v/ladder.json runs/real-still-ladder-$l/fold0$v/ladder.md $R/ladder-$l/fold0$v/
+  done
+  $PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0$v --b runs/real-last/fold0-describe-ladder \
+    --ladder val=runs/real-still-ladder-val/fold0$v/ladder.json,$L/ladder-val/ladder.json \
+    --ladder dev=runs/real-still-ladder-dev/fold0$v/ladder.json,$L/ladder-dev/ladder.json > $R/holdout/fold0$v-vs-last.txt
+done
+$PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0 --b runs/real-last/fold0 > $R/holdout/fold0-vs-last.txt
+
+# The cells' records beside the figures: done.json and the validations
+# of metrics.jsonl (evals.jsonl).
+for d in runs/real-still/*/seed*; do
+  c=$R/cells/${d#runs/}
+  mkdir -p $c
+  cp $d/done.json $c/
+  grep '"eval"' $d/metrics.jsonl > $c/evals.jsonl || true
+done
