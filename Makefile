@@ -211,16 +211,19 @@ model-data-deep: model-ladders pretrained-deps ## shards with whole-frame statis
 # "reproduce").
 MODEL_BACKEND ?= auto
 # Two stages, both on configs/model/real.yaml with the statistics token of
-# whole frames (45 statistics and 352 pretrained MobileNetV2 features) and a
-# linear path from it to the score (MODEL_STAGE1): configs/train/real-deep.yaml
-# (score, describe and pairs, CRF-ladder pairs weighted; its final step,
-# select: last), then a describe fine-tune from it with the pixel encoder
-# and projectors frozen, room for a whole description and the ladder pairs
-# kept (configs/train/real-deep-describe.yaml). experiments/real-last.yaml
-# runs the same two stages on every seed and holdout fold (fold0,
-# fold0-describe-ladder are these), and a test keeps them identical.
-MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid --set model.heads.stats_linear=true
-MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96
+# whole frames (45 statistics, 352 pretrained MobileNetV2 features and a
+# still-image indicator) and a linear path from it to the score with still
+# images' and videos' own weights beside the shared ones (MODEL_STAGE1):
+# configs/train/real-deep.yaml (score, describe and pairs, CRF-ladder pairs
+# weighted; the linear path starts at a ridge fit; its final step, select:
+# last), then a describe fine-tune from it with the pixel encoder,
+# projectors and heads frozen, room for a whole description and the ladder
+# pairs kept (configs/train/real-deep-describe.yaml).
+# experiments/real-still.yaml runs the same two stages on every seed and
+# holdout fold (fold0, fold0-describe-ladder-heads are these), and a test
+# keeps them identical.
+MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true
+MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.trainable.heads=frozen --set model.input.max_text_len=96
 model: model-data-deep ## train the shipped model from the real data and ship it to models/real (about 25 min on 2 cores)
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) train --out $(MODEL_RUN) --resume

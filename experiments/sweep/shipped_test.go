@@ -14,12 +14,11 @@ import (
 
 // The two stages make model trains (Makefile) are the sweep cells whose
 // figures the model card reports: stage 1 is the fold0 variant of
-// experiments/real-last.yaml, stage 2 its fold0-describe-ladder variant,
-// configs and init alike (TestLastAndStillAreTheDeepRecipe: its other
-// folds are those cells but for holdout.fold); experiments/real-deepstats.yaml's
-// mnv2 cells are the same stage 1 keeping its best validation instead.
+// experiments/real-still.yaml, stage 2 its fold0-describe-ladder-heads
+// variant, configs and init alike (TestLastAndStillAreTheDeepRecipe: its
+// other folds are those cells but for holdout.fold).
 func TestShippedModelIsSweepCells(t *testing.T) {
-	fs, err := Load(filepath.Join(repo(), "experiments", "real-last.yaml"), 0)
+	fs, err := Load(filepath.Join(repo(), "experiments", "real-still.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +27,8 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"model: model-data-deep", "train_config=configs/train/real-deep.yaml", "train_config=configs/train/real-deep-describe.yaml",
-		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid --set model.heads.stats_linear=true",
-		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.input.max_text_len=96",
+		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true",
+		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.trainable.heads=frozen --set model.input.max_text_len=96",
 		"$(MODEL_STAGE1) train --out $(MODEL_RUN)",
 		"$(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
 		if !strings.Contains(string(mk), want) {
@@ -37,23 +36,25 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		}
 	}
 	stage1, stage2 := realStages(t)
-	stage1.Stats, stage1.Heads.StatsLinear = "frame-nss-logsignals+mnv2mid", true
-	stage2.Stats, stage2.Heads.StatsLinear = "frame-nss-logsignals+mnv2mid", true
+	for _, c := range []*model.Config{&stage1, &stage2} {
+		c.Stats, c.Heads.StatsLinear, c.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true, true
+	}
+	stage2.Trainable.Heads = model.TrainFrozen
 	// the recipes are real-ladder.yaml's stage 1 and ladder-describe-ladder
 	// stage 2 on the shards with whole-frame statistics and pretrained features
 	ladder, _, describe := ladderRecipes(t)
 	onDeepShards(&ladder, &describe)
 	recipe1, recipe2 := loadRecipe(t, "real-deep.yaml"), loadRecipe(t, "real-deep-describe.yaml")
 	last := ladder
-	last.Select = "last"
+	last.Select, last.StatsLinearInit = "last", "ridge"
 	if !reflect.DeepEqual(recipe1, last) {
-		t.Fatalf("configs/train/real-deep.yaml is not real-ladder.yaml on runs/real/shards-fd with select: last:\n%+v\n%+v", recipe1, last)
+		t.Fatalf("configs/train/real-deep.yaml is not real-ladder.yaml on runs/real/shards-fd with select: last and stats_linear_init: ridge:\n%+v\n%+v", recipe1, last)
 	}
 	if !reflect.DeepEqual(recipe2, describe) {
 		t.Fatalf("configs/train/real-deep-describe.yaml is not the ladder-keeping describe stage on runs/real/shards-fd:\n%+v\n%+v", recipe2, describe)
 	}
 	checkCell(t, fs, "fold0", "", stage1, recipe1)
-	checkCell(t, fs, "fold0-describe-ladder", "fold0", stage2, recipe2)
+	checkCell(t, fs, "fold0-describe-ladder-heads", "fold0", stage2, recipe2)
 	// the previous shipped recipe's configs stay real-framestats' cells
 	fr1, fr2 := loadRecipe(t, "real-frames.yaml"), loadRecipe(t, "real-frames-describe.yaml")
 	frameLadder, _, frameDescribe := ladderRecipes(t)

@@ -51,16 +51,46 @@ done
 # Fixed holdout (fold 0) and the two CRF ladders, paired with real-last.
 for v in -describe-ladder -describe-ladder-heads; do
   for l in val dev; do
-    $BIN eval ladder $(for s in $SEEDS; do echo --checkpoint runs/real-still/fold0$v/seed$s; done) \
-      --ladder runs/real/ladder-$l --out runs/real-still-ladder-$l/fold0$v
+    [ -f runs/real-still-ladder-$l/fold0$v/ladder.json ] ||
+      $BIN eval ladder $(for s in $SEEDS; do echo --checkpoint runs/real-still/fold0$v/seed$s; done) \
+        --ladder runs/real/ladder-$l --out runs/real-still-ladder-$l/fold0$v
     mkdir -p $R/ladder-$l/fold0$v
-    cp runs/real-still-ladder-$l/fold0$v/ladder.json runs/real-still-ladder-$l/fold0$v/ladder.md $R/ladder-$l/fold0$v/
+    cp runs/real-still-ladder-$l/fold0$v/ladder.json runs/real-still-ladder-$l/fold0$v/ladder.md \
+      runs/real-still-ladder-$l/fold0$v/ladder-seed*.png $R/ladder-$l/fold0$v/
   done
   $PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0$v --b runs/real-last/fold0-describe-ladder \
     --ladder val=runs/real-still-ladder-val/fold0$v/ladder.json,$L/ladder-val/ladder.json \
     --ladder dev=runs/real-still-ladder-dev/fold0$v/ladder.json,$L/ladder-dev/ladder.json > $R/holdout/fold0$v-vs-last.txt
 done
 $PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0 --b runs/real-last/fold0 > $R/holdout/fold0-vs-last.txt
+
+# Holdout and dev, second stage: the seed-1 cell (the recipe's seed, what
+# make model ships) and the 5 seeds' mean prediction against the ridges of
+# the same training rows (Williams' test; ../real-deepstats/shipped/ridge).
+for v in -describe-ladder -describe-ladder-heads; do
+  mkdir -p $R/seed1/fold0$v $R/seedmean/fold0$v
+  for set in val-konvid1k val-clive dev-konvid1k; do
+    cp runs/real-still/fold0$v/seed1/predictions/$set.csv $R/seed1/fold0$v/
+    $PY $R/seedmean.py --variant runs/real-still/fold0$v --set $set --seeds $SEEDS --out $R/seedmean/fold0$v/$set.csv
+    for b in ridge_signals ridge_mnv2mid_signals krr_signals krr_mnv2mid_signals; do
+      $BIN compare $R/seed1/fold0$v/$set.csv $D/shipped/ridge/$b-$set.csv > $R/seed1/fold0$v/compare-$b-$set.txt
+      $BIN compare $R/seedmean/fold0$v/$set.csv $D/shipped/ridge/$b-$set.csv > $R/seedmean/fold0$v/compare-$b-$set.txt
+    done
+  done
+done
+
+# The shipped checkpoint (make model: the fold0-describe-ladder-heads seed-1
+# cell): its descriptions graded against each file's measurements, and the
+# labelled clips of other datasets.
+mkdir -p $R/describe $R/shipped
+$BIN eval describe --checkpoint models/real --out runs/real-still-describe/fold0-describe-ladder-heads \
+  $(cat experiments/results/real-rank/describe/files.txt)
+cp runs/real-still-describe/fold0-describe-ladder-heads/describe.json \
+  runs/real-still-describe/fold0-describe-ladder-heads/describe.md \
+  runs/real-still-describe/fold0-describe-ladder-heads/describe.png $R/describe/
+$BIN score ../shared/realdata/LSVQ/yfcc-batch22/17734.mp4 ../shared/realdata/LSVQ/yfcc-batch3/1724.mp4 \
+  ../shared/realdata/YouTube-UGC/Animation_360P-24d4.mp4 ../shared/realdata/YouTube-UGC/Lecture_360P-03bc.mp4 \
+  > $R/shipped/other-clips.jsonl
 
 # The cells' records beside the figures: done.json and the validations
 # of metrics.jsonl (evals.jsonl).
