@@ -63,6 +63,14 @@ for v in -describe-ladder -describe-ladder-heads; do
     --ladder dev=runs/real-still-ladder-dev/fold0$v/ladder.json,$L/ladder-dev/ladder.json > $R/holdout/fold0$v-vs-last.txt
 done
 $PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0 --b runs/real-last/fold0 > $R/holdout/fold0-vs-last.txt
+# The shipped stage against the 45 statistics alone (the token before the
+# pretrained features; ../real-framestats/), ladders included.
+F=experiments/results/real-framestats
+$PY experiments/results/real-statslinear/compare.py --a runs/real-still/fold0-describe-ladder-heads \
+  --b $F/cells/real-framestats/frame-describe-ladder \
+  --ladder val=$R/ladder-val/fold0-describe-ladder-heads/ladder.json,$F/ladder-val/frame-describe-ladder/ladder.json \
+  --ladder dev=$R/ladder-dev/fold0-describe-ladder-heads/ladder.json,$F/ladder-dev/frame-describe-ladder/ladder.json \
+  > $R/holdout/fold0-describe-ladder-heads-vs-frame-describe-ladder.txt
 
 # Holdout and dev, second stage: the seed-1 cell (the recipe's seed, what
 # make model ships) and the 5 seeds' mean prediction against the ridges of
