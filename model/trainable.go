@@ -85,6 +85,7 @@ func (t TrainableConfig) Setting(component string) string {
 	case "decoder":
 		return t.Decoder
 	case "heads":
+		// unset (a config built in code, defaults not applied) trains
 		if t.Heads == TrainFrozen {
 			return TrainFrozen
 		}
