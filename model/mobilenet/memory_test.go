@@ -37,11 +37,14 @@ func rssMiB(t *testing.T) float64 {
 // TestFeaturesMemoryStableONNX: data prep runs the network over every frame
 // of a dataset, so a call must leave nothing behind. It once kept the
 // backend's copy of each input frame (outside the Go heap, invisible to the
-// garbage collector): 3-6 MiB per 960x540 call, in every call. Resident
-// memory also moves by tens of MiB at a time for reasons that are not a
-// leak (an allocator arena growing once, the Go heap's pages), so the test
-// looks at growth over several windows of calls and judges the median
-// window: a leak grows every window, a one-off step moves one.
+// garbage collector): 6 MiB per 960x540 call, in every call, 59 MiB per
+// window of 10 calls here. Resident memory also jumps by one or a few
+// frames' worth now and then without a leak (an allocator keeping a
+// buffer, the Go heap's pages), more often when other processes load the
+// machine: windows of [2.5 20.7 3.9 12.0 31.7 15.8 31.7] MiB were seen
+// with a training run beside the test. So the test measures 8 windows and
+// judges the second smallest: a leak grows every window, the jumps leave
+// some windows flat.
 func TestFeaturesMemoryStableONNX(t *testing.T) {
 	dir := t.TempDir()
 	WriteRandomTFJS(t, dir, 11)
@@ -60,7 +63,7 @@ func TestFeaturesMemoryStableONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const h, wd, windows, calls = 540, 960, 7, 10
+	const h, wd, windows, calls = 540, 960, 8, 10
 	frame := make([]byte, h*wd*3)
 	for i := range frame {
 		frame[i] = byte(i * 2654435761 >> 24)
@@ -82,11 +85,11 @@ func TestFeaturesMemoryStableONNX(t *testing.T) {
 	}
 	sorted := slices.Clone(grew)
 	slices.Sort(sorted)
-	median := sorted[windows/2]
-	limit := 0.25 * float64(calls*h*wd*3*4) / (1 << 20)
-	t.Logf("%s: resident memory growth per window of %d calls of one %dx%d frame: %.1f MiB (median %.1f, limit %.1f)",
-		be.Name(), calls, wd, h, grew, median, limit)
-	if median > limit {
-		t.Errorf("resident memory grew by a median %.1f MiB per %d calls (limit %.1f: a quarter of the inputs' size); a call keeps memory", median, calls, limit)
+	judged := sorted[1]
+	limit := 0.5 * float64(calls*h*wd*3*4) / (1 << 20)
+	t.Logf("%s: resident memory growth per window of %d calls of one %dx%d frame: %.1f MiB (second smallest %.1f, limit %.1f)",
+		be.Name(), calls, wd, h, grew, judged, limit)
+	if judged > limit {
+		t.Errorf("resident memory grew by at least %.1f MiB in 7 of %d windows of %d calls (limit %.1f: half the inputs' size); a call keeps memory", judged, windows, calls, limit)
 	}
 }
