@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -11,7 +12,9 @@ import (
 // (select: last) and nothing else changed; real-still.yaml is real-last
 // with the still-image indicator, per-domain linear weights and their
 // ridge start, and nothing else changed; its -heads variants are its
-// second stage with the heads frozen, and nothing else changed.
+// second stage with the heads frozen, and nothing else changed;
+// real-still-w3.yaml is real-still's first stage with CLIVE at weight 3 and
+// the ladder pairs at 4, and its frozen-heads second stage.
 func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 	load := func(name string, stages int) *Experiment {
 		e, err := Load(filepath.Join(repo(), "experiments", name), 0)
@@ -23,7 +26,7 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		}
 		return e
 	}
-	last, still := load("real-last.yaml", 2), load("real-still.yaml", 3)
+	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 3), load("real-still-w3.yaml", 2)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
@@ -44,5 +47,12 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		checkCell(t, still, fmt.Sprintf("fold%d", k), "", stillBase, l)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stillStage2, d)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
+		l.Data = slices.Clone(l.Data)
+		if l.Data[1].Name != "clive" || l.Data[2].Name != "konvid1k-ladder" {
+			t.Fatalf("the ladder recipe's sources are %+v, want konvid1k, clive, konvid1k-ladder", l.Data)
+		}
+		l.Data[1].Weight, l.Data[2].Weight = 3, 4
+		checkCell(t, w3, fmt.Sprintf("fold%d", k), "", stillBase, l)
+		checkCell(t, w3, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
 	}
 }
