@@ -35,6 +35,22 @@ def write(path, rows):
             w.writerow([i, repr(p), repr(m)])
 
 
+def seed_mean(per_seed, seeds):
+    """Each clip's prediction averaged over seeds, in the first seed's order.
+
+    per_seed[k] maps clip id to (pred, mos) for seeds[k]; every seed must
+    predict the same clips with the same MOS.
+    """
+    ids = list(per_seed[0])
+    for k, d in enumerate(per_seed[1:], 1):
+        if set(d) != set(ids):
+            raise SystemExit(f"seed {seeds[k]} predicts other clips than seed {seeds[0]}")
+        for i in ids:
+            if d[i][1] != per_seed[0][i][1]:
+                raise SystemExit(f"seed {seeds[k]}: clip {i} has MOS {d[i][1]}, seed {seeds[0]} {per_seed[0][i][1]}")
+    return [(i, sum(d[i][0] for d in per_seed) / len(per_seed), per_seed[0][i][1]) for i in ids]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", required=True, help="konvid1k or clive (predictions/val-SET.csv)")
@@ -65,14 +81,7 @@ def main():
             raise SystemExit(f"--prior {spec!r}: seed {seed} given twice")
         seeds.append(int(seed))
         per_seed.append({i: (p, m) for i, p, m in read(path)})
-    ids = list(per_seed[0])
-    for k, d in enumerate(per_seed[1:], 1):
-        if set(d) != set(ids):
-            raise SystemExit(f"seed {seeds[k]} predicts other clips than seed {seeds[0]}")
-        for i in ids:
-            if d[i][1] != per_seed[0][i][1]:
-                raise SystemExit(f"seed {seeds[k]}: clip {i} has MOS {d[i][1]}, seed {seeds[0]} {per_seed[0][i][1]}")
-    mean = [(i, sum(d[i][0] for d in per_seed) / len(per_seed), per_seed[0][i][1]) for i in ids]
+    mean = seed_mean(per_seed, seeds)
     name = "seedmean" + ("".join(str(s) for s in sorted(seeds)) if a.prior else "")
     write(f"{a.out}-{a.set}-{name}.csv", mean)
 

@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
 """Mean prediction over seeds of one sweep variant on one test set.
 
-Reads VARIANT_DIR/seed<k>/predictions/SET.csv (id,pred,mos) for each seed,
-checks that every seed scored the same items with the same MOS, and writes
-id,pred,mos with pred the mean over seeds, rows in the first seed's order.
+Reads VARIANT_DIR/seed<k>/predictions/SET.csv (id,pred,mos) for each seed
+and writes id,pred,mos with pred the mean over seeds (../real-framestats/
+oof.py's seed_mean: every seed must score the same items with the same MOS).
 """
 import argparse
-import csv
+import os
 import sys
 
-
-def read(path):
-    with open(path, newline="") as f:
-        return [(r["id"], float(r["pred"]), r["mos"]) for r in csv.DictReader(f)]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "real-framestats"))
+import oof  # noqa: E402
 
 
 def main():
@@ -22,16 +20,8 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    runs = [read(f"{a.variant}/seed{s}/predictions/{a.set}.csv") for s in a.seeds]
-    first = runs[0]
-    for s, r in zip(a.seeds[1:], runs[1:]):
-        if [(i, m) for i, _, m in r] != [(i, m) for i, _, m in first]:
-            sys.exit(f"seed {s}: {a.set}.csv has other items or MOS than seed {a.seeds[0]}'s")
-    with open(a.out, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "pred", "mos"])
-        for j, (i, _, m) in enumerate(first):
-            w.writerow([i, sum(r[j][1] for r in runs) / len(runs), m])
+    per_seed = [{i: (p, m) for i, p, m in oof.read(f"{a.variant}/seed{s}/predictions/{a.set}.csv")} for s in a.seeds]
+    oof.write(a.out, oof.seed_mean(per_seed, a.seeds))
 
 
 if __name__ == "__main__":
