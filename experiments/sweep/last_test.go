@@ -26,7 +26,7 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		}
 		return e
 	}
-	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 3), load("real-still-w3.yaml", 2)
+	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 4), load("real-still-w3.yaml", 2)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
@@ -47,6 +47,9 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		checkCell(t, still, fmt.Sprintf("fold%d", k), "", stillBase, l)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stillStage2, d)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
+		dl := d
+		dl.LR = d.LR / 2
+		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads-lr", k), fmt.Sprintf("fold%d", k), stillHeads, dl)
 		l.Data = slices.Clone(l.Data)
 		if l.Data[1].Name != "clive" || l.Data[2].Name != "konvid1k-ladder" {
 			t.Fatalf("the ladder recipe's sources are %+v, want konvid1k, clive, konvid1k-ladder", l.Data)
