@@ -82,6 +82,12 @@ type HeadsConfig struct {
 	// weights beside the shared ones (domainTilt); it needs a statistics
 	// kind that ends with the still-image indicator (StillKind).
 	StatsLinearDomains bool `yaml:"stats_linear_domains"`
+	// LevelGate multiplies the decoder's level logits by a trainable
+	// scalar that starts at 0 (levelGate). With stats_linear and a ridge
+	// start (train stats_linear_init: ridge) the model then starts as the
+	// ridge's reading exactly, and the decoder's reading of the score
+	// enters only as far as training finds it lowers the loss.
+	LevelGate bool `yaml:"level_gate"`
 }
 
 // PromptsConfig is the prompt template of each task; the answer follows it.
@@ -243,6 +249,9 @@ func (c Config) Validate() error {
 	}
 	if c.Heads.StatsLinearDomains && (!c.Heads.StatsLinear || !StillKind(c.Stats)) {
 		check("heads", fmt.Errorf("stats_linear_domains needs stats_linear: true and stats frame-nss-logsignals+mnv2mid+still (got stats_linear %v, stats %q)", c.Heads.StatsLinear, c.Stats))
+	}
+	if c.Heads.LevelGate && !c.Heads.StatsLinear {
+		check("heads", errors.New("level_gate needs stats_linear: true (with the decoder's logits gated to zero, the score needs the statistics' tilt)"))
 	}
 	check("decoder", c.Decoder.Validate())
 	check("lora", c.LoRA.Validate())

@@ -71,7 +71,22 @@ func (m *Model) ScoreLogits(scope *gm.Scope, hidden, answerPos, stats *Node) *No
 	if stats == nil {
 		exceptions.Panicf("heads.stats_linear: the scored video has no statistics")
 	}
+	if m.Cfg.Heads.LevelGate {
+		logits = m.levelGate(scope, logits)
+	}
 	return Add(logits, m.StatsTilt(scope, stats))
+}
+
+// levelGateVar is the variable of heads.level_gate's scalar.
+const levelGateVar = "/heads/level_gate/gate"
+
+// levelGate scales the level logits [B, 5] by heads/level_gate/gate, a
+// scalar that starts at 0 (a zero-initialised residual branch): at the
+// start the score is the statistics' tilt alone, and the gradient that
+// reaches the decoder through the score grows with the gate.
+func (m *Model) levelGate(scope *gm.Scope, logits *Node) *Node {
+	g := layers.Var(scope.At("heads").At("level_gate"), logits.Graph(), "gate", dtypes.Float32, layers.ZeroInit)
+	return Mul(logits, g)
 }
 
 // PairLogits are the logits of "first" and "second" at the answer position: [B, 2].

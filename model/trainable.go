@@ -28,7 +28,7 @@ type TrainableConfig struct {
 	// Decoder: full trains the base weights and the adapters (if lora.rank > 0);
 	// lora (default) only the adapters; frozen neither.
 	Decoder string `yaml:"decoder"`
-	// Heads (the score regressor and heads.stats_linear): full (default) |
+	// Heads (the score regressor, heads.stats_linear and heads.level_gate): full (default) |
 	// frozen. A second stage that teaches descriptions can keep the first
 	// stage's score path as it was.
 	Heads string `yaml:"heads"`

@@ -14,7 +14,9 @@ import (
 // ridge start, and nothing else changed; its -heads variants are its
 // second stage with the heads frozen, and nothing else changed;
 // real-still-w3.yaml is real-still's first stage with CLIVE at weight 3 and
-// the ladder pairs at 4, and its frozen-heads second stage.
+// the ladder pairs at 4, and its frozen-heads second stage; real-gate.yaml
+// is real-still's first stage and frozen-heads second stage with
+// heads.level_gate.
 func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 	load := func(name string, stages int) *Experiment {
 		e, err := Load(filepath.Join(repo(), "experiments", name), 0)
@@ -27,6 +29,7 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		return e
 	}
 	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 4), load("real-still-w3.yaml", 2)
+	gate := load("real-gate.yaml", 2)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
@@ -35,6 +38,8 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 	stillStage2.Stats, stillStage2.Heads.StatsLinearDomains = "frame-nss-logsignals+mnv2mid+still", true
 	stillHeads := stillStage2
 	stillHeads.Trainable.Heads = "frozen"
+	gateBase, gateHeads := stillBase, stillHeads
+	gateBase.Heads.LevelGate, gateHeads.Heads.LevelGate = true, true
 	ladder, _, describeLadder := ladderRecipes(t)
 	onDeepShards(&ladder, &describeLadder)
 	for k := range 5 {
@@ -47,6 +52,8 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		checkCell(t, still, fmt.Sprintf("fold%d", k), "", stillBase, l)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder", k), fmt.Sprintf("fold%d", k), stillStage2, d)
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
+		checkCell(t, gate, fmt.Sprintf("fold%d", k), "", gateBase, l)
+		checkCell(t, gate, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), gateHeads, d)
 		dl := d
 		dl.LR = d.LR / 2
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads-lr", k), fmt.Sprintf("fold%d", k), stillHeads, dl)
