@@ -28,7 +28,7 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		}
 		return e
 	}
-	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 4), load("real-still-w3.yaml", 2)
+	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 3), load("real-still-w3.yaml", 2)
 	gate := load("real-gate.yaml", 2)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
@@ -54,9 +54,6 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), stillHeads, d)
 		checkCell(t, gate, fmt.Sprintf("fold%d", k), "", gateBase, l)
 		checkCell(t, gate, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), gateHeads, d)
-		dl := d
-		dl.LR = d.LR / 2
-		checkCell(t, still, fmt.Sprintf("fold%d-describe-ladder-heads-lr", k), fmt.Sprintf("fold%d", k), stillHeads, dl)
 		l.Data = slices.Clone(l.Data)
 		if l.Data[1].Name != "clive" || l.Data[2].Name != "konvid1k-ladder" {
 			t.Fatalf("the ladder recipe's sources are %+v, want konvid1k, clive, konvid1k-ladder", l.Data)
