@@ -88,6 +88,13 @@ type HeadsConfig struct {
 	// ridge's reading exactly, and the decoder's reading of the score
 	// enters only as far as training finds it lowers the loss.
 	LevelGate bool `yaml:"level_gate"`
+	// StatsKernel adds a kernel ridge reading of the 45 hand-made
+	// statistics to the tilt, one per domain (statskernel.go), with this
+	// many support slots (0 = off; at least the scored training records).
+	// It is fit with the linear path (stats_linear_init: ridge), the two
+	// readings averaged, and stays fixed while the network trains. Needs
+	// stats_linear_domains.
+	StatsKernel int `yaml:"stats_kernel"`
 }
 
 // PromptsConfig is the prompt template of each task; the answer follows it.
@@ -249,6 +256,12 @@ func (c Config) Validate() error {
 	}
 	if c.Heads.StatsLinearDomains && (!c.Heads.StatsLinear || !StillKind(c.Stats)) {
 		check("heads", fmt.Errorf("stats_linear_domains needs stats_linear: true and stats frame-nss-logsignals+mnv2mid+still (got stats_linear %v, stats %q)", c.Heads.StatsLinear, c.Stats))
+	}
+	if c.Heads.StatsKernel < 0 {
+		check("heads", fmt.Errorf("stats_kernel %d must be >= 0 (0 = off)", c.Heads.StatsKernel))
+	}
+	if c.Heads.StatsKernel > 0 && !c.Heads.StatsLinearDomains {
+		check("heads", errors.New("stats_kernel needs stats_linear_domains: true (a kernel reading per domain, videos and still images)"))
 	}
 	if c.Heads.LevelGate && !c.Heads.StatsLinear {
 		check("heads", errors.New("level_gate needs stats_linear: true (with the decoder's logits gated to zero, the score needs the statistics' tilt)"))

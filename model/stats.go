@@ -152,6 +152,9 @@ func (m *Model) StatsTilt(scope *gm.Scope, stats *Node) *Node {
 		t = Add(t, m.domainTilt(scope, stats, z))
 	}
 	t = MulScalar(t, gain)
+	if m.Cfg.Heads.StatsKernel > 0 {
+		t = Add(t, m.kernelTilt(scope, stats, z))
+	}
 	levels := make([]float32, len(LevelScores))
 	for i, s := range LevelScores {
 		levels[i] = float32(s - 3)

@@ -30,8 +30,8 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var rows [][]float64
-	var ys, ws []float64
+	var rows, zs [][]float64
+	var ys, ws, stills []float64
 	still := 0
 	for i, ds := range r.pool.ds {
 		src := r.pool.srcs[i]
@@ -53,10 +53,15 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 					return err
 				}
 				if ok {
-					rows = append(rows, probeRow(r.m.Cfg, x, model.StatsZ(x, mean, std)))
+					z := model.StatsZ(x, mean, std)
+					rows = append(rows, probeRow(r.m.Cfg, x, z))
+					zs = append(zs, z)
+					s := 0.0
 					if model.StillKind(r.m.Cfg.Stats) && x[len(x)-1] == 1 {
 						still++
+						s = 1
 					}
+					stills = append(stills, s)
 					ys = append(ys, model.TiltFor(rec.MOSNorm))
 				}
 			}
@@ -77,7 +82,53 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 		domains = fmt.Sprintf(", %d still images and %d videos with their own weights", still, len(rows)-still)
 	}
 	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records%s (lambda %.3g by leave-one-out)\n", len(rows), domains, lambda)
+	if r.m.Cfg.Heads.StatsKernel > 0 {
+		k, err := r.fitStatsKernel(zs, ys, stills)
+		if err != nil {
+			return err
+		}
+		if err := r.m.SetStatsKernel(k); err != nil {
+			return err
+		}
+		for i := range w { // the two readings averaged
+			w[i] /= 2
+		}
+	}
 	return r.m.SetStatsLinear(w)
+}
+
+// fitStatsKernel fits heads.stats_kernel on the linear path's rows
+// (standardised statistics zs, tilt targets ys, still-image indicators
+// stills): one kernel ridge per domain present, its coefficients halved,
+// as the linear path's weights are, so the tilt is the mean of the two
+// readings.
+func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64) (model.StatsKernel, error) {
+	var k model.StatsKernel
+	for d, name := range []string{"videos", "still images"} {
+		var xs [][]float64
+		var yd []float64
+		for i, z := range zs {
+			if stills[i] == float64(d) {
+				xs = append(xs, z[:model.StatsKernelDims])
+				yd = append(yd, ys[i])
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		alpha, gamma, lambda, err := fitKernelRidge(xs, yd, r.cfg.Seed+uint64(d))
+		if err != nil {
+			return k, fmt.Errorf("%w (%s)", err, name)
+		}
+		for i := range xs {
+			k.Support = append(k.Support, xs[i])
+			k.Alpha = append(k.Alpha, alpha[i]/2)
+			k.Still = append(k.Still, float64(d))
+		}
+		k.Gamma[d] = gamma
+		fmt.Fprintf(r.opts.Log, "stats_linear_init: kernel ridge over %d %s (gamma %.3g, lambda %.3g by %d-fold cross-validation)\n", len(xs), name, gamma, lambda, kernelFolds)
+	}
+	return k, nil
 }
 
 // probeRow is the ridge row of one record's raw statistics x and their
