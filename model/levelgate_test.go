@@ -41,13 +41,7 @@ func TestLevelGate(t *testing.T) {
 	batch := randomBatch(m, TaskScore, b, 6, rng)
 	batch.Target = nil
 	f := m.Cfg.StatsDim()
-	mean, std := make([]float64, f), make([]float64, f)
-	for j := range f {
-		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
-	}
-	if err := m.SetStatsNorm(mean, std); err != nil {
-		t.Fatal(err)
-	}
+	mean, std := randomStatsNorm(t, m, rng)
 	w := make([]float64, f)
 	for j := range w {
 		w[j] = 0.4 * rng.NormFloat64()

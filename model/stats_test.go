@@ -137,3 +137,44 @@ func TestStatsToken(t *testing.T) {
 		t.Errorf("unknown stats kind: err %v", err)
 	}
 }
+
+// randomStatsNorm gives m a random standardisation of its statistics (the
+// still-image indicator's, when the kind has one, maps 0 and 1 to -1 and
+// +1) and returns it.
+func randomStatsNorm(t *testing.T, m *Model, rng *rand.Rand) (mean, std []float64) {
+	t.Helper()
+	f := m.Cfg.StatsDim()
+	mean, std = make([]float64, f), make([]float64, f)
+	for j := range f {
+		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
+	}
+	if StillKind(m.Cfg.Stats) {
+		mean[f-1], std[f-1] = 0.5, 0.5
+	}
+	if err := m.SetStatsNorm(mean, std); err != nil {
+		t.Fatal(err)
+	}
+	return mean, std
+}
+
+// stillRows puts b rows of statistics into batch, drawn around mean with
+// spread x std, alternately a still image and a video (the kind's last
+// entry), and returns them raw and standardised.
+func stillRows(m *Model, batch *Batch, rng *rand.Rand, mean, std []float64, spread float64) (rows, zs [][]float64) {
+	f, b := m.Cfg.StatsDim(), batch.Stats.Shape().Dim(0)
+	xs := make([]float32, b*f)
+	rows, zs = make([][]float64, b), make([][]float64, b)
+	for i := range b {
+		rows[i] = make([]float64, f)
+		for j := range f - 1 {
+			rows[i][j] = mean[j] + std[j]*spread*rng.NormFloat64()
+		}
+		rows[i][f-1] = float64(1 - i%2) // still, video, still, video
+		for j, v := range rows[i] {
+			xs[i*f+j] = float32(v)
+		}
+		zs[i] = StatsZ(rows[i], mean, std)
+	}
+	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
+	return rows, zs
+}

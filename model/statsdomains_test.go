@@ -2,12 +2,9 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // heads.stats_linear_domains: the tilt is w . z + s (u . z) + (1 - s)
@@ -24,27 +21,8 @@ func TestStatsLinearDomains(t *testing.T) {
 	f := m.Cfg.StatsDim()
 	batch := randomBatch(m, TaskScore, b, 6, rng)
 	batch.Target = nil
-	mean, std := make([]float64, f), make([]float64, f)
-	for j := range f {
-		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
-	}
-	mean[f-1], std[f-1] = 0.5, 0.5 // the indicator standardises to +-1
-	if err := m.SetStatsNorm(mean, std); err != nil {
-		t.Fatal(err)
-	}
-	xs := make([]float32, b*f)
-	rows := make([][]float64, b)
-	for i := range b {
-		rows[i] = make([]float64, f)
-		for j := range f - 1 {
-			rows[i][j] = mean[j] + std[j]*rng.NormFloat64()
-		}
-		rows[i][f-1] = float64(1 - i%2) // still, video, still, video
-		for j, v := range rows[i] {
-			xs[i*f+j] = float32(v)
-		}
-	}
-	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
+	mean, std := randomStatsNorm(t, m, rng)
+	rows, zs := stillRows(m, batch, rng, mean, std, 1)
 	probs := func() []float64 { return scoreProbs(t, p, batch) }
 	p0 := probs()
 	w := make([]float64, 3*f)
@@ -56,7 +34,7 @@ func TestStatsLinearDomains(t *testing.T) {
 	}
 	got := probs()
 	for i := range b {
-		z := StatsZ(rows[i], mean, std)
+		z := zs[i]
 		s := rows[i][f-1]
 		tilt := 0.0
 		for j := range f {

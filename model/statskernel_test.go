@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // heads.stats_kernel: the level probabilities are the kernel-free ones
@@ -26,28 +24,8 @@ func TestStatsKernelTilt(t *testing.T) {
 	f := m.Cfg.StatsDim()
 	batch := randomBatch(m, TaskScore, b, 6, rng)
 	batch.Target = nil
-	mean, std := make([]float64, f), make([]float64, f)
-	for j := range f {
-		mean[j], std[j] = rng.NormFloat64(), math.Exp(rng.NormFloat64())
-	}
-	mean[f-1], std[f-1] = 0.5, 0.5
-	if err := m.SetStatsNorm(mean, std); err != nil {
-		t.Fatal(err)
-	}
-	xs := make([]float32, b*f)
-	rows, zs := make([][]float64, b), make([][]float64, b)
-	for i := range b {
-		rows[i] = make([]float64, f)
-		for j := range f - 1 {
-			rows[i][j] = mean[j] + std[j]*0.5*rng.NormFloat64()
-		}
-		rows[i][f-1] = float64(1 - i%2) // still, video, still, video
-		for j, v := range rows[i] {
-			xs[i*f+j] = float32(v)
-		}
-		zs[i] = StatsZ(rows[i], mean, std)
-	}
-	batch.Stats = tensors.FromFlatDataAndDimensions(xs, b, f)
+	mean, std := randomStatsNorm(t, m, rng)
+	rows, zs := stillRows(m, batch, rng, mean, std, 0.5)
 	p0 := scoreProbs(t, p, batch)
 
 	// supports near the rows (so the kernel is far from zero), one per row
