@@ -16,7 +16,8 @@ import (
 // real-still-w3.yaml is real-still's first stage with CLIVE at weight 3 and
 // the ladder pairs at 4, and its frozen-heads second stage; real-gate.yaml
 // is real-still's first stage and frozen-heads second stage with
-// heads.level_gate, and real-kernel.yaml real-gate's with heads.stats_kernel.
+// heads.level_gate, real-kernel.yaml real-gate's with heads.stats_kernel,
+// and real-kernel-slow.yaml real-kernel's with heads.stats_linear_gain 0.01.
 func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 	load := func(name string, stages int) *Experiment {
 		e, err := Load(filepath.Join(repo(), "experiments", name), 0)
@@ -29,7 +30,7 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		return e
 	}
 	last, still, w3 := load("real-last.yaml", 2), load("real-still.yaml", 3), load("real-still-w3.yaml", 2)
-	gate, kernel := load("real-gate.yaml", 2), load("real-kernel.yaml", 2)
+	gate, kernel, slow := load("real-gate.yaml", 2), load("real-kernel.yaml", 2), load("real-kernel-slow.yaml", 2)
 	base, stage2 := realStages(t)
 	base.Heads.StatsLinear, base.Stats = true, "frame-nss-logsignals+mnv2mid"
 	stage2.Heads.StatsLinear, stage2.Stats = true, "frame-nss-logsignals+mnv2mid"
@@ -42,6 +43,8 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 	gateBase.Heads.LevelGate, gateHeads.Heads.LevelGate = true, true
 	kernelBase, kernelHeads := gateBase, gateHeads
 	kernelBase.Heads.StatsKernel, kernelHeads.Heads.StatsKernel = 640, 640
+	slowBase, slowHeads := kernelBase, kernelHeads
+	slowBase.Heads.StatsLinearGain, slowHeads.Heads.StatsLinearGain = 0.01, 0.01
 	ladder, _, describeLadder := ladderRecipes(t)
 	onDeepShards(&ladder, &describeLadder)
 	for k := range 5 {
@@ -58,6 +61,8 @@ func TestLastAndStillAreTheDeepRecipe(t *testing.T) {
 		checkCell(t, gate, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), gateHeads, d)
 		checkCell(t, kernel, fmt.Sprintf("fold%d", k), "", kernelBase, l)
 		checkCell(t, kernel, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), kernelHeads, d)
+		checkCell(t, slow, fmt.Sprintf("fold%d", k), "", slowBase, l)
+		checkCell(t, slow, fmt.Sprintf("fold%d-describe-ladder-heads", k), fmt.Sprintf("fold%d", k), slowHeads, d)
 		l.Data = slices.Clone(l.Data)
 		if l.Data[1].Name != "clive" || l.Data[2].Name != "konvid1k-ladder" {
 			t.Fatalf("the ladder recipe's sources are %+v, want konvid1k, clive, konvid1k-ladder", l.Data)
