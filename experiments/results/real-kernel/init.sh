@@ -35,3 +35,8 @@ for e, name in (("gate", "ridge (real-gate)"), ("kernel", "ridge + kernel ridge 
     print(f"| {name} | {row[0]} | {row[1]} |")
 PY
 cat $R/init/init.md
+# The start's compression sensitivity: the fold-0 kernel start on the
+# validation ladder (held-out clips' CRF re-encodes, runs/real/ladder-val).
+$BIN eval ladder --checkpoint $OUT/init-kernel/fold0/seed1 --ladder runs/real/ladder-val --out $OUT/init-kernel-ladder-val
+mkdir -p $R/init/ladder-val
+cp $OUT/init-kernel-ladder-val/ladder.json $OUT/init-kernel-ladder-val/ladder.md $R/init/ladder-val/
