@@ -32,6 +32,11 @@ done
   echo "## stage 2 vs stage 1"
   $PY experiments/results/real-lpft/cv_compare.py --a $R/oof/slow$H --b $R/oof/slow --seeds $SEEDS
 } > $R/oof/cv_compare.txt
+# Pooled against the mean of the per-fold SRCCs, both stages.
+$PY $R/perfold.py --recipe "real-kernel-slow stage 1=runs/real-kernel-slow:" --recipe "real-still stage 1=runs/real-still:" \
+  --seeds $SEEDS > $R/perfold.md
+$PY $R/perfold.py --recipe "real-kernel-slow stage 2=runs/real-kernel-slow:$H" --recipe "real-still stage 2=runs/real-still:$H" \
+  --seeds $SEEDS | tail -n +3 >> $R/perfold.md
 
 # The seed mean against the regressions' out-of-fold predictions (Williams).
 for b in ridge_signals krr_signals ridge_mnv2mid_signals krr_mnv2mid_signals; do
