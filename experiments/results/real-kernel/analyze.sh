@@ -6,7 +6,8 @@
 # predictions). Run from the repository root after
 #   bin/cpllm sweep experiments/real-kernel-slow.yaml --out runs
 # Needs runs/real/ladder-val and runs/real/ladder-dev (../real-last/README.md).
-# SHIPPED=1 also grades the shipped checkpoint (models/real).
+# SHIPPED=1 also grades the shipped checkpoint (models/real); LADDERS=val
+# leaves the dev ladder out (each ladder takes 5 checkpoints x 78 videos).
 set -eu
 BIN=${BIN:-bin/cpllm}
 PY=${PY:-/usr/bin/python3}
@@ -15,6 +16,7 @@ S=experiments/results/real-still
 D=experiments/results/real-deepstats
 SEEDS="1 2 3 4 5"
 H=-describe-ladder-heads
+LADDERS=${LADDERS:-val dev}
 mkdir -p $R/oof $R/compare $R/holdout $R/ladder-val $R/ladder-dev
 
 # Pooled out-of-fold predictions per seed and their seed mean, both stages.
@@ -45,17 +47,18 @@ for b in ridge_signals krr_signals ridge_mnv2mid_signals krr_mnv2mid_signals; do
 done
 
 # Fixed holdout (fold 0) and the two CRF ladders, paired with real-still.
-for l in val dev; do
+LADDER_ARGS=""
+for l in $LADDERS; do
   [ -f runs/real-kernel-slow-ladder-$l/fold0$H/ladder.json ] ||
     $BIN eval ladder $(for s in $SEEDS; do echo --checkpoint runs/real-kernel-slow/fold0$H/seed$s; done) \
       --ladder runs/real/ladder-$l --out runs/real-kernel-slow-ladder-$l/fold0$H
   mkdir -p $R/ladder-$l/fold0$H
   cp runs/real-kernel-slow-ladder-$l/fold0$H/ladder.json runs/real-kernel-slow-ladder-$l/fold0$H/ladder.md \
     runs/real-kernel-slow-ladder-$l/fold0$H/ladder-seed*.png $R/ladder-$l/fold0$H/
+  LADDER_ARGS="$LADDER_ARGS --ladder $l=$R/ladder-$l/fold0$H/ladder.json,$S/ladder-$l/fold0$H/ladder.json"
 done
 $PY experiments/results/real-statslinear/compare.py --a runs/real-kernel-slow/fold0$H --b runs/real-still/fold0$H \
-  --ladder val=$R/ladder-val/fold0$H/ladder.json,$S/ladder-val/fold0$H/ladder.json \
-  --ladder dev=$R/ladder-dev/fold0$H/ladder.json,$S/ladder-dev/fold0$H/ladder.json > $R/holdout/fold0$H-vs-still.txt
+  $LADDER_ARGS > $R/holdout/fold0$H-vs-still.txt
 $PY experiments/results/real-statslinear/compare.py --a runs/real-kernel-slow/fold0 --b runs/real-still/fold0 > $R/holdout/fold0-vs-still.txt
 
 # Holdout and dev, second stage: the seed-1 cell (what make model ships)
