@@ -93,7 +93,9 @@ type HeadsConfig struct {
 	// many support slots (0 = off; at least the scored training records).
 	// It is fit with the linear path (stats_linear_init: ridge), the two
 	// readings averaged, and stays fixed while the network trains. Needs
-	// stats_linear_domains.
+	// stats_linear_domains. The fit holds a domain's n x n kernel matrix
+	// and the graph an S x 45 table: meant for pools of a few thousand
+	// scored records, not LSVQ's 28,000.
 	StatsKernel int `yaml:"stats_kernel"`
 }
 
