@@ -1,12 +1,9 @@
 package train
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os/exec"
 	"testing"
 
 	"github.com/cpllm/cpllm/internal/testutil"
@@ -41,20 +38,11 @@ func TestKernelRidgeMatchesOracle(t *testing.T) {
 		for i, g := range kernelGammas {
 			gammas[i] = g / model.StatsKernelDims
 		}
-		in, _ := json.Marshal(map[string]any{"x": xs, "y": ys, "fold": kernelCVFolds(c.n, seed), "gammas": gammas, "lambdas": kernelLambdas})
-		cmd := exec.Command(py, "testdata/krr_oracle.py")
-		cmd.Stdin = bytes.NewReader(in)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("oracle: %v", err)
-		}
 		var want struct {
 			Alpha         []float64
 			Gamma, Lambda float64
 		}
-		if err := json.Unmarshal(out, &want); err != nil {
-			t.Fatal(err)
-		}
+		pyOracle(t, py, "testdata/krr_oracle.py", map[string]any{"x": xs, "y": ys, "fold": kernelCVFolds(c.n, seed), "gammas": gammas, "lambdas": kernelLambdas}, &want)
 		if gamma != want.Gamma || lambda != want.Lambda {
 			t.Errorf("n=%d: gamma %g lambda %g, oracle %g %g", c.n, gamma, lambda, want.Gamma, want.Lambda)
 		}

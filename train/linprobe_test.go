@@ -18,6 +18,25 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
+// pyOracle runs the Python oracle script with in as JSON on stdin and
+// decodes its JSON stdout into out.
+func pyOracle(t *testing.T, py, script string, in, out any) {
+	t.Helper()
+	js, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, script)
+	cmd.Stdin = bytes.NewReader(js)
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("oracle %s: %v", script, err)
+	}
+	if err := json.Unmarshal(got, out); err != nil {
+		t.Fatalf("oracle %s: %v", script, err)
+	}
+}
+
 // ridgeLOO against numpy's explicit leave-one-out refits
 // (testdata/ridge_oracle.py): the chosen penalty and the weights, on
 // weighted rows with fewer rows than features and with more.
@@ -44,20 +63,11 @@ func TestRidgeLOOMatchesOracle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, _ := json.Marshal(map[string]any{"x": xs, "y": ys, "w": ws, "lambdas": ridgeLambdas})
-		cmd := exec.Command(py, "testdata/ridge_oracle.py")
-		cmd.Stdin = bytes.NewReader(in)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("oracle: %v", err)
-		}
 		var want struct {
 			W      []float64 `json:"w"`
 			Lambda float64   `json:"lambda"`
 		}
-		if err := json.Unmarshal(out, &want); err != nil {
-			t.Fatal(err)
-		}
+		pyOracle(t, py, "testdata/ridge_oracle.py", map[string]any{"x": xs, "y": ys, "w": ws, "lambdas": ridgeLambdas}, &want)
 		if lambda != want.Lambda {
 			t.Errorf("n=%d f=%d: lambda %g, oracle %g", c.n, c.f, lambda, want.Lambda)
 		}
