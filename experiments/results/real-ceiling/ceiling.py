@@ -186,18 +186,24 @@ def configs_for(X, y, sets, names, joint=None):
     return out
 
 
+def konvid_mos(path):
+    """KoNViD-1k's MOS by flickr id, from VIDEVAL's metadata CSV."""
+    mos = {}
+    with open(path) as f:
+        head = f.readline().strip().split(",")
+        for line in f:
+            v = dict(zip(head, line.strip().split(",")))
+            mos[v["flickr_id"]] = float(v["mos"])
+    return mos
+
+
 def load_pool(a):
     """The cached features and MOS of KoNViD-1k's listed clips and of CLIVE
     (arguments konvid, konvid_labels, konvid_ids, clive, clive_data):
     KoNViD features by id, KoNViD MOS by id, the listed ids (each must have
     features), CLIVE features by id, CLIVE MOS (0-100) by image name."""
     kf = load_features(a.konvid)
-    mos = {}
-    with open(a.konvid_labels) as f:
-        head = f.readline().strip().split(",")
-        for line in f:
-            v = dict(zip(head, line.strip().split(",")))
-            mos[v["flickr_id"]] = float(v["mos"])
+    mos = konvid_mos(a.konvid_labels)
     kids = [l.strip() for l in open(a.konvid_ids) if l.strip()]
     missing = [i for i in kids if i not in kf]
     if missing:

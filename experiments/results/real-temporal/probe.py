@@ -113,12 +113,7 @@ def main():
     a = ap.parse_args()
 
     kf = C.load_features(a.konvid)
-    mos = {}
-    with open(a.konvid_labels) as f:
-        head = f.readline().strip().split(",")
-        for line in f:
-            v = dict(zip(head, line.strip().split(",")))
-            mos[v["flickr_id"]] = float(v["mos"])
+    mos = C.konvid_mos(a.konvid_labels)
     ids = [l.strip() for l in open(a.konvid_ids) if l.strip()]
     tf = load_temporal(a.videos, ids, a.cache)
     sets = C.feature_sets(sorted(kf[ids[0]]))
@@ -148,18 +143,7 @@ def main():
         ("ens ridge mid + krr signals+temporal", ens(mid, np.hstack([sig, T]))),
         ("ens ridge mid + krr signals + ridge temporal", ens(mid, sig, T)),
     ]
-    rows = []
-    for name, fn in configs:
-        srccs = []
-        for rep in range(C.REPEATS):
-            pred, rng = np.zeros(len(y)), np.random.default_rng(1000 + rep)
-            for te in C.cv(len(y), rep):
-                tr = np.setdiff1d(np.arange(len(y)), te)
-                pred[te] = fn(tr, te, rng)
-            srccs.append(stats.spearmanr(pred, y)[0])
-        rows.append({"config": name, "srcc_mean": float(np.mean(srccs)), "srcc_std": float(np.std(srccs, ddof=1)),
-                     "srcc": [float(s) for s in srccs]})
-        print(f"{name:46s} {rows[-1]['srcc_mean']:.3f} +- {rows[-1]['srcc_std']:.3f}", flush=True)
+    rows = C.run_set("konvid1k", None, y, ids, None, [{"name": n, "fn": fn} for n, fn in configs])
     by = {r["config"]: np.array(r["srcc"]) for r in rows}
     pairs = [("krr signals+temporal", "krr signals"), ("ridge mid+temporal", "ridge mid"),
              ("ens ridge mid + krr signals+temporal", "ens ridge mid + krr signals"),
