@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"time"
@@ -40,7 +41,12 @@ type Config struct {
 	// StatsLinearInit starts the model's heads.stats_linear path at a
 	// closed-form fit before training: "" (zero, the default) or ridge
 	// (fitStatsLinear). A run from --init or a resumed run keeps its own.
-	StatsLinearInit string  `yaml:"stats_linear_init"`
+	StatsLinearInit string `yaml:"stats_linear_init"`
+	// StatsLinearLadder, with stats_linear_init: ridge, adds the training
+	// sources' CRF-ladder pairs to that fit as a squared-hinge ranking term
+	// of this total weight (the score rows weigh 1 in all; ridgeRank); 0 =
+	// off.
+	StatsLinearLadder float64 `yaml:"stats_linear_ladder"`
 	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	DescribeText    string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
@@ -129,6 +135,12 @@ func (c Config) Validate() error {
 	}
 	if c.StatsLinearInit != "" && c.StatsLinearInit != "ridge" {
 		bad("stats_linear_init %q is not ridge or empty", c.StatsLinearInit)
+	}
+	if c.StatsLinearLadder < 0 || math.IsNaN(c.StatsLinearLadder) {
+		bad("stats_linear_ladder %g is negative", c.StatsLinearLadder)
+	}
+	if c.StatsLinearLadder > 0 && c.StatsLinearInit != "ridge" {
+		bad("stats_linear_ladder needs stats_linear_init: ridge")
 	}
 	if !slices.Contains([]string{"", "best", "last"}, c.Select) {
 		bad("select %q is not best or last", c.Select)

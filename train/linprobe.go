@@ -32,6 +32,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	}
 	var rows, zs [][]float64
 	var ys, ws, stills []float64
+	var pairs [][2]probeFeat // ladder pairs (better, worse), with stats_linear_ladder
 	still := 0
 	for i, ds := range r.pool.ds {
 		src := r.pool.srcs[i]
@@ -39,31 +40,46 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 			continue
 		}
 		first := len(rows)
+		feats := map[string]probeFeat{} // every training record with statistics, MOS or not
 		for recs, err := range ds.Batches(ctx, shards.BatchOptions{BatchSize: 16}) {
 			if err != nil {
 				return fmt.Errorf("train: stats_linear_init over %s: %w", ds.Dir(), err)
 			}
 			for j := range recs {
 				rec := &recs[j]
-				if r.pool.heldOut[i][rec.ID] || !feed.Usable(rec) {
+				usable := feed.Usable(rec)
+				if r.pool.heldOut[i][rec.ID] || (!usable && r.cfg.StatsLinearLadder == 0) {
 					continue
 				}
 				x, ok, err := r.bridge.ClipStats(feed.ClipOf(rec))
 				if err != nil {
 					return err
 				}
-				if ok {
-					z := model.StatsZ(x, mean, std)
-					rows = append(rows, probeRow(r.m.Cfg, x, z))
+				if !ok {
+					continue
+				}
+				z := model.StatsZ(x, mean, std)
+				s := 0.0
+				if model.StillKind(r.m.Cfg.Stats) && x[len(x)-1] == 1 {
+					s = 1
+				}
+				feats[rec.ID] = probeFeat{row: probeRow(r.m.Cfg, x, z), z: z, still: s}
+				if usable {
+					rows = append(rows, feats[rec.ID].row)
 					zs = append(zs, z)
-					s := 0.0
-					if model.StillKind(r.m.Cfg.Stats) && x[len(x)-1] == 1 {
-						still++
-						s = 1
-					}
 					stills = append(stills, s)
+					still += int(s)
 					ys = append(ys, model.TiltFor(rec.MOSNorm))
 				}
+			}
+		}
+		if r.cfg.StatsLinearLadder > 0 {
+			ids, err := ladderPairs(ds.Dir(), feats)
+			if err != nil {
+				return err
+			}
+			for _, p := range ids {
+				pairs = append(pairs, [2]probeFeat{feats[p[0]], feats[p[1]]})
 			}
 		}
 		for range len(rows) - first {
@@ -82,19 +98,57 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 		domains = fmt.Sprintf(", %d still images and %d videos with their own weights", still, len(rows)-still)
 	}
 	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records%s (lambda %.3g by leave-one-out)\n", len(rows), domains, lambda)
+	var k *model.StatsKernel
 	if r.m.Cfg.Heads.StatsKernel > 0 {
-		k, err := r.fitStatsKernel(zs, ys, stills)
+		kf, err := r.fitStatsKernel(zs, ys, stills)
 		if err != nil {
 			return err
 		}
-		if err := r.m.SetStatsKernel(k); err != nil {
+		if err := r.m.SetStatsKernel(kf); err != nil {
 			return err
 		}
+		k = &kf
+	}
+	if r.cfg.StatsLinearLadder > 0 {
+		if w, err = r.fitLadder(rows, ys, ws, lambda, pairs, k); err != nil {
+			return err
+		}
+	}
+	if k != nil {
 		for i := range w { // the two readings averaged
 			w[i] /= 2
 		}
 	}
 	return r.m.SetStatsLinear(w)
+}
+
+// fitLadder refits the linear path with the ladder pairs (better, worse)
+// as ridgeRank's ranking rows, at the score rows' penalty lambda. With the
+// kernel reading k beside it the tilt is (w . row) / 2 + k's tilt, so a
+// pair's margin for w . d is 2 (ladderMargin - k's difference): the pairs
+// ask the mean of the two readings to order the rungs.
+func (r *runner) fitLadder(rows [][]float64, ys, ws []float64, lambda float64, pairs [][2]probeFeat, k *model.StatsKernel) ([]float64, error) {
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("train: stats_linear_ladder: no ladder pair of training records with statistics in the score sources")
+	}
+	rr := make([]rankRow, len(pairs))
+	for p, pr := range pairs {
+		d := make([]float64, len(pr[0].row))
+		for j := range d {
+			d[j] = pr[0].row[j] - pr[1].row[j]
+		}
+		m := ladderMargin
+		if k != nil {
+			m = 2 * (ladderMargin - (k.Tilt(pr[0].z, pr[0].still) - k.Tilt(pr[1].z, pr[1].still)))
+		}
+		rr[p] = rankRow{d: d, m: m}
+	}
+	w, its, short, err := ridgeRank(rows, ys, ws, lambda, rr, r.cfg.StatsLinearLadder)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(r.opts.Log, "stats_linear_init: ladder ranking over %d CRF-ladder pairs at weight %g (%d Newton steps; %d pairs short of the margin)\n", len(rr), r.cfg.StatsLinearLadder, its, short)
+	return w, nil
 }
 
 // fitStatsKernel fits heads.stats_kernel on the linear path's rows

@@ -1,0 +1,152 @@
+package train
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/cpllm/cpllm/data/shards"
+	"gonum.org/v1/gonum/mat"
+)
+
+// stats_linear_ladder: the closed-form start asked to order compression as
+// well. A ridge of the statistics on MOS alone orders only part of a
+// clip's CRF ladder (the statistics that rank MOS best, exposure and
+// colour among them, move the wrong way under re-encoding); one linear
+// reading of the same statistics fit to MOS plus a ranking loss over the
+// training clips' own ladder rungs orders held-out ladders at 0.97 at an
+// unchanged MOS ranking (experiments/results/real-ladder/joint-fit.md).
+// The ranking loss here is RankSVM's squared hinge, so the fit stays a
+// few linear solves.
+
+// ladderMargin is the tilt difference each ladder pair must reach for its
+// better rung (about 0.07 on the 1-5 scale at mid scale, TiltScore's slope
+// being 2 there); pairs already that far apart do not pull.
+const ladderMargin = 0.1
+
+// rankRow is one ladder pair of the ridge: d = row(better) - row(worse)
+// and the margin m the linear reading's difference w . d must reach.
+type rankRow struct {
+	d []float64
+	m float64
+}
+
+// probeFeat is one training record's ridge row, standardised statistics
+// and still-image indicator, kept by id for the ladder pairs.
+type probeFeat struct {
+	row, z []float64
+	still  float64
+}
+
+// ladderPairs reads the ladder pairs of dir/pairs.jsonl whose two records
+// both have features in feats (held-out records never do) as
+// (better, worse) id pairs; a missing pairs.jsonl is an error naming it.
+func ladderPairs(dir string, feats map[string]probeFeat) ([][2]string, error) {
+	path := filepath.Join(dir, "pairs.jsonl")
+	all, err := shards.ReadPairs(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: stats_linear_ladder needs the ladder pairs of %s: %w", path, err)
+	}
+	var out [][2]string
+	for _, p := range all {
+		if p.Kind != shards.KindLadder {
+			continue
+		}
+		if _, ok := feats[p.A]; !ok {
+			continue
+		}
+		if _, ok := feats[p.B]; !ok {
+			continue
+		}
+		if p.Label == 0 {
+			out = append(out, [2]string{p.A, p.B})
+		} else {
+			out = append(out, [2]string{p.B, p.A})
+		}
+	}
+	return out, nil
+}
+
+// ridgeRank minimises
+//
+//	sum_i (ws_i / W) (y_i - c - w . x_i)^2
+//	  + sum_p (alpha / P) max(0, m_p - w . d_p)^2 + (lambda / n) |w|^2
+//
+// (W the total weight, n the score rows, P the ladder pairs): ridgeLOO's
+// objective at a fixed penalty plus a squared-hinge ranking term of total
+// weight alpha. The intercept c only enters the score rows, so centring
+// them at their weighted means removes it exactly. The squared hinge is
+// piecewise quadratic: Newton's method on it (solve the ridge with the
+// pairs short of their margin as rows, recompute which are short, repeat)
+// ends when that set stops changing. It returns w, the Newton iterations
+// and the pairs still short of their margin.
+func ridgeRank(xs [][]float64, ys, ws []float64, lambda float64, pairs []rankRow, alpha float64) ([]float64, int, int, error) {
+	n, f := len(xs), len(xs[0])
+	var wsum, ym float64
+	for _, w := range ws {
+		wsum += w
+	}
+	xm := make([]float64, f)
+	for i, x := range xs {
+		for k, v := range x {
+			xm[k] += ws[i] / wsum * v
+		}
+		ym += ws[i] / wsum * ys[i]
+	}
+	// the score rows' part of the normal equations, fixed across iterations
+	base := mat.NewSymDense(f, nil)
+	rhs0 := mat.NewVecDense(f, nil)
+	xc := make([]float64, f)
+	for i, x := range xs {
+		s := ws[i] / wsum
+		for k, v := range x {
+			xc[k] = v - xm[k]
+		}
+		base.SymRankOne(base, s, mat.NewVecDense(f, xc))
+		rhs0.AddScaledVec(rhs0, s*(ys[i]-ym), mat.NewVecDense(f, xc))
+	}
+	for k := range f {
+		base.SetSym(k, k, base.At(k, k)+lambda/float64(n))
+	}
+	v := 0.0
+	if len(pairs) > 0 {
+		v = alpha / float64(len(pairs))
+	}
+	active := make([]bool, len(pairs))
+	for p := range active {
+		active[p] = true // Newton from w = 0, where every pair is short
+	}
+	w := mat.NewVecDense(f, nil)
+	for it := 1; it <= 100; it++ {
+		a := mat.NewSymDense(f, nil)
+		a.CopySym(base)
+		rhs := mat.VecDenseCopyOf(rhs0)
+		for p, on := range active {
+			if on {
+				d := mat.NewVecDense(f, pairs[p].d)
+				a.SymRankOne(a, v, d)
+				rhs.AddScaledVec(rhs, v*pairs[p].m, d)
+			}
+		}
+		var ch mat.Cholesky
+		if !ch.Factorize(a) {
+			return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: the normal equations are not positive definite (lambda %g)", lambda)
+		}
+		if err := ch.SolveVecTo(w, rhs); err != nil {
+			return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: %w", err)
+		}
+		next := make([]bool, len(pairs))
+		short := 0
+		for p := range pairs {
+			next[p] = mat.Dot(w, mat.NewVecDense(f, pairs[p].d)) < pairs[p].m
+			if next[p] {
+				short++
+			}
+		}
+		if slices.Equal(next, active) {
+			return w.RawVector().Data, it, short, nil
+		}
+		active = next
+	}
+	return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: the ranking fit did not settle in 100 Newton steps")
+}
