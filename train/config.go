@@ -47,12 +47,12 @@ type Config struct {
 	// of this total weight (the score rows weigh 1 in all; ridgeRank); 0 =
 	// off.
 	StatsLinearLadder float64 `yaml:"stats_linear_ladder"`
-	EMA             float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
-	DescribeLen     int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
-	DescribeText    string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
-	ShuffleWindow   int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
-	Augment         bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
-	EvalEvery       int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
+	EMA               float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
+	DescribeLen       int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
+	DescribeText      string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
+	ShuffleWindow     int     `yaml:"shuffle_window"` // shards.BatchOptions.Window; 0 = default
+	Augment           bool    `yaml:"augment"`        // random frame/patch subsets, crop offsets and flips per step
+	EvalEvery         int     `yaml:"eval_every"`     // 0 = only at the end (when val data is given)
 	// Select is the checkpoint a run hands on (to --init, model ship, a
 	// sweep's figures): best (or "", the default) keeps the step of highest
 	// validation SRCC apart as checkpoints/best; last hands on the final step
