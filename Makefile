@@ -212,20 +212,22 @@ model-data-deep: model-ladders pretrained-deps ## shards with whole-frame statis
 MODEL_BACKEND ?= auto
 # Two stages, both on configs/model/real.yaml with the statistics token of
 # whole frames (45 statistics, 352 pretrained MobileNetV2 features and a
-# still-image indicator) and a linear path from it to the score with still
-# images' and videos' own weights beside the shared ones (MODEL_STAGE1):
-# configs/train/real-deep.yaml (score, describe and pairs, CRF-ladder pairs
-# weighted; the linear path starts at a ridge fit; its final step, select:
-# last), then a describe fine-tune from it with the pixel encoder,
-# projectors and heads frozen, room for a whole description and the ladder
-# pairs kept (configs/train/real-deep-describe.yaml).
-# experiments/real-still.yaml runs the same two stages on every seed and
-# holdout fold (fold0, fold0-describe-ladder-heads are these), and a test
-# keeps them identical.
-MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true
+# still-image indicator), a linear path from it to the score with still
+# images' and videos' own weights beside the shared ones, a kernel ridge
+# reading of the 45 statistics beside it and the decoder's level logits
+# gated at 0, the heads frozen (MODEL_STAGE1): the score is the closed-form
+# reading fit at the start of configs/train/real-closed.yaml (ridge on MOS
+# plus the training clips' CRF-ladder pairs, averaged with the kernel
+# ridge), and that stage trains descriptions and pairs; then a describe
+# fine-tune from it with the pixel encoder and projectors frozen too, room
+# for a whole description and the ladder pairs kept
+# (configs/train/real-deep-describe.yaml). experiments/real-closed.yaml
+# runs the same two stages on every seed and holdout fold (fold0,
+# fold0-describe are these), and a test keeps them identical.
+MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true --set model.heads.level_gate=true --set model.heads.stats_kernel=640 --set model.trainable.heads=frozen
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.trainable.heads=frozen --set model.input.max_text_len=96
 model: model-data-deep ## train the shipped model from the real data and ship it to models/real (about 25 min on 2 cores)
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep.yaml \
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-closed.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) train --out $(MODEL_RUN) --resume
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep-describe.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe --resume
