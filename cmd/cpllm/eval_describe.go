@@ -13,10 +13,12 @@ import (
 func newEvalDescribeCmd(g *globals) *cobra.Command {
 	var ef evalFlags
 	var maxNew, frames int
+	var lead bool
 	cmd := &cobra.Command{
 		Use:   "describe [--checkpoint RUN_OR_CKPT ...] [--out DIR] VIDEO_OR_IMAGE...",
 		Short: "Grade the checkpoints' descriptions against each file's measured signals and their own scores",
-		Long: `Each checkpoint describes each file (greedy decoding, as 'cpllm score'). Every
+		Long: `Each checkpoint describes each file (greedy decoding, as 'cpllm score', but
+the decoder writes the quality word too unless --level-lead). Every
 signal word of a text (sharp, noisy, mild blocking, well exposed, ...) is a
 claim, right when it is the word the description table gives the file's own
 measurement (the signals the training descriptions are written from, over
@@ -38,7 +40,7 @@ command exits non-zero after writing the report.`,
 			}
 			out := ef.outDir(time.Now())
 			rep, err := suite.RunDescribe(cmd.Context(), suite.DescribeOptions{Paths: args, Scorers: scorers, OutDir: out,
-				MaxTokens: maxNew, Frames: frames, Jobs: ef.jobs, Progress: cmd.ErrOrStderr()})
+				MaxTokens: maxNew, Frames: frames, Jobs: ef.jobs, Progress: cmd.ErrOrStderr(), LevelLead: lead})
 			if err != nil {
 				return err
 			}
@@ -58,5 +60,6 @@ command exits non-zero after writing the report.`,
 	ef.add(cmd)
 	cmd.Flags().IntVar(&maxNew, "max-tokens", 0, "description length limit in tokens (0 = what the model's input.max_text_len leaves after the prompt)")
 	cmd.Flags().IntVar(&frames, "frames", 3, "frames measured per file")
+	cmd.Flags().BoolVar(&lead, "level-lead", false, "open every text with its score's level, as 'cpllm score' does by default (the quality word then agrees by construction; without it the decoder's own quality word is graded)")
 	return cmd
 }

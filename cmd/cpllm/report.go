@@ -236,7 +236,7 @@ func describeVideos(sc *suite.Scorer, manifest, split string, n int) ([]describe
 			j = i * (len(recs) - 1) / (n - 1)
 		}
 		r := recs[j]
-		res, err := sc.Score(r.Path, suite.ScoreOptions{Describe: true})
+		res, err := sc.Score(r.Path, suite.ScoreOptions{Describe: true, LevelLead: true})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Path, err)
 		}

@@ -27,7 +27,7 @@ type scoreResult struct {
 
 func newScoreCmd(g *globals) *cobra.Command {
 	var ckpt string
-	var describeText bool
+	var describeText, lead bool
 	var maxNew int
 	cmd := &cobra.Command{
 		Use:   "score [--checkpoint RUN_OR_CKPT] VIDEO_OR_IMAGE...",
@@ -35,7 +35,9 @@ func newScoreCmd(g *globals) *cobra.Command {
 		Long: `Samples each video deterministically (the eval views of the shards config),
 an image (.jpg, .jpeg, .png, .bmp) as a one-frame video,
 scores it with the checkpoint's model (expected level over excellent..bad) and,
-unless --describe=false, generates a description greedily. The architecture is
+unless --describe=false, generates a description greedily, opening with the
+score's level ("The quality is good.") unless --level-lead=false lets the
+decoder write that word too. The architecture is
 the run's model.yaml when the checkpoint has one, else model_config. A video
 that cannot be read gets an object with "error" and the command exits
 non-zero; the others are still scored. Without --checkpoint it uses the
@@ -60,7 +62,7 @@ shipped model (config key "checkpoint", default models/real; models/README.md).`
 			failed := 0
 			for _, path := range args {
 				res := scoreResult{Path: path, Model: ckpt, Seed: cfg.Seed, Sampler: p}
-				r, err := sc.Score(path, suite.ScoreOptions{Describe: describeText, MaxTokens: maxNew})
+				r, err := sc.Score(path, suite.ScoreOptions{Describe: describeText, MaxTokens: maxNew, LevelLead: lead})
 				if err != nil {
 					res.Error = err.Error()
 					failed++
@@ -84,6 +86,7 @@ shipped model (config key "checkpoint", default models/real; models/README.md).`
 	f := cmd.Flags()
 	f.StringVar(&ckpt, "checkpoint", "", "run directory (uses its best checkpoint) or checkpoint directory (default: config key \"checkpoint\", the shipped model)")
 	f.BoolVar(&describeText, "describe", true, "generate a quality description")
+	f.BoolVar(&lead, "level-lead", true, "open the description with the score's level (\"The quality is good.\") and let the decoder continue; false lets the decoder write the quality word too")
 	f.IntVar(&maxNew, "max-tokens", 0, "description length limit in tokens (0 = what the model's input.max_text_len leaves after the prompt)")
 	return cmd
 }

@@ -34,6 +34,7 @@ type DescribeOptions struct {
 	Scorers   []*Scorer
 	OutDir    string
 	MaxTokens int // description length limit (0 = what the model's input.max_text_len allows)
+	LevelLead bool // ScoreOptions.LevelLead: every text opens with its score's level (quality_agrees is then 1 by construction)
 	Frames    int // frames measured per file (0 = 3, as data shards)
 	Jobs      int
 	Progress  io.Writer
@@ -125,7 +126,7 @@ func RunDescribe(ctx context.Context, o DescribeOptions) (*DescribeReport, error
 		}
 		f := DescribedFile{Path: s.r.Path, Signals: sig}
 		for k, sc := range o.Scorers {
-			res, err := sc.ScoreClip(s.clip, ScoreOptions{Describe: true, MaxTokens: o.MaxTokens})
+			res, err := sc.ScoreClip(s.clip, ScoreOptions{Describe: true, MaxTokens: o.MaxTokens, LevelLead: o.LevelLead})
 			if err != nil {
 				return nil, fmt.Errorf("describe eval: checkpoint %s: %w", sc.Name, err)
 			}

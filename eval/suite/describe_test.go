@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/cpllm/cpllm/data/describe"
+	"github.com/cpllm/cpllm/feed"
 	"github.com/cpllm/cpllm/internal/testutil"
+	"github.com/cpllm/cpllm/model"
+	"github.com/cpllm/cpllm/model/generate"
 )
 
 // Every readable file is described by the fixture model and graded against
@@ -88,4 +91,53 @@ func TestDescribeMajority(t *testing.T) {
 	if c.ClaimsRight.K != 1 || c.ClaimsRight.N != 3 || c.MajorityRight.K != 2 || c.MajorityRight.N != 3 {
 		t.Fatalf("right %+v, majority %+v", c.ClaimsRight, c.MajorityRight)
 	}
+}
+
+// LevelLead: the description opens with the score's level in the canonical
+// form, and the rest is the decoder's greedy continuation of the prompt
+// with that sentence appended (generated again here from the same view),
+// not a text generated without it; the quality word agrees by
+// construction.
+func TestLevelLead(t *testing.T) {
+	testutil.RequireFFmpeg(t)
+	a := testutil.Clip(t, t.TempDir(), "a.mp4", "testsrc2=size=128x96:rate=10:duration=1")
+	sc := loadScorer(t, checkpoint(t))
+	clip, err := sc.sampleVideo(a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sc.ScoreClip(clip, ScoreOptions{Describe: true, MaxTokens: 12, LevelLead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := "The quality is " + res.Level + "."
+	if !strings.HasPrefix(res.Description, lead+" ") {
+		t.Fatalf("description %q does not open with %q", res.Description, lead)
+	}
+	pr, err := feed.Predict(sc.pred, sc.bridge, []feed.Clip{clip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt, _, err := sc.Model.Sequence(model.TaskDescribe, lead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := generate.DefaultOptions(sc.Model)
+	g.MaxNew = 12
+	v := generate.Video{Frames: pr.Canonical.Frames, Patches: pr.Canonical.Patches, Stats: pr.Canonical.Stats}
+	out, err := sc.gen.Generate([]generate.Video{v}, [][]int{prompt}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := lead + " " + strings.TrimSpace(sc.Model.Tok.Decode(out[0])); res.Description != want {
+		t.Fatalf("description %q, want the continuation of the prompt and lead %q", res.Description, want)
+	}
+	free, err := sc.ScoreClip(clip, ScoreOptions{Describe: true, MaxTokens: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := describe.CheckText(res.Description, describe.Signals{}, res.Level); !g.QualityAgrees {
+		t.Fatalf("%q: the quality word does not agree with level %s", res.Description, res.Level)
+	}
+	t.Logf("with lead: %q; free: %q", res.Description, free.Description)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/cpllm/cpllm/data/describe"
 	"github.com/cpllm/cpllm/data/sample"
 	"github.com/cpllm/cpllm/data/shards"
 	"github.com/cpllm/cpllm/data/stats"
@@ -56,6 +57,12 @@ type Result struct {
 type ScoreOptions struct {
 	Describe  bool
 	MaxTokens int // description length limit (0 = what input.max_text_len leaves after the prompt)
+	// LevelLead opens the description with the score's level in the
+	// canonical form ("The quality is good.") and lets the decoder continue
+	// from it, so the text never names another level than the number
+	// reported beside it (a model whose score bypasses the decoder, like
+	// the shipped one, otherwise writes its own reading of the level).
+	LevelLead bool
 }
 
 // Scorer is a loaded checkpoint ready to score videos. Not safe for
@@ -266,7 +273,11 @@ func (s *Scorer) ScoreClip(clip feed.Clip, o ScoreOptions) (Result, error) {
 	if s.gen == nil {
 		s.gen = generate.NewGenerator(s.Model, s.Backend)
 	}
-	prompt, _, err := s.Model.Sequence(model.TaskDescribe, "")
+	lead := ""
+	if o.LevelLead {
+		lead = describe.Canonical(res.Level, nil)
+	}
+	prompt, _, err := s.Model.Sequence(model.TaskDescribe, lead)
 	if err != nil {
 		return res, err
 	}
@@ -275,12 +286,18 @@ func (s *Scorer) ScoreClip(clip feed.Clip, o ScoreOptions) (Result, error) {
 	if o.MaxTokens > 0 {
 		g.MaxNew = min(g.MaxNew, o.MaxTokens)
 	}
+	if g.MaxNew <= 0 {
+		return res, fmt.Errorf("%s: describe: the prompt and lead fill input.max_text_len %d", clip.ID, s.Model.Cfg.Input.MaxTextLen)
+	}
 	batch := pr.Canonical
 	out, err := s.gen.Generate([]generate.Video{{Frames: batch.Frames, Patches: batch.Patches, Stats: batch.Stats}}, [][]int{prompt}, g)
 	if err != nil {
 		return res, fmt.Errorf("%s: describe: %w", clip.ID, err)
 	}
 	res.Description, res.Tokens = s.Model.Tok.Decode(out[0]), len(out[0])
+	if lead != "" {
+		res.Description = strings.TrimSpace(lead + " " + strings.TrimSpace(res.Description))
+	}
 	res.Timing.Describe = time.Since(t0).Seconds()
 	return res, nil
 }
