@@ -33,9 +33,9 @@ type DescribeOptions struct {
 	Paths     []string // videos or images
 	Scorers   []*Scorer
 	OutDir    string
-	MaxTokens int // description length limit (0 = what the model's input.max_text_len allows)
+	MaxTokens int  // description length limit (0 = what the model's input.max_text_len allows)
 	LevelLead bool // ScoreOptions.LevelLead: every text opens with its score's level (quality_agrees is then 1 by construction)
-	Frames    int // frames measured per file (0 = 3, as data shards)
+	Frames    int  // frames measured per file (0 = 3, as data shards)
 	Jobs      int
 	Progress  io.Writer
 	Now       func() time.Time
