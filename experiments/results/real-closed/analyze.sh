@@ -69,11 +69,17 @@ for set in val-konvid1k val-clive dev-konvid1k; do
 done
 
 if [ "${SHIPPED:-0}" = 1 ]; then
-  mkdir -p $R/describe $R/shipped
+  # the decoder's own text (describe/) and what cpllm score prints, opening
+  # with the score's level (describe-lead/)
+  mkdir -p $R/describe $R/describe-lead $R/shipped
   $BIN eval describe --checkpoint models/real --out runs/real-closed-describe/shipped \
     $(cat experiments/results/real-rank/describe/files.txt)
   cp runs/real-closed-describe/shipped/describe.json runs/real-closed-describe/shipped/describe.md \
     runs/real-closed-describe/shipped/describe.png $R/describe/
+  $BIN eval describe --level-lead --checkpoint models/real --out runs/real-closed-describe/shipped-lead \
+    $(cat experiments/results/real-rank/describe/files.txt)
+  cp runs/real-closed-describe/shipped-lead/describe.json runs/real-closed-describe/shipped-lead/describe.md \
+    runs/real-closed-describe/shipped-lead/describe.png $R/describe-lead/
   $BIN score ../shared/realdata/LSVQ/yfcc-batch22/17734.mp4 ../shared/realdata/LSVQ/yfcc-batch3/1724.mp4 \
     ../shared/realdata/YouTube-UGC/Animation_360P-24d4.mp4 ../shared/realdata/YouTube-UGC/Lecture_360P-03bc.mp4 \
     > $R/shipped/other-clips.jsonl
