@@ -82,17 +82,7 @@ func ladderPairs(dir string, feats map[string]probeFeat) ([][2]string, error) {
 // and the pairs still short of their margin.
 func ridgeRank(xs [][]float64, ys, ws []float64, lambda float64, pairs []rankRow, alpha float64) ([]float64, int, int, error) {
 	n, f := len(xs), len(xs[0])
-	var wsum, ym float64
-	for _, w := range ws {
-		wsum += w
-	}
-	xm := make([]float64, f)
-	for i, x := range xs {
-		for k, v := range x {
-			xm[k] += ws[i] / wsum * v
-		}
-		ym += ws[i] / wsum * ys[i]
-	}
+	xm, ym, wsum := weightedMeans(xs, ys, ws)
 	// the score rows' part of the normal equations, fixed across iterations
 	base := mat.NewSymDense(f, nil)
 	rhs0 := mat.NewVecDense(f, nil)

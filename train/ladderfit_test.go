@@ -127,20 +127,7 @@ func TestStatsLinearLadder(t *testing.T) {
 	mc := tinyModel(t)
 	mc.Stats = "nss"
 	mc.Heads.StatsLinear = true
-	res := run(t, Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
-
-	m, _, err := model.LoadCheckpoint(mc, res.Checkpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mean, std, err := m.StatsNorm()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := openPool(cfg.Data, cfg.Holdout, cfg.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, mean, std, p := startedRun(t, mc, cfg)
 	var xs [][]float64
 	var ys, ws []float64
 	z := map[string][]float64{}

@@ -202,6 +202,22 @@ func probeRow(c model.Config, x, z []float64) []float64 {
 	return row
 }
 
+// weightedMeans returns the ws-weighted means of the rows xs and of ys,
+// and the total weight.
+func weightedMeans(xs [][]float64, ys, ws []float64) (xm []float64, ym, wsum float64) {
+	for _, w := range ws {
+		wsum += w
+	}
+	xm = make([]float64, len(xs[0]))
+	for i, x := range xs {
+		for k, v := range x {
+			xm[k] += ws[i] / wsum * v
+		}
+		ym += ws[i] / wsum * ys[i]
+	}
+	return xm, ym, wsum
+}
+
 // ridgeLambdas is the grid the leave-one-out error picks the penalty from.
 var ridgeLambdas = func() []float64 {
 	var out []float64
@@ -218,18 +234,8 @@ var ridgeLambdas = func() []float64 {
 // squared error (the hat matrix's diagonal). It returns w and lambda.
 func ridgeLOO(xs [][]float64, ys, ws []float64) ([]float64, float64, error) {
 	n, f := len(xs), len(xs[0])
-	var wsum, ym float64
-	for _, w := range ws {
-		wsum += w
-	}
 	// centre x and y at their weighted means: the intercept is then free
-	xm := make([]float64, f)
-	for i, x := range xs {
-		for k, v := range x {
-			xm[k] += ws[i] / wsum * v
-		}
-		ym += ws[i] / wsum * ys[i]
-	}
+	xm, ym, wsum := weightedMeans(xs, ys, ws)
 	Z := mat.NewDense(n, f, nil)  // sqrt(w_i / wsum) (x_i - xm)
 	yc := mat.NewVecDense(n, nil) // sqrt(w_i / wsum) (y_i - ym)
 	for i, x := range xs {

@@ -95,20 +95,7 @@ func TestStatsLinearInitRidge(t *testing.T) {
 	mc := tinyModel(t)
 	mc.Stats = "nss"
 	mc.Heads.StatsLinear, mc.Heads.StatsLinearGain = true, 2.5
-	res := run(t, Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
-
-	m, _, err := model.LoadCheckpoint(mc, res.Checkpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mean, std, err := m.StatsNorm()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := openPool(cfg.Data, cfg.Holdout, cfg.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, mean, std, p := startedRun(t, mc, cfg)
 	var xs [][]float64
 	var ys, ws []float64
 	for i, ds := range p.ds[:2] { // the score sources
@@ -154,6 +141,26 @@ func TestStatsLinearInitRidge(t *testing.T) {
 	if !nonzero {
 		t.Fatal("the ridge fit is zero: the test cannot tell it from the default init")
 	}
+}
+
+// startedRun trains cfg for its (one, lr 1e-12) step and returns the
+// trained model, its statistics' mean and std, and the recipe's pool.
+func startedRun(t *testing.T, mc model.Config, cfg Config) (*model.Model, []float64, []float64, *pool) {
+	t.Helper()
+	res := run(t, Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
+	m, _, err := model.LoadCheckpoint(mc, res.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, std, err := m.StatsNorm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := openPool(cfg.Data, cfg.Holdout, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, mean, std, p
 }
 
 // stats_linear_init on a model without the linear path is refused with an
