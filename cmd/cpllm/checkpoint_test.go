@@ -83,8 +83,8 @@ func TestShippedModelScoresRealData(t *testing.T) {
 			t.Errorf("%s: %+v (%v)", files[i], r, err)
 		}
 		// The describe stage trained the canonical form: the text is its own
-		// canonical rewrite, opens with the level of the score, and says
-		// nothing twice.
+		// canonical rewrite, opens with the level of the score (score's
+		// --level-lead, on by default), and says nothing twice.
 		g := describe.CheckText(r.Description, describe.Signals{}, r.Level)
 		if describe.CanonicalText(r.Description, false) != r.Description || !g.QualityAgrees || g.Repeats != 0 || g.FileFacts {
 			t.Errorf("%s: description %q (level %s): not the canonical form", files[i], r.Description, r.Level)
