@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,4 +218,65 @@ func TestStatsLinearLadderValidated(t *testing.T) {
 	if c, err := ParseConfig([]byte("stats_linear_ladder: 2\nstats_linear_init: ridge\n"), "r.yaml"); err != nil || c.StatsLinearLadder != 2 {
 		t.Fatalf("stats_linear_ladder 2: %+v %v", c, err)
 	}
+}
+
+// With a kernel reading beside the linear one the pairs' margins are on
+// the mean of the two: at a large ranking weight every pair's final tilt
+// difference, (w . d) / 2 plus the kernel's, reaches the margin, also for
+// pairs the kernel orders the wrong way (which a margin on w . d alone
+// would leave short).
+func TestFitLadderMarginOnTheMean(t *testing.T) {
+	xs, ys, ws, _ := randomRank(9, 30, 6, 0)
+	rng := rand.New(rand.NewPCG(4, 4))
+	k := model.StatsKernel{Gamma: [2]float64{0.02, 0.02}}
+	for range 5 {
+		sup := make([]float64, model.StatsKernelDims)
+		for j := range sup {
+			sup[j] = rng.NormFloat64()
+		}
+		k.Support, k.Alpha, k.Still = append(k.Support, sup), append(k.Alpha, 2*rng.NormFloat64()), append(k.Still, 0)
+	}
+	feat := func() probeFeat {
+		z := make([]float64, model.StatsKernelDims)
+		for j := range z {
+			z[j] = rng.NormFloat64() * 0.7
+		}
+		return probeFeat{row: z[:6], z: z}
+	}
+	// the better record is the worse one moved along a fixed direction of
+	// the linear features, so one linear reading can order every pair
+	u := []float64{0.5, -0.5, 0.5, 0.5, 0, 0}
+	var pairs [][2]probeFeat
+	against := 0
+	for range 40 {
+		worse := feat()
+		zb := slices.Clone(worse.z)
+		step := 0.3 + rng.Float64()
+		for j, v := range u {
+			zb[j] += step * v
+		}
+		p := [2]probeFeat{{row: zb[:6], z: zb}, worse}
+		if k.Tilt(p[0].z, 0)-k.Tilt(p[1].z, 0) < -ladderMargin {
+			against++
+		}
+		pairs = append(pairs, p)
+	}
+	if against == 0 {
+		t.Fatal("no pair the kernel orders against its margin: the test cannot tell the margins apart")
+	}
+	r := &runner{cfg: Config{StatsLinearLadder: 1e5}, opts: Options{Log: io.Discard}}
+	w, err := r.fitLadder(xs, ys, ws, 1, pairs, &k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pairs {
+		var lin float64
+		for j := range w {
+			lin += w[j] * (p[0].row[j] - p[1].row[j])
+		}
+		if got := lin/2 + k.Tilt(p[0].z, 0) - k.Tilt(p[1].z, 0); got < ladderMargin-1e-3 {
+			t.Errorf("pair %d: final tilt difference %.4f, want >= %g", i, got, ladderMargin)
+		}
+	}
+	t.Logf("%d of %d pairs ordered against the margin by the kernel alone", against, len(pairs))
 }
