@@ -150,9 +150,10 @@ demo: build ## the shipped model scores a few clips; then synthetic corpus -> CR
 	echo "demo: $$(( $$(date +%s) - start )) s; report in $(DEMO)/report.json and $(DEMO)/report.md"
 
 # The shipped model (models/real, models/README.md): KoNViD-1k's train split
-# (+ its CRF ladder for the pair task) and CLIVE, trained with
-# configs/train/real-deep.yaml and real-deep-describe.yaml (validation:
-# their seeded holdout of that pool), then shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
+# (+ its CRF ladder for the score fit's ranking rows and the pair task) and
+# CLIVE, trained with configs/train/real-closed.yaml and
+# real-deep-describe.yaml (validation: their seeded holdout of that pool),
+# then shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
 # own copies. Every step resumes: rerunning skips what is complete.
 CLIVE_ROOT = $(REALDATA)/CLIVE
 KONVID_TRAIN = $(REALDATA)/splits/konvid1k-train.txt
