@@ -1,11 +1,14 @@
 package train
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/cpllm/cpllm/data/shards"
+	"github.com/cpllm/cpllm/model"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -40,10 +43,14 @@ type probeFeat struct {
 
 // ladderPairs reads the ladder pairs of dir/pairs.jsonl whose two records
 // both have features in feats (held-out records never do) as
-// (better, worse) id pairs; a missing pairs.jsonl is an error naming it.
+// (better, worse) id pairs; a source without pairs.jsonl has none (fitLadder
+// refuses a fit left with no pair at all).
 func ladderPairs(dir string, feats map[string]probeFeat) ([][2]string, error) {
 	path := filepath.Join(dir, "pairs.jsonl")
 	all, err := shards.ReadPairs(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train: stats_linear_ladder needs the ladder pairs of %s: %w", path, err)
 	}
@@ -65,6 +72,35 @@ func ladderPairs(dir string, feats map[string]probeFeat) ([][2]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// fitLadder refits the linear path with the ladder pairs (better, worse)
+// as ridgeRank's ranking rows, at the score rows' penalty lambda. With the
+// kernel reading k beside it the tilt is (w . row) / 2 + k's tilt, so a
+// pair's margin for w . d is 2 (ladderMargin - k's difference): the pairs
+// ask the mean of the two readings to order the rungs.
+func (r *runner) fitLadder(rows [][]float64, ys, ws []float64, lambda float64, pairs [][2]probeFeat, k *model.StatsKernel) ([]float64, error) {
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("train: stats_linear_ladder: no ladder pair of training records with statistics in the score sources")
+	}
+	rr := make([]rankRow, len(pairs))
+	for p, pr := range pairs {
+		d := make([]float64, len(pr[0].row))
+		for j := range d {
+			d[j] = pr[0].row[j] - pr[1].row[j]
+		}
+		m := ladderMargin
+		if k != nil {
+			m = 2 * (ladderMargin - (k.Tilt(pr[0].z, pr[0].still) - k.Tilt(pr[1].z, pr[1].still)))
+		}
+		rr[p] = rankRow{d: d, m: m}
+	}
+	w, its, short, err := ridgeRank(rows, ys, ws, lambda, rr, r.cfg.StatsLinearLadder)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(r.opts.Log, "stats_linear_init: ladder ranking over %d CRF-ladder pairs at weight %g (%d Newton steps; %d pairs short of the margin)\n", len(rr), r.cfg.StatsLinearLadder, its, short)
+	return w, nil
 }
 
 // ridgeRank minimises

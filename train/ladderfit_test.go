@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -279,4 +280,30 @@ func TestFitLadderMarginOnTheMean(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d pairs ordered against the margin by the kernel alone", against, len(pairs))
+}
+
+// ladderPairs: a source without pairs.jsonl (an image dataset) has no
+// ladder pairs and is no error; an unreadable pairs.jsonl is, naming it;
+// MOS pairs and pairs with a record outside feats are left out, and a
+// pair is returned better first whichever side its label names.
+func TestLadderPairs(t *testing.T) {
+	dir := t.TempDir()
+	feats := map[string]probeFeat{"a": {}, "b": {}, "c": {}}
+	if got, err := ladderPairs(dir, feats); err != nil || got != nil {
+		t.Fatalf("no pairs.jsonl: %v %v", got, err)
+	}
+	path := filepath.Join(dir, "pairs.jsonl")
+	os.WriteFile(path, []byte("{not json\n"), 0o644)
+	if _, err := ladderPairs(dir, feats); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("corrupt pairs.jsonl: %v, want an error naming %s", err, path)
+	}
+	pairs := []shards.Pair{{A: "a", B: "b", Label: 0, Kind: shards.KindLadder}, {A: "a", B: "c", Label: 1, Kind: shards.KindLadder},
+		{A: "b", B: "c", Label: 0, Kind: shards.KindMOS}, {A: "a", B: "held", Label: 0, Kind: shards.KindLadder}}
+	if err := shards.WritePairs(path, pairs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ladderPairs(dir, feats)
+	if want := [][2]string{{"a", "b"}, {"c", "a"}}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("pairs %v (%v), want %v", got, err, want)
+	}
 }

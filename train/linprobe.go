@@ -122,35 +122,6 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	return r.m.SetStatsLinear(w)
 }
 
-// fitLadder refits the linear path with the ladder pairs (better, worse)
-// as ridgeRank's ranking rows, at the score rows' penalty lambda. With the
-// kernel reading k beside it the tilt is (w . row) / 2 + k's tilt, so a
-// pair's margin for w . d is 2 (ladderMargin - k's difference): the pairs
-// ask the mean of the two readings to order the rungs.
-func (r *runner) fitLadder(rows [][]float64, ys, ws []float64, lambda float64, pairs [][2]probeFeat, k *model.StatsKernel) ([]float64, error) {
-	if len(pairs) == 0 {
-		return nil, fmt.Errorf("train: stats_linear_ladder: no ladder pair of training records with statistics in the score sources")
-	}
-	rr := make([]rankRow, len(pairs))
-	for p, pr := range pairs {
-		d := make([]float64, len(pr[0].row))
-		for j := range d {
-			d[j] = pr[0].row[j] - pr[1].row[j]
-		}
-		m := ladderMargin
-		if k != nil {
-			m = 2 * (ladderMargin - (k.Tilt(pr[0].z, pr[0].still) - k.Tilt(pr[1].z, pr[1].still)))
-		}
-		rr[p] = rankRow{d: d, m: m}
-	}
-	w, its, short, err := ridgeRank(rows, ys, ws, lambda, rr, r.cfg.StatsLinearLadder)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(r.opts.Log, "stats_linear_init: ladder ranking over %d CRF-ladder pairs at weight %g (%d Newton steps; %d pairs short of the margin)\n", len(rr), r.cfg.StatsLinearLadder, its, short)
-	return w, nil
-}
-
 // fitStatsKernel fits heads.stats_kernel on the linear path's rows
 // (standardised statistics zs, tilt targets ys, still-image indicators
 // stills): one kernel ridge per domain present, its coefficients halved,
