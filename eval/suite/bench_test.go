@@ -65,7 +65,7 @@ func benchScore(b *testing.B, name, spec string) {
 		b.Fatal(err)
 	}
 	o := ScoreOptions{Describe: true, MaxTokens: 48, LevelLead: true} // as cpllm score
-	if _, err := sc.Score(benchClip, o); err != nil { // compiles the graphs outside the timing
+	if _, err := sc.Score(benchClip, o); err != nil {                 // compiles the graphs outside the timing
 		b.Fatal(err)
 	}
 	var sum Timing
