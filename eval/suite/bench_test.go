@@ -64,8 +64,9 @@ func benchScore(b *testing.B, name, spec string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := ScoreOptions{Describe: true, MaxTokens: 48, LevelLead: true} // as cpllm score
-	if _, err := sc.Score(benchClip, o); err != nil {                 // compiles the graphs outside the timing
+	// described as cpllm score describes (the level lead)
+	o := ScoreOptions{Describe: true, MaxTokens: 48, LevelLead: true}
+	if _, err := sc.Score(benchClip, o); err != nil { // compiles the graphs outside the timing
 		b.Fatal(err)
 	}
 	var sum Timing
