@@ -200,16 +200,6 @@ def extract(net, items, cache, key):
     return done
 
 
-def load_mos_konvid(path):
-    mos = {}
-    with open(path) as f:
-        head = f.readline().strip().split(",")
-        for line in f:
-            v = dict(zip(head, line.strip().split(",")))
-            mos[v["flickr_id"]] = float(v["mos"])
-    return mos
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for a in ("tfjs", "konvid-videos", "konvid-ids", "konvid-labels", "konvid-features",
@@ -252,7 +242,7 @@ def main():
     late = sum((blocks[m] for m in MIXED[6:]), [])
 
     kf = ceiling.load_features(a.konvid_features)
-    kmos = load_mos_konvid(a.konvid_labels)
+    kmos = ceiling.konvid_mos(a.konvid_labels)
     rows = []
     for setname, ids, mos, feats, jl in (("konvid1k", kids, kmos, kfeat, kf), ("clive", cids, cmos, cfeat, cf)):
         names = sorted(n for n in jl[ids[0]] if not n.startswith("bitrate_"))
