@@ -47,6 +47,11 @@ type Config struct {
 	// of this total weight (the score rows weigh 1 in all; ridgeRank); 0 =
 	// off.
 	StatsLinearLadder float64 `yaml:"stats_linear_ladder"`
+	// StatsKernelLadder, with stats_linear_init: ridge and a model with
+	// heads.stats_kernel, fits the video kernel ridge to the same ladder
+	// pairs as a squared-hinge ranking term of this total weight, its
+	// rungs joining the kernel's supports (kernelRank); 0 = off.
+	StatsKernelLadder float64 `yaml:"stats_kernel_ladder"`
 	EMA               float64 `yaml:"ema"`            // decay of the weight average used for validation and the best checkpoint; 0 = off
 	DescribeLen       int     `yaml:"describe_len"`   // padded describe text length; 0 = max_text_len
 	DescribeText      string  `yaml:"describe_text"`  // stored (default) | observable: without the file facts no input shows | canonical: those statements in one fixed form, labelled records only (data/describe)
@@ -141,6 +146,12 @@ func (c Config) Validate() error {
 	}
 	if c.StatsLinearLadder > 0 && c.StatsLinearInit != "ridge" {
 		bad("stats_linear_ladder needs stats_linear_init: ridge")
+	}
+	if c.StatsKernelLadder < 0 || math.IsNaN(c.StatsKernelLadder) {
+		bad("stats_kernel_ladder %g is negative", c.StatsKernelLadder)
+	}
+	if c.StatsKernelLadder > 0 && c.StatsLinearInit != "ridge" {
+		bad("stats_kernel_ladder needs stats_linear_init: ridge")
 	}
 	if !slices.Contains([]string{"", "best", "last"}, c.Select) {
 		bad("select %q is not best or last", c.Select)

@@ -99,7 +99,7 @@ func TestFitStatsKernel(t *testing.T) {
 		stills = append(stills, float64(i%3/2)) // 20 videos, 10 still images
 	}
 	r := &runner{cfg: Config{Seed: 4}, opts: Options{Log: io.Discard}}
-	k, err := r.fitStatsKernel(zs, ys, stills)
+	k, err := r.fitStatsKernel(zs, ys, stills, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestFitStatsKernel(t *testing.T) {
 			t.Errorf("domain %d: tilt at its first support %g, want %g", d, got, want/2)
 		}
 	}
-	onlyVideos, err := r.fitStatsKernel(zs[:12], ys[:12], make([]float64, 12))
+	onlyVideos, err := r.fitStatsKernel(zs[:12], ys[:12], make([]float64, 12), nil, nil)
 	if err != nil || len(onlyVideos.Support) != 12 || onlyVideos.Gamma[1] != 0 {
 		t.Errorf("videos only: %d supports, still gamma %g, err %v", len(onlyVideos.Support), onlyVideos.Gamma[1], err)
 	}

@@ -39,6 +39,7 @@ type rankRow struct {
 type probeFeat struct {
 	row, z []float64
 	still  float64
+	key    string // source index / record id, unique in the pool
 }
 
 // ladderPairs reads the ladder pairs of dir/pairs.jsonl whose two records

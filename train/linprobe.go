@@ -32,7 +32,9 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	}
 	var rows, zs [][]float64
 	var ys, ws, stills []float64
-	var pairs [][2]probeFeat // ladder pairs (better, worse), with stats_linear_ladder
+	var keys []string        // the scored rows' probeFeat keys
+	var pairs [][2]probeFeat // ladder pairs (better, worse), with a ladder weight
+	ladder := r.cfg.StatsLinearLadder > 0 || r.cfg.StatsKernelLadder > 0
 	still := 0
 	for i, ds := range r.pool.ds {
 		src := r.pool.srcs[i]
@@ -48,7 +50,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 			for j := range recs {
 				rec := &recs[j]
 				usable := feed.Usable(rec)
-				if r.pool.heldOut[i][rec.ID] || (!usable && r.cfg.StatsLinearLadder == 0) {
+				if r.pool.heldOut[i][rec.ID] || (!usable && !ladder) {
 					continue
 				}
 				x, ok, err := r.bridge.ClipStats(feed.ClipOf(rec))
@@ -63,8 +65,9 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 				if model.StillKind(r.m.Cfg.Stats) && x[len(x)-1] == 1 {
 					s = 1
 				}
-				feats[rec.ID] = probeFeat{row: probeRow(r.m.Cfg, x, z), z: z, still: s}
+				feats[rec.ID] = probeFeat{row: probeRow(r.m.Cfg, x, z), z: z, still: s, key: fmt.Sprintf("%d/%s", i, rec.ID)}
 				if usable {
+					keys = append(keys, feats[rec.ID].key)
 					rows = append(rows, feats[rec.ID].row)
 					zs = append(zs, z)
 					stills = append(stills, s)
@@ -73,7 +76,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 				}
 			}
 		}
-		if r.cfg.StatsLinearLadder > 0 {
+		if ladder {
 			ids, err := ladderPairs(ds.Dir(), feats)
 			if err != nil {
 				return err
@@ -100,7 +103,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records%s (lambda %.3g by leave-one-out)\n", len(rows), domains, lambda)
 	var k *model.StatsKernel
 	if r.m.Cfg.Heads.StatsKernel > 0 {
-		kf, err := r.fitStatsKernel(zs, ys, stills)
+		kf, err := r.fitStatsKernel(zs, ys, stills, keys, pairs)
 		if err != nil {
 			return err
 		}
@@ -124,18 +127,23 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 
 // fitStatsKernel fits heads.stats_kernel on the linear path's rows
 // (standardised statistics zs, tilt targets ys, still-image indicators
-// stills): one kernel ridge per domain present, its coefficients halved,
-// as the linear path's weights are, so the tilt is the mean of the two
-// readings.
-func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64) (model.StatsKernel, error) {
+// stills, probeFeat keys): one kernel ridge per domain present, its
+// coefficients halved, as the linear path's weights are, so the tilt is the
+// mean of the two readings. With stats_kernel_ladder a domain's ladder
+// pairs refit it at the chosen width and penalty (kernelRank).
+func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64, keys []string, pairs [][2]probeFeat) (model.StatsKernel, error) {
 	var k model.StatsKernel
 	for d, name := range []string{"videos", "still images"} {
 		var xs [][]float64
 		var yd []float64
+		var kd []string
 		for i, z := range zs {
 			if stills[i] == float64(d) {
 				xs = append(xs, z[:model.StatsKernelDims])
 				yd = append(yd, ys[i])
+				if keys != nil {
+					kd = append(kd, keys[i])
+				}
 			}
 		}
 		if len(xs) == 0 {
@@ -145,13 +153,26 @@ func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64) (model.Sta
 		if err != nil {
 			return k, fmt.Errorf("%w (%s)", err, name)
 		}
-		for i := range xs {
-			k.Support = append(k.Support, xs[i])
+		fmt.Fprintf(r.opts.Log, "stats_linear_init: kernel ridge over %d %s (gamma %.3g, lambda %.3g by %d-fold cross-validation)\n", len(xs), name, gamma, lambda, kernelFolds)
+		sup := xs
+		if r.cfg.StatsKernelLadder > 0 {
+			var idx [][2]int
+			sup, idx = rungSupports(xs, kd, pairs, float64(d))
+			if len(idx) > 0 {
+				var its, short int
+				alpha, its, short, err = kernelRank(sup, yd, idx, gamma, lambda, r.cfg.StatsKernelLadder, 2*ladderMargin)
+				if err != nil {
+					return k, fmt.Errorf("%w (%s)", err, name)
+				}
+				fmt.Fprintf(r.opts.Log, "stats_linear_init: kernel ladder ranking of the %s over %d CRF-ladder pairs, %d rungs as supports, at weight %g (%d Newton steps; %d pairs short of the margin)\n", name, len(idx), len(sup)-len(xs), r.cfg.StatsKernelLadder, its, short)
+			}
+		}
+		for i := range sup {
+			k.Support = append(k.Support, sup[i])
 			k.Alpha = append(k.Alpha, alpha[i]/2)
 			k.Still = append(k.Still, float64(d))
 		}
 		k.Gamma[d] = gamma
-		fmt.Fprintf(r.opts.Log, "stats_linear_init: kernel ridge over %d %s (gamma %.3g, lambda %.3g by %d-fold cross-validation)\n", len(xs), name, gamma, lambda, kernelFolds)
 	}
 	return k, nil
 }
