@@ -71,46 +71,11 @@ func kernelRank(sup [][]float64, ys []float64, pairs [][2]int, gamma, lambda, we
 		d[p] = mat.NewVecDense(s, nil)
 		d[p].SubVec(k.RowView(pr[0]), k.RowView(pr[1]))
 	}
-	v := 0.0
-	if len(pairs) > 0 {
-		v = weight / float64(len(pairs))
+	m := make([]float64, len(pairs))
+	for p := range m {
+		m[p] = margin
 	}
-	active := make([]bool, len(pairs))
-	for p := range active {
-		active[p] = true // Newton from alpha = 0, where every pair is short
-	}
-	alpha := mat.NewVecDense(s, nil)
-	for it := 1; it <= 100; it++ {
-		a := mat.NewSymDense(s, nil)
-		a.CopySym(base)
-		rhs := mat.VecDenseCopyOf(rhs0)
-		for p, on := range active {
-			if on {
-				a.SymRankOne(a, v, d[p])
-				rhs.AddScaledVec(rhs, v*margin, d[p])
-			}
-		}
-		var ch mat.Cholesky
-		if !ch.Factorize(a) {
-			return nil, 0, 0, fmt.Errorf("train: stats_kernel_ladder: the normal equations are not positive definite (gamma %g, lambda %g)", gamma, lambda)
-		}
-		if err := ch.SolveVecTo(alpha, rhs); err != nil {
-			return nil, 0, 0, fmt.Errorf("train: stats_kernel_ladder: %w", err)
-		}
-		next := make([]bool, len(pairs))
-		short := 0
-		for p := range pairs {
-			next[p] = mat.Dot(alpha, d[p]) < margin
-			if next[p] {
-				short++
-			}
-		}
-		if slices.Equal(next, active) {
-			return alpha.RawVector().Data, it, short, nil
-		}
-		active = next
-	}
-	return nil, 0, 0, fmt.Errorf("train: stats_kernel_ladder: the ranking fit did not settle in 100 Newton steps")
+	return hingeNewton(base, rhs0, d, m, weight, fmt.Sprintf("stats_kernel_ladder (gamma %g, lambda %g)", gamma, lambda))
 }
 
 // rungSupports returns the supports of one domain's kernel ranking: its

@@ -135,37 +135,51 @@ func ridgeRank(xs [][]float64, ys, ws []float64, lambda float64, pairs []rankRow
 	for k := range f {
 		base.SetSym(k, k, base.At(k, k)+lambda/float64(n))
 	}
+	d, m := make([]*mat.VecDense, len(pairs)), make([]float64, len(pairs))
+	for p, pr := range pairs {
+		d[p], m[p] = mat.NewVecDense(f, pr.d), pr.m
+	}
+	return hingeNewton(base, rhs0, d, m, alpha, fmt.Sprintf("stats_linear_ladder (lambda %g)", lambda))
+}
+
+// hingeNewton minimises the quadratic (1/2) w' base w - rhs0' w plus the
+// squared hinge (alpha/P) sum_p max(0, m_p - w . d_p)^2 (up to a factor
+// of 2 on both parts) by Newton's method: solve with the pairs short of
+// their margin as extra rank-one terms, recompute which are short, repeat
+// from w = 0 (every pair short) until that set stops changing. It returns
+// w, the Newton steps and the pairs still short; what names the fit in
+// errors.
+func hingeNewton(base *mat.SymDense, rhs0 *mat.VecDense, d []*mat.VecDense, m []float64, alpha float64, what string) ([]float64, int, int, error) {
 	v := 0.0
-	if len(pairs) > 0 {
-		v = alpha / float64(len(pairs))
+	if len(d) > 0 {
+		v = alpha / float64(len(d))
 	}
-	active := make([]bool, len(pairs))
+	active := make([]bool, len(d))
 	for p := range active {
-		active[p] = true // Newton from w = 0, where every pair is short
+		active[p] = true
 	}
-	w := mat.NewVecDense(f, nil)
+	w := mat.NewVecDense(base.SymmetricDim(), nil)
 	for it := 1; it <= 100; it++ {
-		a := mat.NewSymDense(f, nil)
+		a := mat.NewSymDense(base.SymmetricDim(), nil)
 		a.CopySym(base)
 		rhs := mat.VecDenseCopyOf(rhs0)
 		for p, on := range active {
 			if on {
-				d := mat.NewVecDense(f, pairs[p].d)
-				a.SymRankOne(a, v, d)
-				rhs.AddScaledVec(rhs, v*pairs[p].m, d)
+				a.SymRankOne(a, v, d[p])
+				rhs.AddScaledVec(rhs, v*m[p], d[p])
 			}
 		}
 		var ch mat.Cholesky
 		if !ch.Factorize(a) {
-			return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: the normal equations are not positive definite (lambda %g)", lambda)
+			return nil, 0, 0, fmt.Errorf("train: %s: the normal equations are not positive definite", what)
 		}
 		if err := ch.SolveVecTo(w, rhs); err != nil {
-			return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: %w", err)
+			return nil, 0, 0, fmt.Errorf("train: %s: %w", what, err)
 		}
-		next := make([]bool, len(pairs))
+		next := make([]bool, len(d))
 		short := 0
-		for p := range pairs {
-			next[p] = mat.Dot(w, mat.NewVecDense(f, pairs[p].d)) < pairs[p].m
+		for p := range d {
+			next[p] = mat.Dot(w, d[p]) < m[p]
 			if next[p] {
 				short++
 			}
@@ -175,5 +189,5 @@ func ridgeRank(xs [][]float64, ys, ws []float64, lambda float64, pairs []rankRow
 		}
 		active = next
 	}
-	return nil, 0, 0, fmt.Errorf("train: stats_linear_ladder: the ranking fit did not settle in 100 Newton steps")
+	return nil, 0, 0, fmt.Errorf("train: %s: the ranking fit did not settle in 100 Newton steps", what)
 }
