@@ -151,7 +151,7 @@ demo: build ## the shipped model scores a few clips; then synthetic corpus -> CR
 
 # The shipped model (models/real, models/README.md): KoNViD-1k's train split
 # (+ its CRF ladder for the score fit's ranking rows and the pair task) and
-# CLIVE, trained with configs/train/real-closed.yaml and
+# CLIVE, trained with configs/train/real-kernelrank.yaml and
 # real-deep-describe.yaml (validation: their seeded holdout of that pool),
 # then shipped. Point REALDATA (or KONVID_ROOT, KONVID_LABELS, CLIVE_ROOT) at your
 # own copies. Every step resumes: rerunning skips what is complete.
@@ -217,18 +217,19 @@ MODEL_BACKEND ?= auto
 # images' and videos' own weights beside the shared ones, a kernel ridge
 # reading of the 45 statistics beside it and the decoder's level logits
 # gated at 0, the heads frozen (MODEL_STAGE1): the score is the closed-form
-# reading fit at the start of configs/train/real-closed.yaml (ridge on MOS
-# plus the training clips' CRF-ladder pairs, averaged with the kernel
-# ridge), and that stage trains descriptions and pairs; then a describe
+# reading fit at the start of configs/train/real-kernelrank.yaml (ridge on
+# MOS plus the training clips' CRF-ladder pairs, averaged with a kernel
+# ridge fit to the same pairs, whose rungs join its 1024 supports), and that
+# stage trains descriptions and pairs; then a describe
 # fine-tune from it with the pixel encoder and projectors frozen too, room
 # for a whole description and the ladder pairs kept
-# (configs/train/real-deep-describe.yaml). experiments/real-closed.yaml
+# (configs/train/real-deep-describe.yaml). experiments/real-kernelrank.yaml
 # runs the same two stages on every seed and holdout fold (fold0,
 # fold0-describe are these), and a test keeps them identical.
-MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true --set model.heads.level_gate=true --set model.heads.stats_kernel=640 --set model.trainable.heads=frozen
+MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true --set model.heads.level_gate=true --set model.heads.stats_kernel=1024 --set model.trainable.heads=frozen
 MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.trainable.heads=frozen --set model.input.max_text_len=96
 model: model-data-deep ## train the shipped model from the real data and ship it to models/real (about 25 min on 2 cores)
-	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-closed.yaml \
+	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-kernelrank.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) train --out $(MODEL_RUN) --resume
 	./$(BIN) --set model_config=configs/model/real.yaml --set train_config=configs/train/real-deep-describe.yaml \
 		--set model.backend=$(MODEL_BACKEND) $(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe --resume

@@ -54,3 +54,31 @@ func TestClosedRecipeIsTheDeepRecipeFrozen(t *testing.T) {
 		checkCell(t, e, fmt.Sprintf("fold%d-describe", k), fmt.Sprintf("fold%d", k), stage2, r2)
 	}
 }
+
+// configs/train/real-kernelrank.yaml is real-closed.yaml with the kernel's
+// ladder term added, and every fold of experiments/real-kernelrank.yaml is
+// that recipe and real-deep-describe.yaml on the closed-form model configs
+// with room for the rungs among the kernel's supports.
+func TestKernelRankRecipeIsTheClosedRecipe(t *testing.T) {
+	ranked, closed := loadRecipe(t, "real-kernelrank.yaml"), loadRecipe(t, "real-closed.yaml")
+	if ranked.StatsKernelLadder != 10 {
+		t.Fatalf("real-kernelrank.yaml: stats_kernel_ladder %g, want 10 (select.md)", ranked.StatsKernelLadder)
+	}
+	closed.StatsKernelLadder = 10
+	if !reflect.DeepEqual(ranked, closed) {
+		t.Fatalf("configs/train/real-kernelrank.yaml is not real-closed.yaml with stats_kernel_ladder:\n%+v\n%+v", ranked, closed)
+	}
+	e, err := Load(filepath.Join(repo(), "experiments", "real-kernelrank.yaml"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage1, stage2 := closedStages(t)
+	stage1.Heads.StatsKernel, stage2.Heads.StatsKernel = 1024, 1024
+	describe := loadRecipe(t, "real-deep-describe.yaml")
+	for k := range 5 {
+		r1, r2 := ranked, describe
+		r1.Holdout.Fold, r2.Holdout.Fold = k, k
+		checkCell(t, e, fmt.Sprintf("fold%d", k), "", stage1, r1)
+		checkCell(t, e, fmt.Sprintf("fold%d-describe", k), fmt.Sprintf("fold%d", k), stage2, r2)
+	}
+}

@@ -14,13 +14,14 @@ import (
 
 // The two stages make model trains (Makefile) are the sweep cells whose
 // figures the model card reports: stage 1 is the fold0 variant of
-// experiments/real-closed.yaml, stage 2 its fold0-describe variant,
-// configs and init alike (TestClosedRecipeIsTheDeepRecipeFrozen: its other
-// folds are those cells but for holdout.fold). The recipe shipped before,
-// real-still's fold0 and fold0-describe-ladder-heads, stays
-// configs/train/real-deep.yaml and real-deep-describe.yaml.
+// experiments/real-kernelrank.yaml, stage 2 its fold0-describe variant,
+// configs and init alike (TestKernelRankRecipeIsTheClosedRecipe: its other
+// folds are those cells but for holdout.fold). The recipes shipped before,
+// real-closed's (TestClosedRecipeIsTheDeepRecipeFrozen) and real-still's
+// fold0 and fold0-describe-ladder-heads, stay configs/train/real-closed.yaml,
+// real-deep.yaml and real-deep-describe.yaml.
 func TestShippedModelIsSweepCells(t *testing.T) {
-	closed, err := Load(filepath.Join(repo(), "experiments", "real-closed.yaml"), 0)
+	ranked, err := Load(filepath.Join(repo(), "experiments", "real-kernelrank.yaml"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +33,8 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"model: model-data-deep", "train_config=configs/train/real-closed.yaml", "train_config=configs/train/real-deep-describe.yaml",
-		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true --set model.heads.level_gate=true --set model.heads.stats_kernel=640 --set model.trainable.heads=frozen",
+	for _, want := range []string{"model: model-data-deep", "train_config=configs/train/real-kernelrank.yaml", "train_config=configs/train/real-deep-describe.yaml",
+		"MODEL_STAGE1 := --set model.stats=frame-nss-logsignals+mnv2mid+still --set model.heads.stats_linear=true --set model.heads.stats_linear_domains=true --set model.heads.level_gate=true --set model.heads.stats_kernel=1024 --set model.trainable.heads=frozen",
 		"MODEL_STAGE2 := --set model.trainable.pixel_encoder=frozen --set model.trainable.projectors=frozen --set model.trainable.heads=frozen --set model.input.max_text_len=96",
 		"$(MODEL_STAGE1) train --out $(MODEL_RUN)",
 		"$(MODEL_STAGE1) $(MODEL_STAGE2) train --init $(MODEL_RUN) --out $(MODEL_RUN)-describe", "model ship --run $(MODEL_RUN)-describe --out models/real"} {
@@ -42,8 +43,9 @@ func TestShippedModelIsSweepCells(t *testing.T) {
 		}
 	}
 	c1, c2 := closedStages(t)
-	checkCell(t, closed, "fold0", "", c1, loadRecipe(t, "real-closed.yaml"))
-	checkCell(t, closed, "fold0-describe", "fold0", c2, loadRecipe(t, "real-deep-describe.yaml"))
+	c1.Heads.StatsKernel, c2.Heads.StatsKernel = 1024, 1024
+	checkCell(t, ranked, "fold0", "", c1, loadRecipe(t, "real-kernelrank.yaml"))
+	checkCell(t, ranked, "fold0-describe", "fold0", c2, loadRecipe(t, "real-deep-describe.yaml"))
 
 	stage1, stage2 := realStages(t)
 	for _, c := range []*model.Config{&stage1, &stage2} {
