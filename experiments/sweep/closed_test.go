@@ -41,14 +41,22 @@ func TestClosedRecipeIsTheDeepRecipeFrozen(t *testing.T) {
 	if !reflect.DeepEqual(closed, deep) {
 		t.Fatalf("configs/train/real-closed.yaml is not real-deep.yaml with the documented changes:\n%+v\n%+v", closed, deep)
 	}
-	e, err := Load(filepath.Join(repo(), "experiments", "real-closed.yaml"), 0)
+	stage1, stage2 := closedStages(t)
+	checkFolds(t, "real-closed.yaml", stage1, stage2, closed)
+}
+
+// checkFolds checks that every fold of experiments/NAME is the first-stage
+// recipe first on model config stage1 and real-deep-describe.yaml on
+// stage2, but for holdout.fold.
+func checkFolds(t *testing.T, name string, stage1, stage2 model.Config, first train.Config) {
+	t.Helper()
+	e, err := Load(filepath.Join(repo(), "experiments", name), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage1, stage2 := closedStages(t)
 	describe := loadRecipe(t, "real-deep-describe.yaml")
 	for k := range 5 {
-		r1, r2 := closed, describe
+		r1, r2 := first, describe
 		r1.Holdout.Fold, r2.Holdout.Fold = k, k
 		checkCell(t, e, fmt.Sprintf("fold%d", k), "", stage1, r1)
 		checkCell(t, e, fmt.Sprintf("fold%d-describe", k), fmt.Sprintf("fold%d", k), stage2, r2)
@@ -68,17 +76,7 @@ func TestKernelRankRecipeIsTheClosedRecipe(t *testing.T) {
 	if !reflect.DeepEqual(ranked, closed) {
 		t.Fatalf("configs/train/real-kernelrank.yaml is not real-closed.yaml with stats_kernel_ladder:\n%+v\n%+v", ranked, closed)
 	}
-	e, err := Load(filepath.Join(repo(), "experiments", "real-kernelrank.yaml"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stage1, stage2 := closedStages(t)
 	stage1.Heads.StatsKernel, stage2.Heads.StatsKernel = 1024, 1024
-	describe := loadRecipe(t, "real-deep-describe.yaml")
-	for k := range 5 {
-		r1, r2 := ranked, describe
-		r1.Holdout.Fold, r2.Holdout.Fold = k, k
-		checkCell(t, e, fmt.Sprintf("fold%d", k), "", stage1, r1)
-		checkCell(t, e, fmt.Sprintf("fold%d-describe", k), fmt.Sprintf("fold%d", k), stage2, r2)
-	}
+	checkFolds(t, "real-kernelrank.yaml", stage1, stage2, ranked)
 }
