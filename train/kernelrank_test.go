@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -217,6 +218,9 @@ func TestFitStatsKernelLadder(t *testing.T) {
 		pairs = append(pairs, [2]probeFeat{rows[i], r1}, [2]probeFeat{r1, r2})
 	}
 	r := &runner{cfg: Config{Seed: 4, StatsKernelLadder: 2}, opts: Options{Log: io.Discard}}
+	if _, err := r.fitStatsKernel(zs, ys, stills, keys, nil); err == nil || !strings.Contains(err.Error(), "stats_kernel_ladder: no ladder pair") {
+		t.Fatalf("no pairs: %v, want an error naming stats_kernel_ladder", err)
+	}
 	k, err := r.fitStatsKernel(zs, ys, stills, keys, pairs)
 	if err != nil {
 		t.Fatal(err)
@@ -271,5 +275,21 @@ func TestStatsKernelLadderValidated(t *testing.T) {
 	}
 	if c, err := ParseConfig([]byte("stats_kernel_ladder: 2\nstats_linear_init: ridge\n"), "r.yaml"); err != nil || c.StatsKernelLadder != 2 {
 		t.Fatalf("stats_kernel_ladder 2: %+v %v", c, err)
+	}
+}
+
+// stats_kernel_ladder on a model without the kernel reading is refused
+// with an error naming both settings, not ignored.
+func TestStatsKernelLadderNeedsTheKernel(t *testing.T) {
+	cfg := testConfig(1)
+	cfg.BatchSize = 4
+	cfg.StatsLinearInit, cfg.StatsKernelLadder = "ridge", 1
+	mc := tinyModel(t)
+	mc.Stats = "nss"
+	mc.Heads.StatsLinear = true
+	cfg.Data = twoSources(t)
+	_, err := Run(context.Background(), Options{ModelConfig: mc, Train: cfg, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "stats_kernel_ladder") || !strings.Contains(err.Error(), "heads.stats_kernel") {
+		t.Fatalf("err %v, want one naming stats_kernel_ladder and heads.stats_kernel", err)
 	}
 }

@@ -101,6 +101,9 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 		domains = fmt.Sprintf(", %d still images and %d videos with their own weights", still, len(rows)-still)
 	}
 	fmt.Fprintf(r.opts.Log, "stats_linear_init: ridge over %d scored training records%s (lambda %.3g by leave-one-out)\n", len(rows), domains, lambda)
+	if r.cfg.StatsKernelLadder > 0 && r.m.Cfg.Heads.StatsKernel == 0 {
+		return fmt.Errorf("train: stats_kernel_ladder needs a model with heads.stats_kernel")
+	}
 	var k *model.StatsKernel
 	if r.m.Cfg.Heads.StatsKernel > 0 {
 		kf, err := r.fitStatsKernel(zs, ys, stills, keys, pairs)
@@ -133,6 +136,7 @@ func (r *runner) fitStatsLinear(ctx context.Context) error {
 // pairs refit it at the chosen width and penalty (kernelRank).
 func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64, keys []string, pairs [][2]probeFeat) (model.StatsKernel, error) {
 	var k model.StatsKernel
+	ranked := false
 	for d, name := range []string{"videos", "still images"} {
 		var xs [][]float64
 		var yd []float64
@@ -159,6 +163,7 @@ func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64, keys []str
 			var idx [][2]int
 			sup, idx = rungSupports(xs, kd, pairs, float64(d))
 			if len(idx) > 0 {
+				ranked = true
 				var its, short int
 				alpha, its, short, err = kernelRank(sup, yd, idx, gamma, lambda, r.cfg.StatsKernelLadder, 2*ladderMargin)
 				if err != nil {
@@ -173,6 +178,9 @@ func (r *runner) fitStatsKernel(zs [][]float64, ys, stills []float64, keys []str
 			k.Still = append(k.Still, float64(d))
 		}
 		k.Gamma[d] = gamma
+	}
+	if r.cfg.StatsKernelLadder > 0 && !ranked {
+		return k, fmt.Errorf("train: stats_kernel_ladder: no ladder pair of training records with statistics in the score sources")
 	}
 	return k, nil
 }
