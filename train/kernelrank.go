@@ -31,9 +31,9 @@ const kernelJitter = 1e-10
 //
 // (n scored rows, P pairs (a, b) of support indices, a the better): the
 // kernel ridge of fitKernelRidge (the same alpha at weight 0, but for the
-// jitter) with RankSVM's squared hinge, solved as ridgeRank is by Newton's
-// active-set iterations. It returns alpha, the Newton steps and the pairs
-// still short of the margin.
+// jitter) with RankSVM's squared hinge, solved as ridgeRank is (hingeNewton).
+// It returns alpha, the Newton steps and the pairs still short of the
+// margin.
 func kernelRank(sup [][]float64, ys []float64, pairs [][2]int, gamma, lambda, weight, margin float64) ([]float64, int, int, error) {
 	s, n := len(sup), len(ys)
 	if n == 0 || n > s {
